@@ -1,0 +1,91 @@
+"""ParamSpec parsing, checking, describing and stepping; Catalog lookups."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_dl.params import Catalog, ParamError, ParamSpec, parse_assignments
+
+RATE = ParamSpec("lr", "float", 0.1, low=0.0, low_open=True, scale="log")
+COUNT = ParamSpec("steps", "int", 10, low=1, high=100)
+BETAS = ParamSpec("betas", "floats", (0.9, 0.999), low=0.0, high=1.0, high_open=True, length=2)
+MODE = ParamSpec("mode", "choice", "min", choices=("min", "max"))
+FLAG = ParamSpec("cycle", "bool", False)
+TARGET = ParamSpec("warmup_target", "float", None, low=0.0, optional=True)
+
+
+@pytest.mark.parametrize("spec, text, value", [
+    (RATE, "0.5", 0.5), (RATE, "1e-3", 1e-3), (COUNT, "42", 42), (COUNT, "1e2", 100),
+    (BETAS, "0.5, 0.9", (0.5, 0.9)), (MODE, "max", "max"), (FLAG, "true", True), (FLAG, "False", False),
+    (TARGET, "none", None), (TARGET, "0.2", 0.2),
+])
+def test_parse_accepts(spec, text, value):
+    assert spec.parse(text) == value
+
+
+@pytest.mark.parametrize("spec, text, message", [
+    (RATE, "0", "bad value '0' for lr: expected a float in (0, inf)"),
+    (RATE, "abc", "bad value 'abc' for lr: expected a float in (0, inf)"),
+    (RATE, "nan", "bad value 'nan' for lr"),
+    (COUNT, "0", "bad value '0' for steps: expected an integer in [1, 100]"),
+    (COUNT, "2.5", "bad value '2.5' for steps"),
+    (BETAS, "0.9", "expected a comma-separated list of 2 floats, each in [0, 1)"),
+    (BETAS, "0.9,", "bad value '0.9,' for betas"),
+    (MODE, "median", "bad value 'median' for mode: expected one of: min, max"),
+    (FLAG, "yes", "bad value 'yes' for cycle: expected true or false"),
+    (RATE, "none", "bad value 'none' for lr"),
+])
+def test_parse_refuses_with_one_line_naming_the_parameter(spec, text, message):
+    with pytest.raises(ParamError) as error:
+        spec.parse(text)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_allowed_phrases():
+    assert TARGET.allowed() == "a float in [0, inf) (or none)"
+    assert COUNT.allowed() == "an integer in [1, 100]"
+
+
+def test_nudge_log_scale_follows_1_2_5():
+    values = [1e-3]
+    for _ in range(4):
+        values.append(RATE.nudge(values[-1], +1))
+    assert values == [1e-3, 2e-3, 5e-3, 1e-2, 2e-2]
+    assert RATE.nudge(0.03, -1) == 0.02
+    assert RATE.nudge(0.03, +1) == 0.05
+
+
+def test_nudge_linear_choice_bool_and_clamp():
+    assert COUNT.nudge(10, +1) == 11
+    assert COUNT.nudge(100, +1) == 100  # clamped: stays at the bound
+    assert MODE.nudge("min", +1) == "max" and MODE.nudge("max", +1) == "min"
+    assert FLAG.nudge(False, +1) is True
+    fraction = ParamSpec("alpha", "float", 0.0, low=0.0, high=1.0, step=0.05)
+    assert fraction.nudge(0.1, +1) == 0.15
+    assert fraction.nudge(0.0, -1) == 0.0
+
+
+def test_catalog_lookup_and_resolve():
+    catalog = Catalog("widget")
+
+    @catalog.register(RATE, MODE, family="demo", color="blue")
+    def spin(x, lr=0.1, mode="min"):
+        """Spin a widget."""
+        return x * lr
+
+    component = catalog["spin"]
+    assert component.summary == "Spin a widget."
+    assert component.meta["color"] == "blue"
+    assert component(2.0, lr=0.5) == 1.0
+    assert component.resolve({"lr": "0.2"}, text=True) == {"lr": 0.2, "mode": "min"}
+    with pytest.raises(ParamError, match="unknown widget 'spun'; choose from: spin"):
+        catalog["spun"]
+    with pytest.raises(ParamError, match="unknown parameter 'speed' for widget 'spin'; choose from: lr, mode"):
+        component.resolve({"speed": 1})
+
+
+def test_parse_assignments():
+    assert parse_assignments(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
+    with pytest.raises(ParamError, match="expected KEY=VALUE"):
+        parse_assignments(["novalue"])

@@ -1,0 +1,351 @@
+"""Parameter declarations: one ParamSpec per tunable value, read by the CLI, config files and UI.
+
+A ParamSpec knows its type, default, allowed range and scale, so that `--set key=value`, a config
+file entry and the parameter panel all parse, check and explain a value the same way. Components
+(a schedule, an optimizer, an initializer ...) are registered in a Catalog together with their
+ParamSpecs. This module uses the standard library only, so the engine may import it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["float", "int", "bool", "choice", "floats", "ints"]
+Scale = Literal["linear", "log"]
+
+_TRUE = ("true",)
+_FALSE = ("false",)
+_NONE = ("none", "null")
+
+
+class ParamError(ValueError):
+    """A value, name or combination that is not allowed; the message is one line for the user."""
+
+
+def _format_number(value: float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value == math.inf:
+        return "inf"
+    if value == -math.inf:
+        return "-inf"
+    return f"{value:.6g}"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter.
+
+    Attributes:
+        name: the framework's parameter name (`initial_learning_rate`, `betas`, `T_max` ...).
+        kind: float, int, bool, choice (one of `choices`), floats or ints (comma-separated lists).
+        default: the value used when nothing is set (the framework default where it has one).
+        low, high: the allowed range for numbers (and list elements); None means unbounded.
+        low_open, high_open: exclude the bound itself (`(0, 1]` is low_open=True).
+        scale: how the UI steps the value: `log` multiplies (rates, lambdas, epsilons), `linear` adds.
+        choices: allowed values of a choice.
+        optional: None is allowed (`none` on the command line), e.g. Keras's `warmup_target`.
+        length: exact length of a list (betas has 2), None for any non-empty length.
+        step: the linear step of the UI; defaults to 1 for ints and a twentieth of the range.
+        help: one line for --list, the help screen and the parameter panel.
+    """
+
+    name: str
+    kind: Kind
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    scale: Scale = "linear"
+    choices: tuple[Any, ...] = ()
+    optional: bool = False
+    length: int | None = None
+    step: float | None = None
+    help: str = ""
+
+    # ----------------------------------------------------------------- describing
+    def allowed(self) -> str:
+        """What values are allowed, as a phrase: `a float in (0, inf)`, `one of: a, b`."""
+        if self.kind == "bool":
+            text = "true or false"
+        elif self.kind == "choice":
+            text = "one of: " + ", ".join(str(c) for c in self.choices)
+        else:
+            element = "a float" if self.kind in ("float", "floats") else "an integer"
+            if self.low is not None or self.high is not None:
+                low = "-inf" if self.low is None else _format_number(self.low)
+                high = "inf" if self.high is None else _format_number(self.high)
+                left = "(" if self.low_open or self.low is None else "["
+                right = ")" if self.high_open or self.high is None else "]"
+                element += f" in {left}{low}, {high}{right}"
+            if self.kind in ("floats", "ints"):
+                count = f"{self.length} " if self.length else ""
+                plural = "floats" if self.kind == "floats" else "integers"
+                text = f"a comma-separated list of {count}{plural}"
+                if self.low is not None or self.high is not None:
+                    text += ", each " + element.split(" ", 2)[-1]
+            else:
+                text = element
+        if self.optional:
+            text += " (or none)"
+        return text
+
+    def format(self, value: Any) -> str:
+        """The value as the command line and config file write it."""
+        if value is None:
+            return "none"
+        if isinstance(value, (list, tuple)):
+            return ",".join(_format_number(v) for v in value)
+        if isinstance(value, (bool, int, float)):
+            return _format_number(value)
+        return str(value)
+
+    # ------------------------------------------------------------------- parsing
+    def parse(self, text: str) -> Any:
+        """Parse a command-line string into a checked value, or raise ParamError."""
+        raw = text.strip()
+        if self.optional and raw.lower() in _NONE:
+            return None
+        if self.kind in ("floats", "ints"):
+            parts = [p.strip() for p in raw.split(",")]
+            if not raw or any(not p for p in parts):
+                raise self._error(text)
+            return self.validate([self._parse_scalar(p, text) for p in parts])
+        return self.validate(self._parse_scalar(raw, text))
+
+    def _parse_scalar(self, raw: str, text: str) -> Any:
+        kind = {"floats": "float", "ints": "int"}.get(self.kind, self.kind)
+        try:
+            if kind == "float":
+                return float(raw)
+            if kind == "int":
+                number = float(raw)
+                if not number.is_integer():
+                    raise ValueError(raw)
+                return int(number)
+        except ValueError:
+            raise self._error(text) from None
+        if kind == "bool":
+            if raw.lower() in _TRUE:
+                return True
+            if raw.lower() in _FALSE:
+                return False
+            raise self._error(text)
+        return raw  # choice: checked by validate
+
+    def validate(self, value: Any) -> Any:
+        """Check (and normalize the type of) an already-typed value, or raise ParamError."""
+        if value is None:
+            if self.optional:
+                return None
+            raise self._error(value)
+        if self.kind in ("floats", "ints"):
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                value = [value]
+            items = [self._validate_number(v, value, self.kind[:-1]) for v in value]
+            if not items or (self.length is not None and len(items) != self.length):
+                raise self._error(value)
+            return tuple(items)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise self._error(value)
+        if self.kind == "choice":
+            if value in self.choices:
+                return value
+            raise self._error(value)
+        return self._validate_number(value, value, self.kind)
+
+    def _validate_number(self, value: Any, shown: Any, kind: str) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise self._error(shown) from None
+        if kind == "int":
+            if not float(value).is_integer():
+                raise self._error(shown)
+            value = int(value)
+        else:
+            value = float(value)
+        if math.isnan(value) or not self._in_range(value):
+            raise self._error(shown)
+        return value
+
+    def _in_range(self, value: float) -> bool:
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        return not (self.high is not None and (value > self.high or (self.high_open and value == self.high)))
+
+    def _error(self, value: Any) -> ParamError:
+        shown = value if isinstance(value, str) else self.format(value)
+        return ParamError(f"bad value {shown!r} for {self.name}: expected {self.allowed()}")
+
+    # --------------------------------------------------------------- UI stepping
+    def nudge(self, value: Any, direction: int) -> Any:
+        """The next value up (direction > 0) or down: a 1-2-5 log step, a linear step, the next choice.
+
+        The result is clamped to the allowed range; lists and None are returned unchanged.
+        """
+        if self.kind == "bool":
+            return not value
+        if self.kind == "choice":
+            index = self.choices.index(value) if value in self.choices else 0
+            return self.choices[(index + (1 if direction > 0 else -1)) % len(self.choices)]
+        if value is None or self.kind in ("floats", "ints"):
+            return value
+        if self.scale == "log" and value > 0:
+            candidate = _log_step(float(value), direction)
+        else:
+            candidate = value + (1 if direction > 0 else -1) * self._linear_step()
+            if self.kind == "float":
+                candidate = round(candidate, 12)
+        if self.kind == "int":
+            candidate = round(candidate)
+            if candidate == value:
+                candidate = value + (1 if direction > 0 else -1)
+        return self._clamp(candidate, value)
+
+    def _linear_step(self) -> float:
+        if self.step is not None:
+            return self.step
+        if self.kind == "int":
+            return 1
+        if self.low is not None and self.high is not None:
+            return (self.high - self.low) / 20
+        return 0.1
+
+    def _clamp(self, candidate: float, current: Any) -> Any:
+        if self._in_range(candidate):
+            return candidate
+        return current
+
+
+_MANTISSAS = (1.0, 2.0, 5.0)
+
+
+def _log_step(value: float, direction: int) -> float:
+    """Next value of the 1-2-5 sequence above (or below) value: 1e-3 -> 2e-3 -> 5e-3 -> 1e-2."""
+    exponent = math.floor(math.log10(value))
+    grid = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in _MANTISSAS]
+    tolerance = value * 1e-9
+    if direction > 0:
+        nxt = min(g for g in grid if g > value + tolerance)
+    else:
+        nxt = max(g for g in grid if g < value - tolerance)
+    return float(f"{nxt:.12g}")
+
+
+# ---------------------------------------------------------------------- components
+@dataclass(frozen=True)
+class Component:
+    """A named, parameterized piece of the engine: a schedule, an optimizer, an initializer ...
+
+    `fn` takes the component's data first where its kind has some (steps, a generator, points)
+    and its parameters as keywords; `params` declares every keyword. `check` raises ParamError for combinations that
+    are wrong even though each value is allowed (a piecewise schedule's lengths). `meta` holds what
+    else a kind needs (an activation's derivative, a surface's gradient and minima).
+    """
+
+    kind: str
+    name: str
+    fn: Callable[..., Any]
+    params: tuple[ParamSpec, ...]
+    family: str = ""
+    summary: str = ""
+    check: Callable[[dict[str, Any]], None] | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def spec(self, name: str) -> ParamSpec:
+        """The ParamSpec called name, or a ParamError naming the allowed keys."""
+        for spec in self.params:
+            if spec.name == name:
+                return spec
+        allowed = ", ".join(s.name for s in self.params) or "(none)"
+        raise ParamError(f"unknown parameter {name!r} for {self.kind} {self.name!r}; choose from: {allowed}")
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter at its default."""
+        return {spec.name: spec.default for spec in self.params}
+
+    def resolve(self, values: Mapping[str, Any] | None = None, *, text: bool = False) -> dict[str, Any]:
+        """Defaults overridden by values, each parsed (text=True) or validated, then cross-checked."""
+        resolved = self.defaults()
+        for key, value in (values or {}).items():
+            spec = self.spec(key)
+            resolved[key] = spec.parse(value) if text else spec.validate(value)
+        if self.check is not None:
+            self.check(resolved)
+        return resolved
+
+    def __call__(self, *data: Any, **values: Any) -> Any:
+        """Run fn on data (if its kind takes any) with checked parameters, defaults for the rest."""
+        return self.fn(*data, **self.resolve(values))
+
+
+class Catalog:
+    """The components of one kind, by name, in registration order."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, Component] = {}
+
+    def register(
+        self,
+        *params: ParamSpec,
+        family: str = "",
+        check: Callable[[dict[str, Any]], None] | None = None,
+        name: str | None = None,
+        **meta: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: declare fn as a component with these parameters; fn itself is returned.
+
+        Extra keywords become the component's `meta`.
+        """
+
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            key = name or fn.__name__
+            if key in self._items:
+                raise ValueError(f"{self.kind} {key!r} registered twice")
+            summary = (inspect.getdoc(fn) or "").split("\n", 1)[0]
+            self._items[key] = Component(self.kind, key, fn, tuple(params), family, summary, check, meta)
+            return fn
+
+        return decorate
+
+    def __getitem__(self, name: str) -> Component:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise ParamError(f"unknown {self.kind} {name!r}; choose from: {', '.join(self._items)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[Component]:
+        return iter(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        """Registered names in order."""
+        return list(self._items)
+
+
+def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
+    """Split `key=value` strings (from repeated --set options) into a dict, or raise ParamError."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParamError(f"bad --set {pair!r}: expected KEY=VALUE")
+        result[key.strip()] = value
+    return result
