@@ -1,0 +1,180 @@
+"""Optimizers: closed forms, batched = one by one, no mutation, dtype kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui_dl.engine import optimizers as O
+
+ALL = O.OPTIMIZERS.names()
+
+# per-run hyperparameter sweeps: (name, key, four values)
+SWEEPS = {
+    "sgd": {"lr": [0.01, 0.05, 0.1, 0.2], "momentum": [0.0, 0.5, 0.9, 0.9], "dampening": [0, 0.1, 0, 0],
+            "nesterov": [False, False, False, True], "weight_decay": [0, 0.1, 0, 0.01]},
+    "adagrad": {"lr": [0.01, 0.1, 0.5, 1.0], "lr_decay": [0, 0.01, 0, 0.1], "weight_decay": [0, 0, 0.1, 0],
+                "initial_accumulator_value": [0, 0.1, 0, 1.0]},
+    "rmsprop": {"alpha": [0.9, 0.99, 0.5, 0.99], "momentum": [0, 0.9, 0, 0.5],
+                "centered": [False, True, True, False], "weight_decay": [0, 0, 0.1, 0]},
+    "adam": {"lr": [0.1, 0.01, 0.3, 0.05], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.999)],
+             "amsgrad": [False, True, False, True], "weight_decay": [0, 0.1, 0, 0.01]},
+    "adamw": {"weight_decay": [0, 0.1, 0.01, 1.0], "amsgrad": [True, False, False, True]},
+    "nadam": {"momentum_decay": [4e-3, 0.1, 0, 1e-3], "weight_decay": [0, 0.1, 0.1, 0],
+              "decoupled_weight_decay": [False, True, False, True]},
+    "adamax": {"lr": [0.002, 0.1, 0.5, 0.01], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.5)]},
+    "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
+                  "weight_decay": [0, 0, 0.1, 0.01]},
+    "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
+    "keras_rmsprop": {"rho": [0.9, 0.5, 0.99, 0.9], "momentum": [0, 0.9, 0, 0.5],
+                      "centered": [False, True, True, False]},
+    "keras_adam": {"beta_1": [0.9, 0.5, 0.9, 0.0], "beta_2": [0.999, 0.9, 0.99, 0.999],
+                   "amsgrad": [False, True, False, True], "weight_decay": [0, 0.1, 0, 0]},
+    "keras_adamw": {"weight_decay": [0.004, 0.1, 0, 1.0]},
+    "keras_nadam": {"beta_1": [0.9, 0.5, 0.9, 0.0], "weight_decay": [0, 0.1, 0, 0]},
+    "keras_adamax": {"beta_2": [0.999, 0.9, 0.5, 0.99], "weight_decay": [0, 0.1, 0, 0]},
+}
+
+
+def bumpy_gradient(xy):
+    """Gradient of x^2/20 + y^2 - cos(y)/10 + sin(x)/10: ill-conditioned, non-linear, bounded."""
+    x, y = xy[..., 0], xy[..., 1]
+    return np.stack([x / 10 + np.cos(x) / 10, 2 * y + np.sin(y) / 10], axis=-1)
+
+
+def test_every_optimizer_has_a_sweep():
+    assert set(SWEEPS) == set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_batched_step_equals_one_run_at_a_time(name):
+    sweep = SWEEPS[name]
+    rng = np.random.default_rng(1)
+    start = rng.uniform(-1.5, 1.5, size=(4, 2))
+    rates = np.geomspace(1e-1, 1e-2, 30)  # a changing rate, as a schedule gives
+    batched = O.OPTIMIZERS[name].fn(**{k: np.asarray(v) for k, v in sweep.items()})
+    own_rate = O.trajectory(batched, start, bumpy_gradient, 30)
+    scheduled = O.trajectory(batched, start, bumpy_gradient, 30, lr=[np.full(4, r) for r in rates])
+    assert np.isfinite(own_rate).all() and np.isfinite(scheduled).all()
+    for r in range(4):
+        single = O.OPTIMIZERS[name](**{k: v[r] for k, v in sweep.items()})
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30)
+        np.testing.assert_allclose(own_rate[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, lr=rates)
+        np.testing.assert_allclose(scheduled[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_update_does_not_mutate_and_keeps_dtype(name):
+    params = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    grads = np.array([[0.1, -0.2], [0.3, 0.0]], dtype=np.float32)
+    optimizer = O.OPTIMIZERS[name]()
+    state = optimizer.init(params)
+    copies = [params.copy(), grads.copy()] + [np.copy(s) for s in state]
+    new_params, new_state = optimizer.update(grads, state, params, np.float64(0.01))
+    for original, copy in zip([params, grads, *state], copies, strict=True):
+        np.testing.assert_array_equal(original, copy)
+    assert new_params.dtype == np.float32
+    assert all(s.dtype == np.float32 for s in new_state[1:] if s.shape == params.shape)
+    assert new_state.count.tolist() == [1.0, 1.0]
+    assert optimizer.step_size(new_state).shape == params.shape
+
+
+def test_sgd_on_a_quadratic_contracts_by_one_minus_lr_times_curvature():
+    optimizer = O.sgd(lr=0.1)
+    path = O.trajectory(optimizer, np.array([[3.0]]), lambda p: 4.0 * p, 5)  # f = 2 p^2
+    np.testing.assert_allclose(path[:, 0, 0], 3.0 * 0.6 ** np.arange(6), rtol=1e-15)
+
+
+def test_torch_momentum_first_step_uses_the_raw_gradient_even_with_dampening():
+    optimizer = O.sgd(lr=1.0, momentum=0.9, dampening=0.5)
+    state = optimizer.init(np.zeros((1, 1)))
+    p1, state = optimizer.update(np.ones((1, 1)), state, np.zeros((1, 1)))
+    p2, state = optimizer.update(np.ones((1, 1)), state, p1)
+    assert p1[0, 0] == -1.0  # buffer = g on the first step
+    assert p2[0, 0] == pytest.approx(-1.0 - (0.9 + 0.5))  # then 0.9 b + (1 - 0.5) g
+
+
+def test_torch_and_keras_momentum_agree_at_a_constant_rate_only():
+    grad = lambda p: 2.0 * p  # noqa: E731
+    start = np.array([[1.0, -2.0]])
+    torch_path = O.trajectory(O.sgd(lr=0.05, momentum=0.9), start, grad, 20)
+    keras_path = O.trajectory(O.keras_sgd(learning_rate=0.05, momentum=0.9), start, grad, 20)
+    np.testing.assert_allclose(torch_path, keras_path, rtol=1e-12)
+    rates = np.linspace(0.1, 0.01, 20)
+    torch_path = O.trajectory(O.sgd(momentum=0.9), start, grad, 20, lr=rates)
+    keras_path = O.trajectory(O.keras_sgd(momentum=0.9), start, grad, 20, lr=rates)
+    assert np.abs(torch_path - keras_path).max() > 1e-3
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "adamax", "keras_adam"])
+def test_adam_family_first_step_has_size_lr(name):
+    rate = 0.01
+    optimizer = O.OPTIMIZERS[name](**({"learning_rate": rate} if name.startswith("keras") else {"lr": rate}),
+                                   weight_decay=0.0)
+    params = np.zeros((1, 3))
+    new, _ = optimizer.update(np.array([[3.0, -0.5, 0.1]]), optimizer.init(params), params)
+    np.testing.assert_allclose(new, [[-rate, rate, -rate]], rtol=1e-4)
+
+
+def test_keras_adam_epsilon_acts_on_the_uncorrected_root():
+    g, rate, eps = 1e-3, 0.01, 1e-7
+    params = np.zeros((1, 1))
+    keras = O.keras_adam(learning_rate=rate, epsilon=eps)
+    new, _ = keras.update(np.array([[g]]), keras.init(params), params)
+    root = np.sqrt(0.001) * g  # sqrt(v) after one step, without bias correction
+    assert new[0, 0] == pytest.approx(-rate * root / (root + eps), rel=1e-12)  # 0.3% short of lr
+    torch = O.adam(lr=rate, eps=eps)
+    new, _ = torch.update(np.array([[g]]), torch.init(params), params)
+    assert new[0, 0] == pytest.approx(-rate * g / (g + eps), rel=1e-12)
+
+
+def test_adagrad_first_step_has_size_lr_and_then_shrinks():
+    optimizer = O.adagrad(lr=0.5)
+    path = O.trajectory(optimizer, np.array([[0.0]]), lambda p: np.ones_like(p), 4)
+    np.testing.assert_allclose(np.diff(path[:, 0, 0]), -0.5 / np.sqrt([1, 2, 3, 4]), rtol=1e-9)
+
+
+def test_adagrad_lr_decay():
+    optimizer = O.adagrad(lr=1.0, lr_decay=0.5)
+    path = O.trajectory(optimizer, np.array([[0.0]]), lambda p: np.ones_like(p), 3)
+    # clr_t = 1 / (1 + (t - 1) 0.5), step_t = clr_t / sqrt(t)
+    np.testing.assert_allclose(np.diff(path[:, 0, 0]), [-1.0, -1 / 1.5 / np.sqrt(2), -1 / 2 / np.sqrt(3)], rtol=1e-9)
+
+
+def test_adamw_decouples_weight_decay_and_adam_couples_it():
+    params = np.array([[10.0]])
+    zero_grad = np.zeros((1, 1))
+    decoupled, _ = O.adamw(lr=0.1, weight_decay=0.5).update(zero_grad, O.adamw().init(params), params)
+    assert decoupled[0, 0] == pytest.approx(10.0 * (1 - 0.1 * 0.5))
+    coupled, _ = O.adam(lr=0.1, weight_decay=0.5).update(zero_grad, O.adam().init(params), params)
+    # coupled: g = 0.5 * 10 enters Adam's normalization, so the first step has size lr
+    assert coupled[0, 0] == pytest.approx(10.0 - 0.1, rel=1e-6)
+
+
+def test_keras_rmsprop_puts_epsilon_inside_the_root():
+    params = np.zeros((1, 1))
+    optimizer = O.keras_rmsprop(learning_rate=1.0, rho=0.0, epsilon=1.0)
+    new, _ = optimizer.update(np.array([[1.0]]), optimizer.init(params), params)
+    assert new[0, 0] == pytest.approx(-1 / np.sqrt(2.0))
+    torch_like = O.rmsprop(lr=1.0, alpha=0.0, eps=1.0)
+    new, _ = torch_like.update(np.array([[1.0]]), torch_like.init(params), params)
+    assert new[0, 0] == pytest.approx(-0.5)
+
+
+def test_step_size_is_the_adaptive_rate():
+    optimizer = O.adagrad(lr=0.5, eps=0.0)
+    params = np.zeros((1, 2))
+    _, state = optimizer.update(np.array([[2.0, 0.5]]), optimizer.init(params), params)
+    np.testing.assert_allclose(optimizer.step_size(state), [[0.25, 1.0]])
+    sgd = O.sgd(lr=0.3)
+    np.testing.assert_allclose(sgd.step_size(sgd.init(params)), [[0.3, 0.3]])
+
+
+def test_hyperparameter_specs_reject_bad_values():
+    from tui_dl.params import ParamError
+
+    with pytest.raises(ParamError, match=r"bad value '0\.9,1\.5' for betas"):
+        O.OPTIMIZERS["adam"].resolve({"betas": "0.9,1.5"}, text=True)
+    with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\(0, inf\\)"):
+        O.OPTIMIZERS["sgd"].resolve({"lr": "-1"}, text=True)
