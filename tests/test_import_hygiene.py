@@ -1,0 +1,56 @@
+"""RULE 1: the engine and the headless export import numpy and the standard library only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+ENGINE_MODULES = [
+    "tui_dl.engine.catalog",
+    "tui_dl.engine.experiments.optimizer_race",
+    "tui_dl.engine.experiments.initialization",
+]
+
+
+def _foreign_modules(code: str) -> list[str]:
+    """Run code in a fresh interpreter; return the imported modules outside stdlib, numpy and tui_dl."""
+    probe = textwrap.dedent(
+        """
+        import sys
+        {code}
+        allowed = set(sys.stdlib_module_names) | {{"numpy", "tui_dl"}}
+        foreign = sorted({{m.split(".")[0] for m in sys.modules}} - allowed)
+        # interpreter internals that are not packages anyone installs
+        foreign = [m for m in foreign if not m.startswith("_") and m != "cython_runtime"]
+        print(",".join(foreign))
+        """
+    ).format(code=code)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+def test_engine_imports_only_numpy_and_the_standard_library():
+    code = "\n".join(f"import {module}" for module in ENGINE_MODULES)
+    assert _foreign_modules(code) == []
+
+
+def test_importing_tui_dl_is_cheap():
+    assert _foreign_modules("import tui_dl") == []
+
+
+def test_export_does_not_import_textual():
+    code = textwrap.dedent(
+        """
+        import io, contextlib
+        from tui_dl.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(["export", "schedule", "cosine_decay", "--steps", "3"])
+            main(["export", "path", "--surface", "quadratic", "--optimizer", "adam", "--steps", "3"])
+            main(["export", "init", "--init", "he_normal", "--activation", "relu", "--samples", "10"])
+            main(["export", "--list"])
+        """
+    )
+    foreign = _foreign_modules(code)
+    assert "textual" not in foreign and "plotext" not in foreign and "rich" not in foreign
+    assert foreign == []
