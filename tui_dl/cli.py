@@ -1,0 +1,99 @@
+"""The command line: `tui-dl` opens the app; `tui-dl export ...` writes experiment data headless.
+
+The export path never imports textual (a test checks it), so it starts fast and runs anywhere.
+Bad input ends with one line `tui-dl: error: ...` on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import sys
+from collections.abc import Sequence
+
+from tui_dl import __version__
+
+# export target -> module with add_arguments(parser) and build(args) -> Export
+EXPORT_TARGETS = {
+    "schedule": ("tui_dl.export.schedule", "a learning-rate schedule's rate at each step"),
+    "path": ("tui_dl.export.path", "an optimizer's path on a 2-D surface"),
+    "init": ("tui_dl.export.init", "per-layer activation statistics of a deep MLP (the textbook figure)"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our one-line error format (and its exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser of `tui-dl`."""
+    parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
+    parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    export = commands.add_parser("export", help="write experiment data as csv or json, without the UI",
+                                 description="Write experiment data as csv or json, without the UI.")
+    export.add_argument("--list", action="store_true",
+                        help="list every schedule, optimizer, initializer, activation and surface")
+    export.add_argument("--format", dest="list_format", choices=("text", "json"), default="text",
+                        help="format of --list (default text)")
+    targets = export.add_subparsers(dest="target", parser_class=_Parser, metavar="TARGET")
+    for name, (module, text) in EXPORT_TARGETS.items():
+        sub = targets.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        importlib.import_module(module).add_arguments(sub)
+    return parser
+
+
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
+
+
+def attach_negative_values(argv: Sequence[str]) -> list[str]:
+    """Rewrite `--start -1.5,2` as `--start=-1.5,2`: argparse would take `-1.5,2` for an option."""
+    joined: list[str] = []
+    for token in argv:
+        previous = joined[-1] if joined else ""
+        if _NEGATIVE_VALUE.match(token) and previous.startswith("--") and "=" not in previous:
+            joined[-1] = f"{previous}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
+    if args.command == "export":
+        return _export(args, parser)
+    print("tui-dl: the interactive app is not built yet; try `tui-dl export --help`.")
+    return 0
+
+
+def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tui_dl.export import write
+    from tui_dl.params import ParamError
+
+    try:
+        if args.list:
+            from tui_dl.export.listing import write_listing
+
+            write_listing(args.list_format, sys.stdout)
+            return 0
+        if args.target is None:
+            parser.exit(2, "tui-dl: error: export needs a target: " + ", ".join(EXPORT_TARGETS) + " (or --list)\n")
+        export = importlib.import_module(EXPORT_TARGETS[args.target][0]).build(args)
+        write(export, args.format, sys.stdout)
+        sys.stdout.flush()
+    except ParamError as error:
+        print(f"tui-dl: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `tui-dl export ... | head`
+        sys.stderr.close()
+        return 0
+    for note in export.notes:
+        print(f"tui-dl: note: {note}", file=sys.stderr)
+    return 0

@@ -1,0 +1,64 @@
+"""Argument helpers shared by the export targets: --set routing, --format, counts."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from tui_dl.params import Component, ParamError, ParamSpec, parse_assignments
+
+
+def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """The repeatable `--set KEY=VALUE` option."""
+    parser.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        help=f"set a parameter of the {what} (repeatable); lists are comma-separated, booleans true/false",
+    )
+
+
+def add_format_option(parser: argparse.ArgumentParser, default: str, choices: Sequence[str] = ("csv", "json")) -> None:
+    """The `--format` option."""
+    parser.add_argument("--format", choices=choices, default=default, help=f"output format (default {default})")
+
+
+def resolve_assignments(assignments: list[str], components: Sequence[Component]) -> list[dict[str, Any]]:
+    """Route each `--set key=value` to the component that declares key; resolve each component.
+
+    Returns one dict of checked parameters per component, in order. A key no component declares,
+    or more than one does, is a ParamError naming the allowed keys.
+    """
+    routed: list[dict[str, str]] = [{} for _ in components]
+    for key, value in parse_assignments(assignments).items():
+        owners = [i for i, c in enumerate(components) if any(s.name == key for s in c.params)]
+        if len(owners) != 1:
+            names = " or ".join(f"{c.kind} {c.name!r}" for c in components)
+            allowed = sorted({s.name for c in components for s in c.params})
+            reason = "ambiguous" if owners else "unknown"
+            raise ParamError(
+                f"{reason} parameter {key!r} for {names}; choose from: {', '.join(allowed) or '(none)'}"
+            )
+        routed[owners[0]][key] = value
+    return [component.resolve(values, text=True) for component, values in zip(components, routed, strict=True)]
+
+
+def option_value(spec: ParamSpec, text: str, option: str) -> Any:
+    """A command-line option's text parsed and checked by spec; the error names the option."""
+    try:
+        return spec.parse(str(text))
+    except ParamError:
+        raise ParamError(f"bad value {text!r} for {option}: expected {spec.allowed()}") from None
+
+
+def parse_point(text: str, option: str) -> tuple[float, float]:
+    """An `X,Y` pair of finite floats."""
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ParamError(f"bad value {text!r} for {option}: expected X,Y (two numbers)") from None
+    if not all(abs(v) < float("inf") for v in (x, y)):
+        raise ParamError(f"bad value {text!r} for {option}: expected finite numbers")
+    return x, y
+
+
+STEPS = ParamSpec("steps", "int", 1000, low=1, high=10_000_000, help="number of steps")
