@@ -1,0 +1,146 @@
+"""The engine against numbers computed by Keras 3 and PyTorch themselves (tests/golden/*.json).
+
+Regenerate the fixtures with `KERAS_BACKEND=torch python tests/golden/make_golden.py` in an environment
+that has torch and keras; the tests need neither.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tui_dl.engine.initializers import INITIALIZERS, TRUNCATED_STD, calculate_gain
+from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.engine.surfaces import get_surface
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+
+
+def _load(name: str) -> dict:
+    return json.loads((GOLDEN / f"{name}.json").read_text())
+
+
+SCHEDULE_CASES = _load("schedules")
+OPTIMIZER_CASES = _load("optimizers")
+INITIALIZER_CASES = _load("initializers")
+
+# Keras computes schedules in float32; torch in float64 (chained, so a few ulps off the closed form).
+KERAS_RTOL = 3e-6
+TORCH_RTOL = 1e-12
+# Keras's float32 period search lands one period early exactly at this restart (schedules.json notes).
+KERAS_FLOAT32_ARTIFACTS = {("keras_sgdr_t15_m08_a005", 20)}
+
+
+def _ids(cases: list[dict]) -> list[str]:
+    return [case["id"] for case in cases]
+
+
+@pytest.mark.parametrize("case", SCHEDULE_CASES["cases"], ids=_ids(SCHEDULE_CASES["cases"]))
+def test_schedule_matches_its_framework(case):
+    steps = np.asarray(case["steps"])
+    params = dict(case["params"])
+    if "metrics" in case:
+        params["metrics"] = case["metrics"]
+    ours = SCHEDULES[case["name"]](steps, **params)
+    theirs = np.asarray(case["lr"], dtype=float)
+    keep = np.array([(case["id"], int(s)) not in KERAS_FLOAT32_ARTIFACTS for s in steps])
+    if case["framework"] == "keras":
+        # float32 rounding: relative to the rate, absolute near zero
+        np.testing.assert_allclose(ours[keep], theirs[keep], rtol=KERAS_RTOL, atol=1e-7 * theirs.max())
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=TORCH_RTOL, atol=1e-15)
+
+
+def test_the_keras_float32_artifact_is_where_the_notes_say_and_we_give_the_exact_value():
+    case = next(c for c in SCHEDULE_CASES["cases"] if c["id"] == "keras_sgdr_t15_m08_a005")
+    ours = SCHEDULES["cosine_decay_restarts"](np.array([20]), **case["params"])
+    assert case["lr"][20] == pytest.approx(0.005, rel=1e-6)  # Keras: the end of period 1
+    peak = 0.1 * ((1 - 0.05) * 0.8**2 + 0.05)  # float64: the restart peak, m_mul^2 scaled above alpha
+    assert ours[0] == pytest.approx(peak, rel=1e-12)
+
+
+def test_every_schedule_in_the_catalog_has_golden_cases():
+    covered = {case["name"] for case in SCHEDULE_CASES["cases"]}
+    ours_only = {"constant", "legacy_decay"}  # no framework object to compare with (REFERENCE.md formulas)
+    assert set(SCHEDULES.names()) - ours_only <= covered
+
+
+def _gradient_of(case: dict):
+    if case["surface"] is None:
+        grads = np.asarray(case["grads"], dtype=float)
+        counter = iter(range(len(grads)))
+        return lambda _theta: grads[next(counter)]
+    surface = get_surface(case["surface"])
+    return surface.gradient
+
+
+@pytest.mark.parametrize("case", OPTIMIZER_CASES["cases"], ids=_ids(OPTIMIZER_CASES["cases"]))
+def test_optimizer_trajectory_matches_its_framework(case):
+    theirs = np.asarray(case["theta"], dtype=float)
+    optimizer = OPTIMIZERS[case["name"]](**case["params"])
+    theta = np.asarray(case["theta0"], dtype=float)
+    state = optimizer.init(theta)
+    gradient = _gradient_of(case)
+    rates = case["lr"]
+    ours = []
+    for t in range(len(theirs)):
+        lr = None if rates is None else rates[t]
+        theta, state = optimizer.update(np.asarray(gradient(theta)), state, theta, lr=lr)
+        ours.append(theta)
+    np.testing.assert_allclose(np.array(ours), theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_every_optimizer_in_the_catalog_has_golden_cases():
+    assert set(OPTIMIZERS.names()) == {case["name"] for case in OPTIMIZER_CASES["cases"]}
+
+
+def _draw(case: dict) -> np.ndarray:
+    rng = np.random.default_rng(20261127)
+    shape = (case["n_draws"], *case["shape"])
+    return INITIALIZERS[case["name"]](rng, shape, **case["params"])
+
+
+@pytest.mark.parametrize("case", INITIALIZER_CASES["cases"], ids=_ids(INITIALIZER_CASES["cases"]))
+def test_initializer_distribution_matches_its_framework(case):
+    """Same formula (mean, std, bound) as the framework, and the same empirical statistics within sampling error."""
+    stats = case["stats"]
+    values = _draw(case)
+    n = values.size
+    assert n == stats["n_values"]
+    std_formula = stats["std_formula"]
+    if std_formula == 0:
+        np.testing.assert_array_equal(values, stats["mean_formula"])
+        return
+    # sampling error of the mean and std of n draws, at 6 sigma; both frameworks land inside it too
+    assert abs(values.mean() - stats["mean_formula"]) < 6 * std_formula / np.sqrt(n)
+    assert abs(values.std() - std_formula) < 6 * std_formula / np.sqrt(2 * n) * 1.5
+    assert abs(stats["std"] - std_formula) < 6 * std_formula / np.sqrt(2 * n) * 1.5
+    if stats["bound_formula"] is not None:
+        beyond = np.abs(values - stats["mean_formula"]) > stats["bound_formula"] * (1 + 1e-12)
+        assert beyond.sum() == 0  # exact truncation; Keras's torch backend lets ~4e-6 through
+        assert stats["frac_beyond_bound"] < 1e-5
+        assert np.abs(values - stats["mean_formula"]).max() > 0.99 * stats["bound_formula"]
+    elif stats["expected_frac_beyond_2std_formula"] is not None:
+        frac = np.mean(np.abs(values - stats["mean_formula"]) > 2 * std_formula)
+        expected = stats["expected_frac_beyond_2std_formula"]
+        assert abs(frac - expected) < 6 * np.sqrt(expected * (1 - expected) / n)
+    if "orthogonality_error" in stats:
+        gain = case["params"].get("gain", 1.0)
+        w = values[0]
+        gram = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+        np.testing.assert_allclose(gram, gain**2 * np.eye(len(gram)), atol=1e-10)
+
+
+def test_the_truncated_normal_constant_is_kerass():
+    assert TRUNCATED_STD == pytest.approx(INITIALIZER_CASES["meta"]["keras_truncated_std"], rel=1e-12)
+
+
+@pytest.mark.parametrize("key, torch_gain", INITIALIZER_CASES["meta"]["gains"].items())
+def test_calculate_gain_matches_torch(key, torch_gain):
+    name, _, param = key.partition("_0.")
+    param = float("0." + param) if param else None
+    assert calculate_gain(name, param) == pytest.approx(torch_gain, rel=1e-12)
