@@ -10,6 +10,7 @@ ENGINE_MODULES = [
     "tui_dl.engine.catalog",
     "tui_dl.engine.experiments.optimizer_race",
     "tui_dl.engine.experiments.initialization",
+    "tui_dl.engine.early_stopping",
 ]
 
 
