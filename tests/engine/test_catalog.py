@@ -10,7 +10,7 @@ from tui_dl.engine.catalog import CATALOGS
 
 COMPONENTS = [component for catalog in CATALOGS.values() for component in catalog]
 # positional data each kind's function takes before its parameters
-DATA_ARGS = {"schedule": 1, "optimizer": 0, "initializer": 2, "activation": 1, "surface": 1}
+DATA_ARGS = {"schedule": 1, "optimizer": 0, "initializer": 2, "activation": 1, "surface": 1, "dataset": 1}
 
 
 @pytest.mark.parametrize("component", COMPONENTS, ids=[f"{c.kind}:{c.name}" for c in COMPONENTS])

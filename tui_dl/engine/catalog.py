@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui_dl.engine.activations import ACTIVATIONS
+from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.schedules import SCHEDULES
@@ -10,5 +11,5 @@ from tui_dl.engine.surfaces import SURFACES
 from tui_dl.params import Catalog
 
 CATALOGS: dict[str, Catalog] = {
-    catalog.kind: catalog for catalog in (SCHEDULES, OPTIMIZERS, INITIALIZERS, ACTIVATIONS, SURFACES)
+    catalog.kind: catalog for catalog in (SCHEDULES, OPTIMIZERS, INITIALIZERS, ACTIVATIONS, SURFACES, DATASETS)
 }
