@@ -1,0 +1,393 @@
+"""A batched multilayer perceptron: R networks of the same shape trained at once.
+
+All parameters of run r live in row r of one (R, P) buffer, so a single optimizer update (any of
+optimizers.py, with per-run hyperparameters) moves every run. The row holds every kernel first,
+then every bias: `[W1, W2, ..., WL, b1, ..., bL]`, each kernel flattened in Keras's layout
+(fan_in, fan_out). `kernels(params)` and `biases(params)` return views of shape (R, fan_in,
+fan_out) and (R, fan_out) into the buffer, and since the kernels come first the L1/L2 penalties
+(Keras's `kernel_regularizer`: kernels only, never biases) act on one contiguous slice.
+
+Semantics are Keras 3's:
+
+- Dense layers y = x W + b; kernels drawn by an initializer of initializers.py, biases zero.
+- Hidden activation from activations.py (its derivative drives the backward pass); the output
+  layer is linear: logits for classification, predictions for regression.
+- Classification loss: sparse categorical cross-entropy on the logits through a numerically
+  stable log-softmax (Keras with `from_logits=True`; a softmax output layer with
+  `from_logits=False` is the same up to Keras's clip of probabilities to [1e-7, 1 - 1e-7]).
+  Regression loss: mean squared error, the mean over outputs and samples.
+- Penalties on kernels, one lambda per run: L1 adds lambda * sum |w| (gradient lambda sign w),
+  L2 adds lambda * sum w^2 (gradient 2 lambda w; Keras's l2, the squared norm, without a 1/2).
+- Inverted dropout after each hidden activation, one rate per run: a unit is kept with
+  probability 1 - rate and scaled by 1 / (1 - rate) while training (Keras's `uniform >= rate`),
+  so evaluation is the identity. Masks come from each run's own Generator (see `dropout_masks`).
+
+Arithmetic happens in the buffer's dtype (float32 by default for speed, float64 for gradient
+checks). The hot path is one batched matmul per layer and direction over (R, B, H) arrays.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tui_dl.engine.activations import Activation, get_activation
+from tui_dl.engine.initializers import INITIALIZERS
+from tui_dl.params import ParamError
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+TASKS = (CLASSIFICATION, REGRESSION)
+
+
+class LossGrad(NamedTuple):
+    """What one training step needs from the network (all per run).
+
+    Attributes:
+        loss: (R,) data loss + penalty, the number Keras reports for a training batch.
+        data_loss: (R,) the data loss alone (mean over the batch).
+        penalty: (R,) L1 + L2 penalty of the kernels.
+        correct: (R,) number of correctly classified samples in the batch (0 for regression).
+        grads: (R, P) gradient of `loss` with respect to every parameter.
+    """
+
+    loss: np.ndarray
+    data_loss: np.ndarray
+    penalty: np.ndarray
+    correct: np.ndarray
+    grads: np.ndarray
+
+
+class _Cache(NamedTuple):
+    """The forward pass's intermediates that the backward pass reuses."""
+
+    inputs: list[np.ndarray]  # input of each dense layer (x, then each masked hidden output)
+    pre: list[np.ndarray]  # pre-activation of each hidden layer
+    post: list[np.ndarray]  # activation of each hidden layer before the dropout mask
+
+
+class Workspace:
+    """Buffers for one (runs, batch, dtype) shape, reused from step to step.
+
+    A training step at the benchmark size creates a few dozen arrays of about half a megabyte;
+    glibc serves those from fresh pages (mmap, then trims them back), and the page faults cost
+    more than the arithmetic: forward and backward of 8 runs of a 64-128-128-10 network at batch
+    128 take 3.0 ms with fresh arrays and 1.2 ms with reused ones.
+    """
+
+    def __init__(self, model: MLP, runs: int, batch: int, dtype: Any):
+        def buffers(widths: Sequence[int], kind: Any = dtype) -> list[np.ndarray]:
+            return [np.empty((runs, batch, n), dtype=kind) for n in widths]
+
+        self.z = buffers(model.sizes[1:])
+        self.h = buffers(model.hidden)
+        self.a = buffers(model.hidden)
+        self.back = buffers(model.hidden)
+        self.flags = buffers(model.hidden, bool)
+        self.dout = np.empty((runs, batch, model.sizes[-1]), dtype=dtype)
+        self.grads = np.empty((runs, model.n_params), dtype=dtype)
+        self.kernel = np.empty((runs, model.n_kernel), dtype=dtype)
+
+
+def _has(value: Any) -> bool:
+    """Whether a scalar or per-run value is non-zero anywhere."""
+    return bool(np.any(np.asarray(value) != 0))
+
+
+def _column(value: Any, dtype: Any) -> Any:
+    """A scalar, or an (R,) array as an (R, 1) column, in dtype."""
+    array = np.asarray(value, dtype=dtype)
+    return array[()] if array.ndim == 0 else array.reshape(-1, 1)
+
+
+@dataclass(frozen=True)
+class MLP:
+    """The architecture shared by all runs; parameters are passed in as an (R, P) buffer.
+
+    Attributes:
+        sizes: (input, hidden..., output) widths.
+        activation: the hidden layers' activation, with its parameters bound.
+        task: "classification" (softmax cross-entropy) or "regression" (mean squared error).
+    """
+
+    sizes: tuple[int, ...]
+    activation: Activation
+    task: str = CLASSIFICATION
+    _kernel_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
+    _bias_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
+    _workspaces: dict[tuple, Workspace] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) < 2 or any(int(n) < 1 for n in self.sizes):
+            raise ParamError(f"bad layer sizes {list(self.sizes)}: expected at least an input and an output, each >= 1")
+        if self.task not in TASKS:
+            raise ParamError(f"bad task {self.task!r}: expected one of: {', '.join(TASKS)}")
+        offsets = np.cumsum([0, *(a * b for a, b in self.shapes)])
+        kernels = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(offsets))
+        ends = np.cumsum([int(offsets[-1]), *self.sizes[1:]])
+        biases = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(ends))
+        object.__setattr__(self, "_kernel_slices", kernels)
+        object.__setattr__(self, "_bias_slices", biases)
+
+    # ----------------------------------------------------------------- layout
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of each kernel."""
+        return [(int(a), int(b)) for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+
+    @property
+    def n_kernel(self) -> int:
+        """Number of kernel entries: the first n_kernel columns of a parameter row."""
+        return self._kernel_slices[-1].stop
+
+    @property
+    def n_params(self) -> int:
+        """P, the length of one run's parameter row."""
+        return self._bias_slices[-1].stop
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        """Widths of the hidden layers."""
+        return tuple(int(n) for n in self.sizes[1:-1])
+
+    def kernels(self, params: np.ndarray) -> list[np.ndarray]:
+        """Views (R, fan_in, fan_out) of each kernel in params (R, P); writing to them writes params."""
+        runs = params.shape[0]
+        return [params[:, s].reshape(runs, a, b) for s, (a, b) in zip(self._kernel_slices, self.shapes, strict=True)]
+
+    def biases(self, params: np.ndarray) -> list[np.ndarray]:
+        """Views (R, fan_out) of each bias in params (R, P)."""
+        return [params[:, s] for s in self._bias_slices]
+
+    # ----------------------------------------------------------------- init
+    def init_params(self, rngs: Sequence[np.random.Generator], initializer: str = "glorot_uniform",
+                    init_params: Mapping[str, Any] | None = None, dtype: Any = np.float32) -> np.ndarray:
+        """(R, P) parameters, one run per Generator: kernels from the initializer, biases zero (Keras).
+
+        Each run draws its kernels, layer by layer, from its own Generator only, so run r's weights
+        do not depend on how many other runs there are. Drawing happens once per experiment, so
+        this one loop over runs costs nothing per step.
+        """
+        component = INITIALIZERS[initializer]
+        resolved = component.resolve(init_params)
+        params = np.zeros((len(rngs), self.n_params), dtype=dtype)
+        for r, rng in enumerate(rngs):
+            for view, shape in zip(self.kernels(params[r:r + 1]), self.shapes, strict=True):
+                view[0] = component.fn(rng, shape, **resolved)
+        return params
+
+    # ----------------------------------------------------------------- forward
+    def workspace(self, runs: int, batch: int, dtype: Any, name: str = "") -> Workspace:
+        """The cached Workspace for this shape (created on first use); name keeps separate sets apart."""
+        key = (runs, batch, np.dtype(dtype).str, name)
+        if key not in self._workspaces:
+            self._workspaces[key] = Workspace(self, runs, batch, dtype)
+        return self._workspaces[key]
+
+    def _buffers(self, params: np.ndarray, batch: int, reuse: bool | str) -> Workspace | None:
+        if reuse is False:
+            return None
+        return self.workspace(params.shape[0], batch, params.dtype, "" if reuse is True else reuse)
+
+    def forward(self, params: np.ndarray, x: np.ndarray, masks: Sequence[np.ndarray | None] | None = None,
+                *, reuse: bool | str = False) -> tuple[np.ndarray, _Cache]:
+        """Outputs (R, B, K) of every run for inputs x, (R, B, D) per run or (B, D) shared.
+
+        masks: one multiplicative dropout mask (R, B, H) per hidden layer (None: no dropout there).
+        reuse: compute into this shape's cached Workspace instead of fresh arrays; the results
+        are then overwritten by the next call of the same shape (the training loop's fast path).
+        A string reuses a separate, named set of buffers (so work on another thread, such as a
+        snapshot's grid, never shares buffers with training).
+        """
+        ws = self._buffers(params, x.shape[-2], reuse)
+        kernels, biases = self.kernels(params), self.biases(params)
+        inputs, pre, post = [], [], []
+        a = x
+        last = len(kernels) - 1
+        for layer, (w, b) in enumerate(zip(kernels, biases, strict=True)):
+            inputs.append(a)
+            z = np.matmul(a, w, out=None if ws is None else ws.z[layer])
+            z += b[:, None, :]
+            if layer == last:
+                return z, _Cache(inputs, pre, post)
+            h = self._activate(z, None if ws is None else ws.h[layer])
+            pre.append(z)
+            post.append(h)
+            mask = masks[layer] if masks is not None else None
+            a = h if mask is None else np.multiply(h, mask, out=None if ws is None else ws.a[layer])
+        raise AssertionError("unreachable")
+
+    def _activate(self, z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        """The hidden activation of z; ReLU, the default, is computed into out without temporaries."""
+        if self.activation.name == "relu":
+            return np.maximum(z, 0, out=out)
+        return self.activation.forward(z)
+
+    def _backprop_activation(self, back: np.ndarray, z: np.ndarray, h: np.ndarray, flags: np.ndarray | None) -> None:
+        """back *= activation'(z) in place (ReLU: the indicator z > 0, as activations.relu's derivative)."""
+        if self.activation.name == "relu":
+            back *= np.greater(z, 0, out=flags)
+        else:
+            back *= self.activation.derivative(z, h)
+
+    def predict(self, params: np.ndarray, x: np.ndarray, *, reuse: bool | str = False) -> np.ndarray:
+        """Evaluation-mode outputs (no dropout): class probabilities (softmax) or predictions, (R, N, K).
+
+        The result is always a fresh array; reuse only applies to the hidden layers (see forward).
+        """
+        out, _ = self.forward(params, x, reuse=reuse)
+        out = out.copy() if reuse is not False else out
+        if self.task == REGRESSION:
+            return out
+        out -= out.max(axis=2, keepdims=True)
+        with np.errstate(under="ignore"):
+            np.exp(out, out=out)
+        out /= out.sum(axis=2, keepdims=True)
+        return out
+
+    # ----------------------------------------------------------------- losses
+    def data_loss(self, out: np.ndarray, y: np.ndarray, *, grad: bool = True, buffer: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(loss (R,), dloss/dout (R, B, K) or None, correct (R,)) for outputs out and targets y.
+
+        y: class labels (R, B) or (B,) for classification, targets (R, B, K) or (B, K) for regression.
+        The loss is the mean over the batch (and, for MSE, over the outputs too). buffer: where to
+        compute the gradient (shape of out), instead of a fresh array.
+        """
+        batch = out.shape[1]
+        if self.task == REGRESSION:
+            diff = np.subtract(out, y, out=buffer)
+            size = batch * out.shape[2]
+            loss = np.einsum("rbk,rbk->r", diff, diff) / size
+            correct = np.zeros(out.shape[0])
+            if grad:
+                diff *= 2.0 / size
+            return loss, diff if grad else None, correct
+        labels = np.broadcast_to(y, out.shape[:2])[..., None]
+        correct = (out.argmax(axis=2) == labels[..., 0]).sum(axis=1)
+        shifted = np.subtract(out, out.max(axis=2, keepdims=True), out=buffer)
+        picked = np.take_along_axis(shifted, labels, axis=2)
+        with np.errstate(under="ignore"):  # e^-1000 rounding to 0 is the right answer
+            exp = np.exp(shifted, out=shifted)
+            total = exp.sum(axis=2, keepdims=True)
+            loss = (np.log(total) - picked).mean(axis=(1, 2))
+            if not grad:
+                return loss, None, correct
+            exp *= (1.0 / batch) / total  # the softmax, over the batch size
+            np.put_along_axis(exp, labels, np.take_along_axis(exp, labels, axis=2) - 1.0 / batch, axis=2)
+        return loss, exp, correct
+
+    def penalty(self, params: np.ndarray, l1: Any = 0.0, l2: Any = 0.0, *, scratch: np.ndarray | None = None
+                ) -> np.ndarray:
+        """(R,) penalty l1 * sum |w| + l2 * sum w^2 over the kernels (per-run lambdas).
+
+        scratch: an (R, n_kernel) array to compute |w| in, instead of a fresh one.
+        """
+        w = params[:, : self.n_kernel]
+        total = np.zeros(params.shape[0], dtype=params.dtype)
+        if _has(l1):
+            total += np.asarray(l1, dtype=params.dtype) * np.abs(w, out=scratch).sum(axis=1)
+        if _has(l2):
+            total += np.asarray(l2, dtype=params.dtype) * np.einsum("rp,rp->r", w, w)
+        return total
+
+    # ----------------------------------------------------------------- backward
+    def loss_and_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray, *, l1: Any = 0.0, l2: Any = 0.0,
+                      masks: Sequence[np.ndarray | None] | None = None, reuse: bool | str = False) -> LossGrad:
+        """Loss, its parts and the gradient (R, P) of data loss + penalty, by backpropagation.
+
+        x is (R, B, D) (each run its own mini-batch) or (B, D) shared; masks are fixed dropout
+        masks as from `dropout_masks` (None: none), so a finite-difference check can hold them.
+        reuse: work in this shape's cached Workspace; the returned grads are then overwritten by
+        the next call of the same shape.
+        """
+        ws = self._buffers(params, x.shape[-2], reuse)
+        out, cache = self.forward(params, x, masks, reuse=reuse)
+        data, delta, correct = self.data_loss(out, y, buffer=None if ws is None else ws.dout)
+        grads = np.empty_like(params) if ws is None else ws.grads
+        grad_kernels, grad_biases = self.kernels(grads), self.biases(grads)
+        kernels = self.kernels(params)
+        for layer in range(len(kernels) - 1, -1, -1):
+            a = cache.inputs[layer]
+            a_t = a.T if a.ndim == 2 else a.transpose(0, 2, 1)  # shared input: (D, B) @ (R, B, H)
+            np.matmul(a_t, delta, out=grad_kernels[layer])
+            delta.sum(axis=1, out=grad_biases[layer])
+            if layer == 0:
+                break
+            back = np.matmul(delta, kernels[layer].transpose(0, 2, 1), out=None if ws is None else ws.back[layer - 1])
+            mask = masks[layer - 1] if masks is not None else None
+            if mask is not None:
+                back *= mask
+            self._backprop_activation(back, cache.pre[layer - 1], cache.post[layer - 1],
+                                      None if ws is None else ws.flags[layer - 1])
+            delta = back
+        scratch = None if ws is None else ws.kernel
+        penalty = self.penalty(params, l1, l2, scratch=scratch)
+        self._add_penalty_grad(params, grads, l1, l2, scratch)
+        return LossGrad(data + penalty, data, penalty, correct, grads)
+
+    def _add_penalty_grad(self, params: np.ndarray, grads: np.ndarray, l1: Any, l2: Any,
+                          scratch: np.ndarray | None) -> None:
+        w, g = params[:, : self.n_kernel], grads[:, : self.n_kernel]
+        if _has(l1):
+            g += np.multiply(np.sign(w, out=scratch), _column(l1, params.dtype), out=scratch)
+        if _has(l2):
+            g += np.multiply(w, _column(2.0 * np.asarray(l2, dtype=np.float64), params.dtype), out=scratch)
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, params: np.ndarray, x: np.ndarray, y: np.ndarray, chunk: int = 1024, *,
+                 reuse: bool | str = False) -> tuple[np.ndarray, np.ndarray]:
+        """(mean data loss (R,), accuracy (R,)) on a shared data set in evaluation mode (no dropout).
+
+        The data goes through in chunks of `chunk` samples so memory stays bounded for large sets;
+        accuracy is NaN for regression. reuse: compute in cached Workspaces (see forward).
+        """
+        n = len(x)
+        loss = np.zeros(params.shape[0])
+        correct = np.zeros(params.shape[0])
+        for start in range(0, n, chunk):  # a loop over data chunks; runs stay batched
+            stop = min(start + chunk, n)
+            out, _ = self.forward(params, x[start:stop], reuse=reuse)
+            ws = self._buffers(params, stop - start, reuse)
+            buffer = None if ws is None else ws.dout
+            part, _, right = self.data_loss(out, y[start:stop], grad=False, buffer=buffer)
+            loss += part * (stop - start)
+            correct += right
+        accuracy = correct / n if self.task == CLASSIFICATION else np.full(params.shape[0], np.nan)
+        return loss / n, accuracy
+
+
+def make_mlp(input_dim: int, hidden: Sequence[int], output_dim: int, activation: str = "relu",
+             activation_params: Mapping[str, Any] | None = None, task: str = CLASSIFICATION) -> MLP:
+    """An MLP from widths and an activation name (parameters checked against its ParamSpecs)."""
+    return MLP((int(input_dim), *(int(h) for h in hidden), int(output_dim)),
+               get_activation(activation, **dict(activation_params or {})), task)
+
+
+def dropout_masks(rngs: Sequence[np.random.Generator], rates: Any, batch: int, widths: Sequence[int],
+                  dtype: Any = np.float32, out: np.ndarray | None = None) -> list[np.ndarray | None]:
+    """Inverted-dropout masks (R, batch, H) for each hidden width, or Nones when no run drops.
+
+    Run r keeps a unit where its uniform draw is >= rates[r] and scales it by 1 / (1 - rate), as
+    Keras does. Each run draws from its own Generator, and only when its rate is positive, so run
+    r's masks are the same whether it trains alone or next to others; this loop over runs is the
+    one place that draws random numbers per run (the arithmetic stays batched). The uniforms are
+    float32 for a float32 network (half the cost) and float64 otherwise.
+
+    out: an (R, batch, sum(widths)) array of dtype to fill instead of a fresh one.
+    """
+    rates = np.broadcast_to(np.asarray(rates, dtype=np.float64), (len(rngs),))
+    if not np.any(rates > 0):
+        return [None] * len(widths)
+    total = int(sum(widths))
+    masks = np.empty((len(rngs), batch, total), dtype=dtype) if out is None else out
+    masks[rates <= 0] = 1.0
+    for r in np.flatnonzero(rates > 0):
+        uniform = rngs[r].random((batch, total), dtype=masks.dtype, out=masks[r])
+        np.multiply(uniform >= rates[r], 1.0 / (1.0 - rates[r]), out=uniform)
+    edges = np.cumsum([0, *widths])
+    return [masks[:, :, a:b] for a, b in itertools.pairwise(edges)]
