@@ -1,0 +1,107 @@
+"""Training throughput: 8 regularization variants of a 64-128-128-10 MLP, batched vs one after another.
+
+Prints mini-batch steps per second, summed over the 8 runs, for the batched engine (all 8 runs
+in one (R, P) parameter buffer, one optimizer update per step) and for the same 8 runs trained
+one after another with the same engine; then the time of one `step` (one epoch) and one
+`snapshot` of the training experiment at its default size. Each figure is the best of a few
+repeats (the machine is shared). The data is random, of the digits' shape: 64 features, 10
+classes, 1280 training samples (10 mini-batches of 128 per epoch) and 320 validation samples,
+evaluated after every epoch as `fit` does.
+
+    python benchmarks/train.py [--epochs 5] [--repeats 3] [--dtype float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from tui_dl.engine.datasets import Dataset
+from tui_dl.engine.experiments import training
+
+VARIANTS = ("none", "l2=1e-4", "l2=1e-3", "l1=1e-5", "dropout=0.2", "dropout=0.5", "weight_decay=1e-2",
+            "l2=1e-4+dropout=0.2")
+INPUTS, HIDDEN, CLASSES, BATCH = 64, (128, 128), 10, 128
+TRAIN, VAL = 1280, 320
+
+
+def digits_like(rng: np.random.Generator) -> Dataset:
+    """Random data of the digits' shape: 64 features in [0, 1], 10 classes."""
+    x = rng.random((TRAIN + VAL, INPUTS))
+    y = rng.integers(0, CLASSES, TRAIN + VAL)
+    names = tuple(f"x{i}" for i in range(INPUTS))
+    return Dataset("random", "classification", x[:TRAIN], y[:TRAIN], x[TRAIN:], y[TRAIN:], CLASSES, names, None)
+
+
+def experiment(variants: tuple[str, ...], data: Dataset, epochs: int, dtype: str) -> training.TrainConfig:
+    """The benchmark's configuration: Adam 1e-3, batch 128, validation after each epoch."""
+    return training.TrainConfig(data=data, hidden=HIDDEN, batch_size=BATCH, epochs=epochs + 1, dtype=dtype, lr=1e-3,
+                                eval_train=False, variants=tuple(training.parse_variant(v) for v in variants))
+
+
+def seconds(config: training.TrainConfig, epochs: int, run_rngs: list | None = None) -> float:
+    """Wall time of `epochs` epochs after one warm-up epoch."""
+    state = training.init(config, np.random.default_rng(0), run_rngs)
+    training.step(state, 1)
+    start = time.perf_counter()
+    training.step(state, epochs)
+    return time.perf_counter() - start
+
+
+def batched_and_one_by_one(data: Dataset, epochs: int, dtype: str) -> tuple[float, float]:
+    """(seconds for the 8 variants together, seconds for the 8 trained one after another)."""
+    together = seconds(experiment(VARIANTS, data, epochs, dtype), epochs)
+    children = np.random.default_rng(0).spawn(len(VARIANTS))
+    alone = sum(seconds(experiment((v,), data, epochs, dtype), epochs, [children[r]]) for r, v in enumerate(VARIANTS))
+    return together, alone
+
+
+def default_step_ms(repeats: int, count: int = 40) -> tuple[float, float, training.TrainState]:
+    """(ms per step of one epoch, ms per snapshot with a fresh decision grid) at the default size."""
+    best_step = best_snapshot = float("inf")
+    for _ in range(repeats):
+        state = training.init(replace(training.TrainConfig(), epochs=10 * count), np.random.default_rng(0))
+        training.step(state, 2)
+        start = time.perf_counter()
+        training.step(state, count)
+        best_step = min(best_step, (time.perf_counter() - start) / count)
+        start = time.perf_counter()
+        for _ in range(count):
+            state.grid_cache = None  # force the grid's forward pass
+            training.snapshot(state)
+        best_snapshot = min(best_snapshot, (time.perf_counter() - start) / count)
+    return best_step * 1e3, best_snapshot * 1e3, state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    args = parser.parse_args()
+    data = digits_like(np.random.default_rng(1))
+    steps = len(VARIANTS) * (TRAIN // BATCH) * args.epochs
+    results = [batched_and_one_by_one(data, args.epochs, args.dtype) for _ in range(args.repeats)]
+    together, alone = min(r[0] for r in results), min(r[1] for r in results)
+    print(f"{INPUTS}-{HIDDEN[0]}-{HIDDEN[1]}-{CLASSES} MLP, batch {BATCH}, {len(VARIANTS)} variants "
+          f"({', '.join(VARIANTS)}), Adam, {args.dtype}, {TRAIN // BATCH} steps per epoch + validation on {VAL}; "
+          f"best of {args.repeats}")
+    print(f"  batched     {steps / together:8.0f} steps/s   {together / args.epochs * 1e3:6.1f} ms per epoch of 8 runs")
+    print(f"  one by one  {steps / alone:8.0f} steps/s   {alone / args.epochs * 1e3:6.1f} ms per epoch of 8 runs")
+    print(f"  batched is {alone / together:.2f}x faster")
+    step_ms, snapshot_ms, state = default_step_ms(args.repeats)
+    config = state.config
+    print(f"default experiment ({len(config.variants)} variants, {config.dataset} {len(state.x_train)} train / "
+          f"{len(state.x_val)} val, hidden {config.hidden}, batch {config.batch_size}, {config.dtype}): "
+          f"step (1 epoch) {step_ms:.2f} ms, snapshot with a {config.grid}x{config.grid} grid {snapshot_ms:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

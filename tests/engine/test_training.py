@@ -1,0 +1,258 @@
+"""The training experiment: variants, Keras's History semantics, overfitting, early stopping,
+divergence, determinism and batched = one by one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tui_dl.engine.datasets import make_dataset
+from tui_dl.engine.experiments import training as T
+from tui_dl.engine.mlp import CLASSIFICATION
+from tui_dl.params import ParamError
+
+# a small, fast setting that still overfits: 60 spiral points, 2 x 24 units, Adam at 1e-2
+SMALL = T.TrainConfig(dataset_params={"train_samples": 60, "val_samples": 200}, hidden=(24, 24), lr=1e-2,
+                      batch_size=16, epochs=60, dtype="float64", grid=8)
+# wider and faster: its validation loss turns up after about ten epochs
+OVERFIT = replace(SMALL, hidden=(64, 64), lr=3e-2)
+
+
+def variants(*specs):
+    return tuple(T.parse_variant(s) for s in specs)
+
+
+def run(config, seed=0, epochs=None, run_rngs=None):
+    state = T.init(config, np.random.default_rng(seed), run_rngs)
+    T.step(state, config.epochs if epochs is None else epochs)
+    return state, T.snapshot(state)
+
+
+# ------------------------------------------------------------------------------------ variants
+@pytest.mark.parametrize(("spec", "label", "values"), [
+    ("none", "none", {}),
+    ("l2=1e-3", "L2 1e-3", {"l2": 1e-3}),
+    ("l1=1e-4", "L1 1e-4", {"l1": 1e-4}),
+    ("dropout=0.2", "dropout 0.2", {"dropout": 0.2}),
+    ("weight_decay=1e-2", "weight decay 0.01", {"weight_decay": 1e-2}),
+    ("patience=10", "early stop (p=10)", {"patience": 10}),
+    (" l2=2.5e-4 + dropout=0.5 ", "L2 2.5e-4 + dropout 0.5", {"l2": 2.5e-4, "dropout": 0.5}),
+    ("lr=0.1+patience=3", "early stop (p=3) + lr 0.1", {"lr": 0.1, "patience": 3}),
+])
+def test_parse_variant_values_and_legend_labels(spec, label, values):
+    variant = T.parse_variant(spec)
+    assert variant == T.Variant(label, **values)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("l3=1", "unknown key 'l3'"),
+    ("l2", "expected none or KEY=VALUE"),
+    ("l2=1+l2=2", "given twice"),
+    ("dropout=1", "expected a float in \\[0, 1\\)"),
+    ("l2=-1", "bad variant 'l2=-1'"),
+    ("patience=2.5", "patience"),
+    ("none+l2=1", "expected none or KEY=VALUE"),
+])
+def test_bad_variants_are_one_line_param_errors(spec, message):
+    with pytest.raises(ParamError, match=message) as error:
+        T.parse_variant(spec)
+    assert "\n" not in str(error.value)
+
+
+def test_compact_numbers_for_legends():
+    assert [T.compact_number(v) for v in (0.2, 10, 1e-3, 2.5e-4, 0.01, 9.9996e-4, 0.0)] == [
+        "0.2", "10", "1e-3", "2.5e-4", "0.01", "1e-3", "0"]
+
+
+# -------------------------------------------------------------------------------------- config
+def test_config_defaults_are_the_param_spec_defaults():
+    config = T.TrainConfig()
+    for spec in T.TRAIN_PARAMS:
+        assert getattr(config, spec.name) == spec.default, spec.name
+
+
+def test_set_keys_are_routed_to_config_dataset_schedule_and_optimizer():
+    config = T.config_from_assignments({
+        "hidden": "64,32", "lr": "0.05", "patience": "7", "restore_best_weights": "true", "noise": "0.4",
+        "optimizer": "sgd", "momentum": "0.9", "schedule": "step_lr", "step_size": "50", "gamma": "0.5",
+        "schedule.lr": "0.2",
+    })
+    assert config.hidden == (64, 32) and config.lr == 0.05 and config.patience == 7
+    assert config.restore_best_weights is True
+    assert config.dataset_params == {"noise": 0.4}
+    assert config.optimizer_params == {"momentum": 0.9}
+    assert config.schedule_params == {"step_size": 50, "gamma": 0.5, "lr": 0.2}
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("nope", "unknown parameter 'nope'"),
+    ("optimizer.lr", "unknown parameter 'optimizer.lr'"),  # adam's own rate comes from lr
+    ("optimizer.step_size", "unknown parameter 'optimizer.step_size'"),
+])
+def test_unknown_set_keys_name_the_allowed_ones(key, message):
+    with pytest.raises(ParamError, match=message) as error:
+        T.config_from_assignments({"optimizer": "adam", key: "1"})
+    assert "choose from:" in str(error.value) and "noise" in str(error.value)
+
+
+def test_a_schedule_too_short_for_the_training_is_an_error():
+    config = replace(SMALL, schedule="one_cycle_lr", schedule_params={"total_steps": 10})
+    with pytest.raises(ParamError, match="one_cycle_lr has no valid rate at iteration 11"):
+        T.init(config, np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------------- Keras's History
+def test_full_batch_history_follows_keras_definitions():
+    """With one batch per epoch and no dropout, train_loss[e] is the loss at the weights that ended epoch e - 1."""
+    config = replace(SMALL, batch_size=60, epochs=6, variants=variants("none", "l2=1e-2", "l1=1e-3"))
+    _, snap = run(config)
+    penalty = snap.val_loss - snap.val_data_loss  # Keras adds the penalty to val_loss
+    assert penalty[0] == pytest.approx(np.zeros(6)) and (penalty[1:] > 0).all()
+    expected = snap.train_data_loss[:, :-1] + penalty[:, :-1]
+    np.testing.assert_allclose(snap.train_loss[:, 1:], expected, rtol=1e-10)
+
+
+def test_decoupled_weight_decay_scales_every_parameter_before_the_update():
+    config = replace(SMALL, optimizer="sgd", lr=0.1, batch_size=60, epochs=1,
+                     variants=variants("weight_decay=0.5", "none"))
+    state = T.init(config, np.random.default_rng(3))
+    before = state.params.copy()
+    grads = state.model.loss_and_grad(before, state.x_train, state.y_train).grads
+    T.step(state, 1)
+    expected = before * (1 - 0.1 * np.array([0.5, 0.0]))[:, None] - 0.1 * grads
+    np.testing.assert_allclose(state.params, expected, rtol=1e-9, atol=1e-12)
+
+
+# -------------------------------------------------------------------------------- overfitting
+def test_default_spiral_overfits_without_regularization_and_less_with_l2_or_dropout():
+    config = replace(T.TrainConfig(), variants=variants("none", "l2=1e-3", "dropout=0.3"))
+    _, snap = run(config)
+    gap = snap.val_data_loss[:, -1] - snap.train_data_loss[:, -1]
+    rise = snap.val_data_loss[:, -1] - snap.val_data_loss.min(axis=1)
+    none, l2, dropout = range(3)
+    assert rise[none] > 0.05 and np.argmin(snap.val_data_loss[none]) < 150  # val loss turns up, then keeps rising
+    assert gap[none] > 0.2 and snap.train_acc[none, -1] > 0.97
+    assert gap[l2] < 0.7 * gap[none]
+    assert gap[dropout] < 0.85 * gap[none]
+    assert snap.val_data_loss[l2, -1] < snap.val_data_loss[none, -1]
+
+
+# ----------------------------------------------------------------------------- early stopping
+def test_early_stopping_stops_at_best_plus_patience_and_freezes_only_that_run():
+    config = replace(OVERFIT, variants=variants("none", "patience=4"))
+    state, snap = run(config, epochs=30)
+    stopped, best = int(snap.stopped_epoch[1]), int(snap.best_epoch[1])
+    assert 0 < stopped < 29 and stopped == best + 4
+    assert T.run_length(snap, 1) == stopped + 1
+    assert np.isfinite(snap.val_loss[1, : stopped + 1]).all() and np.isnan(snap.val_loss[1, stopped + 1:]).all()
+    assert snap.stopped_epoch[0] == -1 and np.isfinite(snap.val_loss[0]).all()
+    assert bool(snap.finished[1]) and not snap.finished[0]
+    frozen, going = state.params[1].copy(), state.params[0].copy()
+    T.step(state, 2)
+    np.testing.assert_array_equal(state.params[1], frozen)
+    assert not np.array_equal(state.params[0], going)
+
+
+def test_experiment_patience_applies_to_all_runs_and_variant_patience_wins():
+    config = replace(OVERFIT, patience=2, variants=variants("none", "patience=50"))
+    _, snap = run(config, epochs=40)
+    assert snap.stopped_epoch[0] == snap.best_epoch[0] + 2
+    assert snap.stopped_epoch[1] == -1
+
+
+def test_restore_best_weights_gives_the_best_epochs_val_loss_back():
+    config = replace(OVERFIT, restore_best_weights=True, epochs=25, variants=variants("patience=3", "l2=1e-3"))
+    state, snap = run(config)
+    assert snap.stopped_epoch[0] >= 0 and snap.stopped_epoch[1] == -1  # the second restores at the end
+    now = T.evaluate(state)["val_loss"]
+    for r in range(2):
+        assert now[r] == pytest.approx(snap.val_loss[r, snap.best_epoch[r]], rel=1e-12)
+
+
+def test_no_patience_means_no_early_stopping():
+    _, snap = run(replace(SMALL, epochs=40, variants=variants("none")))
+    assert snap.epoch == 40 and snap.stopped_epoch[0] == -1 and snap.best_epoch[0] >= 0
+
+
+# --------------------------------------------------------------------------------- divergence
+def test_a_diverging_variant_freezes_alone_without_warnings():
+    config = replace(SMALL, optimizer="sgd", lr=0.05, epochs=12, dtype="float32",
+                     variants=variants("none", "lr=1e6", "l2=1e-3"))
+    _, snap = run(config)  # RuntimeWarnings are errors in this test suite (overflow, inf - inf ...)
+    assert snap.diverged_epoch.tolist()[0] == -1 and snap.diverged_epoch[2] == -1
+    diverged = int(snap.diverged_epoch[1])
+    assert diverged >= 0 and bool(snap.finished[1])
+    assert np.isnan(snap.train_loss[1, diverged + 1:]).all()
+    assert np.isfinite(snap.val_loss[[0, 2]]).all() and snap.epoch == 12
+    children = np.random.default_rng(0).spawn(3)
+    _, alone = run(replace(config, variants=config.variants[:1]), run_rngs=children[:1])
+    np.testing.assert_allclose(alone.val_loss[0], snap.val_loss[0], rtol=1e-6)
+
+
+# -------------------------------------------------------------------- determinism and batching
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    config = replace(SMALL, epochs=5, dtype="float32", variants=variants("none", "dropout=0.2"))
+    _, first = run(config, seed=11)
+    _, again = run(config, seed=11)
+    _, other = run(config, seed=12)
+    np.testing.assert_array_equal(first.train_loss, again.train_loss)
+    np.testing.assert_array_equal(first.val_acc, again.val_acc)
+    assert not np.array_equal(first.train_loss, other.train_loss)
+
+
+def test_batched_runs_equal_each_run_trained_alone():
+    config = replace(SMALL, epochs=8, variants=variants(
+        "none", "l2=1e-3", "l1=1e-4+dropout=0.3", "weight_decay=0.1", "dropout=0.5+patience=2", "lr=3e-3"))
+    _, together = run(config, seed=5)
+    children = np.random.default_rng(5).spawn(len(config.variants))
+    for r, variant in enumerate(config.variants):
+        _, alone = run(replace(config, variants=(variant,)), seed=5, run_rngs=[children[r]])
+        for key in T.HISTORY_KEYS:
+            np.testing.assert_allclose(getattr(alone, key)[0], getattr(together, key)[r], rtol=1e-12, err_msg=key)
+        assert alone.stopped_epoch[0] == together.stopped_epoch[r]
+
+
+# ------------------------------------------------------------------------------ snapshot, tasks
+def test_snapshot_shapes_grid_and_read_only_history():
+    config = replace(SMALL, epochs=5, variants=variants("none", "dropout=0.2"))
+    state, snap = run(config, epochs=3)
+    assert snap.labels == ("none", "dropout 0.2") and snap.task == CLASSIFICATION and snap.epoch == 3
+    assert snap.train_loss.shape == (2, 3) and snap.grid.shape == (2, 8, 8, 3)
+    np.testing.assert_allclose(snap.grid.sum(axis=-1), 1.0, rtol=1e-12)
+    assert snap.grid_box == state.dataset.box
+    xs, ys = np.linspace(*snap.grid_box[:2], 8), np.linspace(*snap.grid_box[2:], 8)
+    corner = state.model.predict(state.params, np.array([[xs[-1], ys[0]]]))
+    np.testing.assert_allclose(snap.grid[:, 0, -1], corner[:, 0], rtol=1e-12)  # row = y, column = x
+    with pytest.raises(ValueError):
+        snap.train_loss[0, 0] = 1.0
+    kept = snap.val_loss.copy()
+    T.step(state, 2)
+    np.testing.assert_array_equal(snap.val_loss, kept)  # later steps never change a snapshot
+    assert T.snapshot(state).val_loss.shape == (2, 5)
+
+
+def test_regression_on_sine_learns_and_has_no_accuracy_or_grid():
+    config = replace(SMALL, dataset="sine", dataset_params={}, hidden=(32,), epochs=80, batch_size=10,
+                     variants=variants("none", "l2=1e-2"))
+    _, snap = run(config)
+    assert snap.task == "regression" and snap.grid is None and snap.grid_box is None
+    assert np.isnan(snap.train_acc).all() and np.isnan(snap.val_acc).all()
+    assert (snap.val_data_loss[:, -1] < 0.5 * snap.val_data_loss[:, 0]).all()
+
+
+def test_training_ends_at_epochs_and_file_data_is_used_as_given():
+    data = make_dataset("moons", np.random.default_rng(1), train_samples=40, val_samples=40)
+    config = replace(SMALL, data=data, epochs=3, variants=variants("none"))
+    state, snap = run(config, epochs=10)
+    assert snap.epoch == 3 and T.finished(state)
+    assert snap.x_train is not None and np.array_equal(snap.x_train, data.x_train)
+
+
+def test_reduce_lr_on_plateau_gives_each_run_its_own_rate():
+    config = replace(SMALL, schedule="reduce_lr_on_plateau", schedule_params={"patience": 0, "factor": 0.5},
+                     epochs=30, variants=variants("none", "l2=1e-1"))
+    _, snap = run(config)
+    assert snap.lr[0] < SMALL.lr and snap.lr[0] != snap.lr[1]
+    assert set(np.round(np.log2(snap.lr / SMALL.lr), 9)) <= {float(-k) for k in range(40)}

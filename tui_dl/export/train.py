@@ -1,0 +1,124 @@
+"""`tui-dl export train`: per-epoch loss and accuracy of regularization variants trained together.
+
+    tui-dl export train --dataset spiral --variant none --variant l2=1e-3 --epochs 200
+    tui-dl export train --data points.csv --target label --variant none dropout=0.2 --set patience=10
+
+`--data FILE` trains on a .csv (with a header) or .npz (X and y) file instead of a generated set;
+`--dataset` may then be left out or given as `file`. Without `--variant` the experiment's
+default variants are trained. Every training knob is a `--set KEY=VALUE` (see TRAIN_PARAMS in
+tui_dl/engine/experiments/training.py: hidden, activation, init, optimizer, lr, batch_size,
+dtype, schedule, monitor, patience, min_delta, baseline, restore_best_weights,
+start_from_epoch ...); other keys go to the data set (train_samples, val_samples, noise), the
+schedule or the optimizer. Without `--set patience` no variant stops early (a variant may
+still say `patience=N` itself).
+
+json: `{"runs": [{"name", "variant", "train_loss", "val_loss", "train_acc", "val_acc",
+"train_data_loss", "val_data_loss", "best_epoch", "stopped_epoch", "diverged_epoch"}]}`, one run
+per variant in the order given. Epochs are 0-based as Keras counts them; each list ends with the
+epoch at which the run stopped or diverged (a run that stopped at epoch k has k + 1 entries).
+NaN (accuracy of a regression, a diverged loss) is null. csv: one row per run and epoch,
+`run,epoch,train_loss,val_loss,train_acc,val_acc`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from tui_dl.engine.datasets import load_data_file
+from tui_dl.engine.experiments import training
+from tui_dl.export import Export
+from tui_dl.export.common import add_format_option, add_set_option, option_value
+from tui_dl.export.init import SEED
+from tui_dl.params import ParamError, ParamSpec, parse_assignments
+
+FILE_DATASET = "file"
+CSV_HEADER = ("run", "epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `export train`."""
+    parser.add_argument("--dataset", help="generated data set (see --list), or 'file' with --data")
+    parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
+    parser.add_argument("--target", dest="target_column", metavar="NAME",
+                        help="label column of --data (default: the last column)")
+    parser.add_argument("--variant", dest="variants", action="extend", nargs="+", metavar="SPEC",
+                        help="a run: none, l1=L, l2=L, dropout=RATE, weight_decay=L, patience=N, "
+                             "joined with + (repeatable; default: none, l2=1e-3, dropout=0.3, patience=20)")
+    parser.add_argument("--epochs", help=f"epochs to train (default {training.TrainConfig.epochs})")
+    parser.add_argument("--seed", dest="train_seed", help="random seed (default: tui-dl's --seed, 0)")
+    add_set_option(parser, "training (hidden=64,64, lr=0.01, patience=10, noise=0.3 ...)")
+    add_format_option(parser, "json", ("json", "csv"))
+
+
+def _assignments(args: argparse.Namespace) -> dict[str, str]:
+    """--set pairs, with --epochs folded in (giving both is an error)."""
+    values = parse_assignments(args.assignments)
+    if "dataset" in values:
+        raise ParamError("set the data set with --dataset NAME (or --data FILE), not --set dataset")
+    if args.epochs is not None:
+        if "epochs" in values:
+            raise ParamError("give the number of epochs once: --epochs or --set epochs")
+        values["epochs"] = args.epochs
+    return values
+
+
+def _seed(args: argparse.Namespace) -> int:
+    text = args.train_seed if args.train_seed is not None else getattr(args, "seed", SEED.default)
+    return option_value(SEED, text, "--seed")
+
+
+def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
+    """The TrainConfig the command line describes; a data file is loaded with rng."""
+    variants = tuple(training.parse_variant(spec) for spec in args.variants) if args.variants else None
+    fields: dict[str, Any] = {} if variants is None else {"variants": variants}
+    if args.data is not None:
+        if args.dataset not in (None, FILE_DATASET):
+            raise ParamError(f"give either --dataset {args.dataset} or --data FILE, not both "
+                             f"(--dataset may be '{FILE_DATASET}' with --data)")
+        fields["data"] = load_data_file(args.data, target=args.target_column, rng=rng)
+    else:
+        if args.target_column is not None:
+            raise ParamError("--target names a column of --data FILE; there is no --data")
+        if args.dataset is None or args.dataset == FILE_DATASET:
+            raise ParamError("export train needs --dataset NAME or --data FILE")
+        fields["dataset"] = option_value(_dataset_spec(), args.dataset, "--dataset")
+    return training.config_from_assignments(_assignments(args), **fields)
+
+
+def _dataset_spec() -> ParamSpec:
+    return next(spec for spec in training.TRAIN_PARAMS if spec.name == "dataset")
+
+
+def _epoch_or_none(value: int) -> int | None:
+    return None if value < 0 else int(value)
+
+
+def build(args: argparse.Namespace) -> Export:
+    """Train every variant to the end and write its history."""
+    rng = np.random.default_rng(_seed(args))
+    config = build_config(args, rng)
+    state = training.init(config, rng)
+    snap = training.snapshot(training.step(state, config.epochs))
+    specs = args.variants or training.DEFAULT_VARIANT_SPECS
+    runs = []
+    for r, label in enumerate(snap.labels):
+        length = training.run_length(snap, r)
+        runs.append({
+            "name": label,
+            "variant": specs[r],
+            **{key: getattr(snap, key)[r, :length] for key in training.HISTORY_KEYS},
+            "best_epoch": _epoch_or_none(snap.best_epoch[r]),
+            "stopped_epoch": _epoch_or_none(snap.stopped_epoch[r]),
+            "diverged_epoch": _epoch_or_none(snap.diverged_epoch[r]),
+        })
+    notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
+             for run in runs if run["diverged_epoch"] is not None]
+    rows = (
+        (run["name"], epoch, *(run[key][epoch] for key in CSV_HEADER[2:]))
+        for run in runs
+        for epoch in range(len(run["train_loss"]))
+    )
+    return Export(CSV_HEADER, rows, {"runs": runs}, notes)
