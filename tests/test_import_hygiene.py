@@ -11,6 +11,11 @@ ENGINE_MODULES = [
     "tui_dl.engine.experiments.optimizer_race",
     "tui_dl.engine.experiments.initialization",
     "tui_dl.engine.early_stopping",
+    "tui_dl.engine.datasets",
+    "tui_dl.engine.mlp",
+    "tui_dl.engine.experiments.training",
+    "tui_dl.engine.experiments.basins",
+    "tui_dl.engine.experiments.quadratic_theory",
 ]
 
 

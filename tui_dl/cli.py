@@ -19,6 +19,9 @@ EXPORT_TARGETS = {
     "schedule": ("tui_dl.export.schedule", "a learning-rate schedule's rate at each step"),
     "path": ("tui_dl.export.path", "an optimizer's path on a 2-D surface"),
     "init": ("tui_dl.export.init", "per-layer activation statistics of a deep MLP (the textbook figure)"),
+    "race": ("tui_dl.export.race", "several optimizers' paths on a 2-D surface, from one or more starts"),
+    "basins": ("tui_dl.export.basins", "which minimum one optimizer reaches from each start of a grid"),
+    "train": ("tui_dl.export.train", "per-epoch loss and accuracy of regularization variants trained together"),
 }
 
 

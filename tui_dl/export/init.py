@@ -11,32 +11,43 @@ from tui_dl.engine.experiments import initialization as experiment
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.export import Export
 from tui_dl.export.common import add_format_option, add_set_option, option_value, resolve_assignments
-from tui_dl.params import ParamSpec
+from tui_dl.params import ParamSpec, parse_assignments
 
 SEED = ParamSpec("seed", "int", 0, low=0, high=2**63 - 1, help="random seed")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `export init`."""
-    parser.add_argument("--init", required=True, help="initializer name (see --list)")
+    textbook = ", ".join([*experiment.TEXTBOOK_INITIALIZERS, *experiment.TEXTBOOK_ALIASES])
+    parser.add_argument("--init", required=True,
+                        help=f"initializer name (see --list); with --convention also one of: {textbook}")
     parser.add_argument("--activation", required=True, help="activation name (see --list)")
     add_set_option(parser, "initializer (e.g. std=0.01) or the activation")
     for spec in (experiment.LAYERS, experiment.WIDTH, experiment.SAMPLES, experiment.BINS, SEED):
         parser.add_argument(f"--{spec.name}", default=str(spec.default),
                             help=f"{spec.help} (default {spec.default})")
+    parser.add_argument("--convention", choices=experiment.CONVENTION.choices,
+                        help="whose version of a textbook name (xavier: keras GlorotNormal, torch xavier_normal_) "
+                             "and whose biases (default: the initializer's own framework, keras for the others)")
+    parser.add_argument("--bias", action="store_true", help=experiment.BIAS.help)
     add_format_option(parser, "json", ("json", "csv"))
 
 
 def build(args: argparse.Namespace) -> Export:
     """One entry per layer: mean, std, saturated, dead and the histogram."""
-    initializer, activation = INITIALIZERS[args.init], ACTIVATIONS[args.activation]
+    engine_name = experiment.resolve_initializer(args.init, convention=args.convention).initializer
+    initializer, activation = INITIALIZERS[engine_name], ACTIVATIONS[args.activation]
     init_params, activation_params = resolve_assignments(args.assignments, [initializer, activation])
+    chosen = parse_assignments(args.assignments)  # only these override a textbook name's fixed parameters
+    init_params = {key: value for key, value in init_params.items() if key in chosen}
+    init_params = experiment.resolve_initializer(args.init, init_params, args.convention).params
     sizes = {spec.name: option_value(spec, getattr(args, spec.name), f"--{spec.name}")
              for spec in (experiment.LAYERS, experiment.WIDTH, experiment.SAMPLES, experiment.BINS)}
     seed = option_value(SEED, args.seed, "--seed")
-    run = experiment.InitRun(args.init, args.init, args.activation, init_params, activation_params)
-    config = experiment.InitConfig(runs=(run,), **sizes)
-    snap = experiment.snapshot(experiment.init(config, np.random.default_rng(seed)))
+    # the engine name with every parameter; the convention still decides the biases
+    run = experiment.InitRun(args.init, engine_name, args.activation, init_params, activation_params, args.convention)
+    config = experiment.InitConfig(runs=(run,), bias=args.bias, **sizes)
+    snap = experiment.run(config, np.random.default_rng(seed))
     layers = [
         {
             "index": layer + 1,
@@ -53,7 +64,9 @@ def build(args: argparse.Namespace) -> Export:
         for layer in range(config.layers)
     ]
     document = {"init": args.init, "init_params": init_params, "activation": args.activation,
-                "activation_params": activation_params, "seed": seed, **sizes, "layers": layers}
+                "activation_params": activation_params, "seed": seed, **sizes,
+                "initializer": snap.initializers[0], "convention": snap.conventions[0], "bias": args.bias,
+                "layers": layers}
     header = ("layer", "mean", "std", "saturated", "dead", "bin_low", "bin_high", "count")
     rows = (
         (entry["index"], entry["mean"], entry["std"], _or_none(entry["saturated"]), _or_none(entry["dead"]),
