@@ -87,7 +87,9 @@ def _like(value: Any, x: np.ndarray) -> np.ndarray:
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-x) from e^-|x| only, so that no exp overflows (it underflows to 0 for |x| > 745)."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    numerator = np.where(x >= 0, 1.0, e)
+    e += 1.0
+    return np.divide(numerator, e, out=numerator)
 
 
 def _ones(x: np.ndarray, y: np.ndarray) -> np.ndarray:
