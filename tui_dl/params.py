@@ -349,3 +349,27 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
             raise ParamError(f"bad --set {pair!r}: expected KEY=VALUE")
         result[key.strip()] = value
     return result
+
+
+def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:
+    """Split `NAME[:KEY=VALUE,...]` (e.g. `adam:lr=0.3,betas=0.9,0.999`) into the name and its values.
+
+    A piece without `=` continues the previous value, so list values keep their commas. what names
+    the kind of thing in error messages (`optimizer`, `racer`).
+    """
+    name, _, rest = text.partition(":")
+    pairs: list[str] = []
+    for piece in rest.split(",") if rest else []:
+        if "=" in piece:
+            pairs.append(piece)
+        elif pairs:
+            pairs[-1] += "," + piece
+        else:
+            raise ParamError(f"bad {what} {text!r}: expected NAME[:KEY=VALUE,...]")
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key.strip() in values:
+            raise ParamError(f"bad {what} {text!r}: {key.strip()} is given twice")
+        values[key.strip()] = value
+    return name.strip(), values

@@ -18,7 +18,7 @@ from tui_dl.export.common import (
     parse_point,
     resolve_assignments,
 )
-from tui_dl.params import ParamError
+from tui_dl.params import parse_named_assignments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_racer(text: str) -> race.Racer:
     """`NAME[:KEY=VALUE,...]` as a Racer labelled by the text itself; a list value keeps its commas."""
-    name, _, rest = text.partition(":")
-    component = OPTIMIZERS[name.strip()]
-    pairs: list[str] = []
-    for piece in rest.split(",") if rest else []:
-        if "=" in piece:
-            pairs.append(piece)
-        elif pairs:  # betas=0.9,0.999: the piece continues the previous value
-            pairs[-1] += "," + piece
-        else:
-            raise ParamError(f"bad --optimizer {text!r}: expected NAME[:KEY=VALUE,...]")
-    values = dict(pair.split("=", 1) for pair in pairs)
-    params = component.resolve({key.strip(): value for key, value in values.items()}, text=True)
+    name, values = parse_named_assignments(text, "--optimizer")
+    component = OPTIMIZERS[name]
+    params = component.resolve(values, text=True)
     return race.Racer(text, component.name, params)
 
 

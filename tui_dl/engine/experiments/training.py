@@ -62,7 +62,7 @@ from tui_dl.engine.early_stopping import (
 )
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.initializers import INITIALIZERS
-from tui_dl.engine.mlp import CLASSIFICATION, MLP, dropout_masks, make_mlp
+from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks, make_mlp
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, per_run
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
 from tui_dl.params import Component, ParamError, ParamSpec
@@ -311,6 +311,7 @@ class TrainState:
     epoch: int = 0
     iteration: int = 0
     grid_cache: tuple[int, np.ndarray | None] | None = None
+    batch_loss: History | None = None  # (iterations, R) each mini-batch's loss, when init kept it
     buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
 
 
@@ -376,7 +377,8 @@ def _stopping(config: TrainConfig) -> EarlyStopping:
     )
 
 
-def _schedule(config: TrainConfig, iterations: int) -> tuple[np.ndarray | None, PlateauState | None, dict[str, Any]]:
+def schedule_rates(config: TrainConfig, iterations: int
+                   ) -> tuple[np.ndarray | None, PlateauState | None, dict[str, Any]]:
     """(lr of every iteration and run (iterations, R), plateau state, plateau parameters).
 
     Each run's base rate is its variant's lr, or the experiment's; the schedule is evaluated
@@ -416,8 +418,14 @@ def _check(config: TrainConfig) -> None:
         _VARIANT.resolve({spec.name: getattr(variant, spec.name) for spec in VARIANT_PARAMS})
 
 
+def draw_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
+    """config.data, or the configured data set drawn from rng (the first thing init draws)."""
+    return config.data if config.data is not None else make_dataset(config.dataset, rng, **dict(config.dataset_params))
+
+
 def init(config: TrainConfig, rng: np.random.Generator,
-         run_rngs: Sequence[np.random.Generator] | None = None) -> TrainState:
+         run_rngs: Sequence[np.random.Generator] | None = None, *, rates: np.ndarray | None = None,
+         record_batches: bool = False) -> TrainState:
     """Draw the data set (unless config.data is given) and initialize one network per variant.
 
     Args:
@@ -425,11 +433,20 @@ def init(config: TrainConfig, rng: np.random.Generator,
         rng: draws the data set; the runs' Generators are spawned from it.
         run_rngs: one Generator per run instead of `rng.spawn(R)` (to train run r alone with the
             stream it has among others, pass the r-th spawned child).
+        rates: an (iterations, R) table of every iteration's rate per run, used instead of the
+            config's schedule (each run its own schedule, as in the schedule race); it must cover
+            every iteration that will be trained.
+        record_batches: keep every mini-batch's training loss per run in `batch_loss`.
     """
     _check(config)
     runs = len(config.variants)
-    dataset = config.data if config.data is not None else make_dataset(config.dataset, rng,
-                                                                       **dict(config.dataset_params))
+    if rates is not None:
+        rates = np.asarray(rates, dtype=np.float64)
+        if rates.ndim != 2 or rates.shape[1] != runs or not len(rates):
+            raise ParamError(f"bad rates table of shape {rates.shape}: expected (iterations, {runs})")
+        if not (np.isfinite(rates) & (rates >= 0)).all():
+            raise ParamError("bad rates table: every rate must be finite and >= 0")
+    dataset = draw_dataset(config, rng)
     rngs = list(run_rngs) if run_rngs is not None else rng.spawn(runs)
     if len(rngs) != runs:
         raise ParamError(f"{runs} variants need {runs} run generators, got {len(rngs)}")
@@ -444,7 +461,9 @@ def init(config: TrainConfig, rng: np.random.Generator,
         optimizer_params[rate_key] = config.lr
     optimizer = optimizer_component.fn(**optimizer_params)
     batches = math.ceil(len(dataset.x_train) / config.batch_size)
-    rates, plateau, plateau_params = _schedule(config, config.epochs * batches)
+    plateau, plateau_params = None, {}
+    if rates is None:
+        rates, plateau, plateau_params = schedule_rates(config, config.epochs * batches)
     stopping = _stopping(config)
     stopping_state = early_stopping_init(stopping, runs)
     restore = config.restore_best_weights
@@ -462,6 +481,7 @@ def init(config: TrainConfig, rng: np.random.Generator,
         best_params=params.copy() if restore else None,
         active=np.ones(runs, dtype=bool), diverged_epoch=np.full(runs, -1, dtype=np.int64),
         history={key: History((runs,)) for key in HISTORY_KEYS},
+        batch_loss=History((runs,)) if record_batches else None,
     )
 
 
@@ -492,36 +512,55 @@ def _learning_rate(state: TrainState) -> Any:
 
 def _epoch(state: TrainState) -> None:
     """One epoch of mini-batches for every run, then evaluation, early stopping and divergence."""
-    model, config = state.model, state.config
+    config = state.config
     n = len(state.x_train)
     runs = len(state.rngs)
-    order = np.stack([rng.permutation(n) for rng in state.rngs])  # each run its own shuffle
+    order = epoch_order(state)
     active_at_start = state.active.copy()
     loss_sum = np.zeros(runs)
     correct = np.zeros(runs)
-    blown = np.zeros(runs, dtype=bool)
     for start in range(0, n, config.batch_size):  # a loop over mini-batches
         index = order[:, start:start + config.batch_size]
-        batch = index.shape[1]
-        x_buffer, y_buffer, mask_buffer = _batch_buffers(state, batch)
-        x = np.take(state.x_train, index, axis=0, out=x_buffer)
-        y = np.take(state.y_train, index, axis=0, out=y_buffer)
-        masks = dropout_masks(state.rngs, state.dropout, batch, model.hidden, state.params.dtype, out=mask_buffer)
-        result = model.loss_and_grad(state.params, x, y, l1=state.l1, l2=state.l2, masks=masks, reuse=True)
-        loss_sum += result.loss * batch
+        result = train_batch(state, index)
+        loss_sum += result.loss * index.shape[1]
         correct += result.correct
-        blown |= state.active & ~np.isfinite(result.loss)
-        state.active &= ~blown
-        lr = _learning_rate(state)
-        params = state.params
-        if np.any(state.weight_decay):
-            params = params * (1 - per_run(np.asarray(lr, np.float64) * state.weight_decay, params))
-        new_params, state.opt_state = state.optimizer.update(result.grads, state.opt_state, params, lr)
-        if not state.active.all():
-            new_params[~state.active] = state.params[~state.active]
-        state.params = new_params
-        state.iteration += 1
     _record_epoch(state, active_at_start, loss_sum / n, correct / n)
+
+
+def epoch_order(state: TrainState) -> np.ndarray:
+    """(R, N) the order in which each run visits the training set this epoch: its own shuffle."""
+    return np.stack([rng.permutation(len(state.x_train)) for rng in state.rngs])
+
+
+def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
+    """One optimizer step of every run on its own mini-batch: rows index (R, B) of the training set.
+
+    The returned loss (R,) is the batch's training loss at the weights before the update (what
+    Keras logs and the LR range test records; also appended to `batch_loss` when it is kept, NaN
+    for runs inactive before the batch). A run whose loss is not finite becomes inactive, and
+    inactive runs keep their weights. The rate is the schedule's (the `rates` table or
+    reduce_lr_on_plateau). The grads in the result are a reused buffer, overwritten by the next
+    call. Call it inside `np.errstate(all="ignore")` (as `step` does) where a run may diverge.
+    """
+    model, batch = state.model, index.shape[1]
+    x_buffer, y_buffer, mask_buffer = _batch_buffers(state, batch)
+    x = np.take(state.x_train, index, axis=0, out=x_buffer)
+    y = np.take(state.y_train, index, axis=0, out=y_buffer)
+    masks = dropout_masks(state.rngs, state.dropout, batch, model.hidden, state.params.dtype, out=mask_buffer)
+    result = model.loss_and_grad(state.params, x, y, l1=state.l1, l2=state.l2, masks=masks, reuse=True)
+    if state.batch_loss is not None:
+        state.batch_loss.append(np.where(state.active, result.loss, np.nan))
+    state.active &= np.isfinite(result.loss)
+    lr = _learning_rate(state)
+    params = state.params
+    if np.any(state.weight_decay):
+        params = params * (1 - per_run(np.asarray(lr, np.float64) * state.weight_decay, params))
+    new_params, state.opt_state = state.optimizer.update(result.grads, state.opt_state, params, lr)
+    if not state.active.all():
+        new_params[~state.active] = state.params[~state.active]
+    state.params = new_params
+    state.iteration += 1
+    return result
 
 
 def _batch_buffers(state: TrainState, batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
