@@ -16,6 +16,9 @@ ENGINE_MODULES = [
     "tui_dl.engine.experiments.training",
     "tui_dl.engine.experiments.basins",
     "tui_dl.engine.experiments.quadratic_theory",
+    "tui_dl.engine.experiments.lr_range",
+    "tui_dl.engine.experiments.schedule_race",
+    "tui_dl.engine.experiments.optimizer_groups",
 ]
 
 

@@ -22,6 +22,8 @@ EXPORT_TARGETS = {
     "race": ("tui_dl.export.race", "several optimizers' paths on a 2-D surface, from one or more starts"),
     "basins": ("tui_dl.export.basins", "which minimum one optimizer reaches from each start of a grid"),
     "train": ("tui_dl.export.train", "per-epoch loss and accuracy of regularization variants trained together"),
+    "lr-range": ("tui_dl.export.lr_range", "the LR range test: loss while the rate grows, and a suggested rate"),
+    "schedule-race": ("tui_dl.export.schedule_race", "one network trained under several schedules at once"),
 }
 
 

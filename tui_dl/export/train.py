@@ -65,7 +65,7 @@ def _assignments(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
-def _seed(args: argparse.Namespace) -> int:
+def seed_of(args: argparse.Namespace) -> int:
     text = args.train_seed if args.train_seed is not None else getattr(args, "seed", SEED.default)
     return option_value(SEED, text, "--seed")
 
@@ -98,7 +98,7 @@ def _epoch_or_none(value: int) -> int | None:
 
 def build(args: argparse.Namespace) -> Export:
     """Train every variant to the end and write its history."""
-    rng = np.random.default_rng(_seed(args))
+    rng = np.random.default_rng(seed_of(args))
     config = build_config(args, rng)
     state = training.init(config, rng)
     snap = training.snapshot(training.step(state, config.epochs))
