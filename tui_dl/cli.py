@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second of the app's clock (default 30)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     export = commands.add_parser("export", help="write experiment data as csv or json, without the UI",
                                  description="Write experiment data as csv or json, without the UI.")
@@ -74,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command == "export":
         return _export(args, parser)
-    print("tui-dl: the interactive app is not built yet; try `tui-dl export --help`.")
+    if not 0 < args.fps <= 240:
+        parser.exit(2, f"tui-dl: error: bad value {args.fps:g} for --fps: expected a number in (0, 240]\n")
+    from tui_dl.app import AppConfig, make_app  # textual is imported here only: `tui-dl export` stays light
+
+    make_app(AppConfig(seed=args.seed, fps=args.fps)).run()
     return 0
 
 

@@ -1,0 +1,40 @@
+"""The Textual app. `make_app(cfg)` is the one factory the CLI and the tests use.
+
+Importing this package imports Textual; the headless CLI (`tui-dl export`) never does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui_dl.app.app import TuiDlApp
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """How the app starts.
+
+    Attributes:
+        seed: seed of every experiment's Generator (shown in the status line; `s` moves to the next).
+        fps: frames per second of the clock (each frame every running pane takes its steps).
+        autoplay: start the clock; tests pass False and drive time with the step key `n`.
+        export_dir: where `e` writes the focused pane's data (the working directory by default).
+    """
+
+    seed: int = 0
+    fps: float = 30.0
+    autoplay: bool = True
+    export_dir: Path | None = None
+
+
+def make_app(cfg: AppConfig | None = None) -> TuiDlApp:
+    """The app, configured."""
+    from tui_dl.app.app import TuiDlApp
+
+    return TuiDlApp(cfg or AppConfig())
+
+
+__all__ = ["AppConfig", "make_app"]

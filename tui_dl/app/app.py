@@ -1,0 +1,370 @@
+"""The app: four panes, the clock, global keys, the command palette, and the layout by terminal size.
+
+Layout: at 120 x 36 and larger a 2 x 2 dashboard (the current pane's column wider); smaller, one
+pane at a time with a tab strip; below 60 x 20 a message naming both sizes. `z` (or enter in the
+dashboard) maximizes the current pane; there enter types an exact parameter value.
+
+The app owns one `Runner` per pane and is the only place that talks to them: keys and panel edits
+go to the runner of the current pane, frames come back as `FrameReady` messages and are handed to
+the pane (messages up, method calls down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tui_dl.app import AppConfig
+from tui_dl.app.commands import palette_commands
+from tui_dl.app.export import write_frame
+from tui_dl.app.frameworks import describe
+from tui_dl.app.help import HelpScreen
+from tui_dl.app.panes import PANES
+from tui_dl.app.panes.base import Pane
+from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
+from tui_dl.app.settings import Preset
+from tui_dl.app.widgets.formula import FormulaScreen
+from tui_dl.app.widgets.param_panel import ParamPanel
+from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
+from tui_dl.params import ParamError
+
+MIN_SIZE = (60, 20)
+# plot redraw rates with the clock running: the pane in view often, the others now and then
+DRAW_FPS_CURRENT, DRAW_FPS_OTHERS = 15, 4
+DASHBOARD_SIZE = (120, 36)
+
+
+class TuiDlApp(App[None]):
+    """tui-dl: learning-rate schedules, initialization, overfitting and optimizers, live."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-dl"
+    BINDINGS: ClassVar = [
+        Binding("q", "quit", "Quit", tooltip="quit (ctrl+q quits from anywhere, even while typing)"),
+        Binding("space", "toggle_pause", "Pause/run", tooltip="pause or run the clock of every pane"),
+        Binding("n", "step", "Step", tooltip="one step (or epoch) of every pane; pauses the clock"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", key_display="[",
+                tooltip="fewer steps per frame for the current pane"),
+        Binding("right_square_bracket", "speed(1)", "Faster", key_display="]",
+                tooltip="more steps per frame for the current pane"),
+        Binding("r", "restart", "Restart", tooltip="the current pane's experiment again from step 0, same seed"),
+        Binding("s", "new_seed", "New seed", tooltip="the next seed; every pane restarts with it"),
+        Binding("f", "formula", "Formula", tooltip="formula, convention and Keras / PyTorch code of the selection"),
+        Binding("e", "export", "Export", tooltip="write the current pane's data as JSON in the working directory"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="this screen"),
+        Binding("z", "maximize", "Max/restore", tooltip="maximize the current pane, or back to the dashboard"),
+        Binding("enter", "maximize", "Maximize", show=False,
+                tooltip="in the dashboard: maximize (in a maximized pane enter types a value)"),
+        Binding("escape", "restore", "Restore", show=False, tooltip="back to the dashboard"),
+        Binding("tab", "focus_offset(1)", "Next pane", show=False, priority=True, tooltip="focus the next pane"),
+        Binding("shift+tab", "focus_offset(-1)", "Previous pane", show=False, priority=True,
+                tooltip="focus the previous pane"),
+        Binding("1", "focus_pane(0)", "Learning rate", show=False, tooltip="focus pane 1, Learning rate"),
+        Binding("2", "focus_pane(1)", "Initialization", show=False, tooltip="focus pane 2, Initialization"),
+        Binding("3", "focus_pane(2)", "Overfitting", show=False, tooltip="focus pane 3, Overfitting"),
+        Binding("4", "focus_pane(3)", "Optimizer paths", show=False, tooltip="focus pane 4, Optimizer paths"),
+    ]
+
+    paused: reactive[bool] = reactive(False)
+    """The clock is stopped (n still steps)."""
+    current: reactive[int] = reactive(0)
+    """Index of the current pane (its panel has the focus)."""
+    maximized: reactive[bool] = reactive(False)
+    """The current pane fills the screen."""
+    layout_mode: reactive[str] = reactive("grid")
+    """grid (dashboard), single (one pane at a time) or too-small, from the terminal size."""
+
+    def __init__(self, config: AppConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.seed = config.seed
+        models = make_models()
+        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, config.seed)
+                        for kind, model in models.items()}
+        self.set_reactive(TuiDlApp.paused, not config.autoplay)
+        self._bindings_state: tuple[str, bool] | None = None
+
+    # ------------------------------------------------------------------ building
+    def compose(self) -> ComposeResult:
+        # kept by reference: App.query looks at the active screen, which may be the help or formula panel
+        self._status, self._tabs, self._too_small = StatusLine(id="status"), TabStrip(id="tabs"), Static(id="too-small")
+        self._panes = [pane_class(number) for number, pane_class in enumerate(PANES, 1)]
+        self._grid = Container(*self._panes, id="panes")
+        yield self._status
+        yield self._tabs
+        yield self._grid
+        yield self._too_small
+        yield KeyBar(id="keys")
+
+    @property
+    def panes(self) -> list[Pane]:
+        """The four panes in order."""
+        return self._panes
+
+    def pane(self, kind: str) -> Pane:
+        """The pane drawing kind."""
+        return next(pane for pane in self._panes if pane.KIND == kind)
+
+    @property
+    def current_pane(self) -> Pane:
+        """The pane with the focus."""
+        return self.panes[self.current]
+
+    @property
+    def current_runner(self) -> Runner:
+        """The runner of the current pane."""
+        return self.runners[self.current_pane.KIND]
+
+    @property
+    def single(self) -> bool:
+        """One pane fills the screen (maximized, or the terminal is too small for the dashboard)."""
+        return self.maximized or self.layout_mode != "grid"
+
+    def on_mount(self) -> None:
+        for pane in self.panes:
+            runner = self.runners[pane.KIND]
+            pane.set_rows(runner.model.rows())
+            runner.restart()
+        if self.config.autoplay:
+            self.set_interval(1 / self.config.fps, self._tick)
+        self._apply_layout(self.size.width, self.size.height)
+        self._show_current()
+
+    def _launch(self, work, group: str) -> None:
+        # a name and description of our own: Textual's default is repr(work), which would print the whole state
+        self.run_worker(work, name=group, group=group, description=group, thread=True, exit_on_error=False)
+
+    # ------------------------------------------------------------------ clock and frames
+    def _tick(self) -> None:
+        if self.paused or self.layout_mode == "too-small":
+            return
+        for runner in self.runners.values():
+            runner.tick()
+
+    def on_frame_ready(self, message: FrameReady) -> None:
+        runner = self.runners[message.pane]
+        pane = self.pane(message.pane)
+        if not runner.accept(message) or not pane.is_attached:  # stale, or the app is closing
+            return
+        if runner.error:
+            pane.show_error(runner.error)
+            self._update_progress(pane)
+        else:
+            pane.show_frame(runner.frame, self.progress(pane.KIND))
+            if pane is self.current_pane:
+                self._update_status()
+
+    def _update_progress(self, pane: Pane) -> None:
+        pane.progress = pane.border_subtitle = self.progress(pane.KIND)
+        if pane is self.current_pane:
+            self._update_status()
+
+    def progress(self, kind: str) -> str:
+        """`step 12/100`, `epoch 37/200 done`, `single pass`."""
+        runner = self.runners[kind]
+        unit = runner.model.unit
+        text = "single pass" if runner.horizon == 0 else f"{unit} {runner.position}/{runner.horizon}"
+        if runner.error:
+            return text + " error"
+        if runner.frame is None:
+            return text + " ..."
+        return text + (" done" if runner.finished and runner.horizon else "")
+
+    def _update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        pane = self.current_pane
+        runner = self.runners[pane.KIND]
+        speed = "" if runner.horizon == 0 else speed_text(runner.speed, runner.model.unit)
+        self._status.show(self.seed, self.paused, pane.TITLE, self.progress(pane.KIND), speed, pane.status())
+        self._tabs.show([p.TITLE for p in self.panes], self.current, self.maximized)
+
+    # ------------------------------------------------------------------ layout
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width, event.size.height)
+
+    def _apply_layout(self, width: int, height: int) -> None:
+        if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+            mode = "too-small"
+        elif width < DASHBOARD_SIZE[0] or height < DASHBOARD_SIZE[1]:
+            mode = "single"
+        else:
+            mode = "grid"
+        self.layout_mode = mode
+        self._too_small.update(
+            f"tui-dl needs a terminal of at least {MIN_SIZE[0]} x {MIN_SIZE[1]} "
+            f"(the 2 x 2 dashboard: {DASHBOARD_SIZE[0]} x {DASHBOARD_SIZE[1]}).\n"
+            f"This one is {width} x {height}. Enlarge it, or press q to quit.")
+        self._apply_classes()
+
+    def _apply_classes(self) -> None:
+        # one update_classes per node: each class change restyles the node's whole subtree
+        single = self.single and self.layout_mode != "too-small"
+        self._main_screen().update_classes({"-too-small": self.layout_mode == "too-small", "-single": single})
+        # the current pane's column and row get more room; set as styles, not classes, so that a focus
+        # change relayouts the grid without restyling every widget in it
+        self._grid.styles.grid_columns = "3fr 2fr" if self.current % 2 == 0 else "2fr 3fr"
+        self._grid.styles.grid_rows = "3fr 2fr" if self.current < 2 else "2fr 3fr"
+        if (self.layout_mode, self.maximized) != self._bindings_state:  # enter, z and esc depend on these
+            self._bindings_state = (self.layout_mode, self.maximized)
+            self.refresh_bindings()  # the key bar and the footer's checks follow
+        self._update_status()
+
+    def _main_screen(self) -> Screen:
+        return self.screen_stack[0]
+
+    def watch_maximized(self) -> None:
+        if self.is_mounted:
+            self._apply_classes()
+
+    def watch_paused(self) -> None:
+        self._update_status()
+
+    def watch_current(self) -> None:
+        if self.is_mounted:
+            self._show_current()
+
+    def _show_current(self) -> None:
+        for i, pane in enumerate(self.panes):
+            pane.set_class(i == self.current, "-current")
+            if self.config.autoplay:  # tests (no clock) draw every frame, so pictures are up to date
+                pane.set_draw_interval(1 / (DRAW_FPS_CURRENT if i == self.current else DRAW_FPS_OTHERS))
+        self._apply_classes()
+        self.current_pane.panel.focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for i, pane in enumerate(self.panes):
+            if event.widget in pane.walk_children() and i != self.current:
+                self.current = i
+
+    def on_pane_changed(self, message: Pane.Changed) -> None:
+        self._update_status()
+
+    # ------------------------------------------------------------------ parameter edits
+    def on_param_panel_edit(self, message: ParamPanel.Edit) -> None:
+        message.stop()
+        kind = message.panel.id.removeprefix("params-")
+        runner = self.runners[kind]
+        try:
+            runner.model.set(message.key, message.value)
+        except ParamError as error:
+            message.panel.show_error(str(error))
+            return
+        self._restart(kind)
+
+    def _restart(self, kind: str, seed: int | None = None) -> None:
+        runner = self.runners[kind]
+        pane = self.pane(kind)
+        pane.set_rows(runner.model.rows())
+        runner.restart(seed)
+        self._update_progress(pane)
+
+    def apply_preset(self, kind: str, preset: Preset) -> None:
+        """Load a named setting into a pane, restart it and focus it."""
+        preset.apply()
+        self._restart(kind)
+        self.current = [p.KIND for p in self.panes].index(kind)
+        self.notify(preset.name, timeout=2)
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        on_main = self.screen is self._main_screen()
+        if action in ("focus_offset", "focus_pane", "maximize", "restore", "step", "speed", "restart",
+                      "new_seed", "formula", "export", "toggle_pause") and not on_main:
+            return False
+        if action == "restore":
+            return self.maximized
+        if action == "maximize" and parameters == () and self.layout_mode != "grid":
+            return None  # shown disabled: the terminal is too small for the dashboard anyway
+        return True
+
+    def action_toggle_pause(self) -> None:
+        """Pause or run the clock of every pane."""
+        self.paused = not self.paused
+
+    def action_step(self) -> None:
+        """One step (or epoch) of every pane; pauses the clock."""
+        self.paused = True
+        for runner in self.runners.values():
+            runner.request(1)
+
+    def action_speed(self, direction: int) -> None:
+        """The current pane's steps per frame, one notch slower or faster."""
+        self.current_runner.faster(direction)
+        self._update_status()
+
+    def action_restart(self) -> None:
+        """The current pane's experiment from step 0, same seed."""
+        self._restart(self.current_pane.KIND)
+
+    def action_new_seed(self) -> None:
+        """Next seed; every pane restarts with it."""
+        self.seed += 1
+        for kind in self.runners:
+            self._restart(kind, self.seed)
+
+    def action_focus_pane(self, index: int) -> None:
+        """Focus pane index (0-3)."""
+        if index == self.current:
+            self._show_current()  # the watcher only runs on a change: refocus the panel
+        self.current = index
+
+    def action_focus_offset(self, offset: int) -> None:
+        """Focus the next (1) or previous (-1) pane."""
+        self.action_focus_pane((self.current + offset) % len(self.panes))
+
+    def action_maximize(self) -> None:
+        """Maximize or restore the current pane (in the dashboard)."""
+        self.maximized = not self.maximized
+
+    def action_restore(self) -> None:
+        """Back to the dashboard."""
+        self.maximized = False
+
+    def action_formula(self) -> None:
+        """The formula and code panel of what is selected in the current pane."""
+        pane = self.current_pane
+        row = pane.panel.selected
+        runner = self.runners[pane.KIND]
+        selection = runner.model.selection(row.key if row else None, runner.frame)
+        self.push_screen(FormulaScreen(describe(selection)))
+
+    def action_export(self) -> None:
+        """Write the current pane's data as JSON."""
+        runner = self.current_runner
+        if runner.frame is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        directory = self.config.export_dir or Path.cwd()
+        try:
+            path = write_frame(directory, runner.key, runner.seed, runner.position, runner.frame)
+        except OSError as error:
+            self.notify(f"export failed: {error}", severity="error")
+            return
+        self.notify(f"wrote {path}", timeout=4)
+
+    def action_help(self) -> None:
+        """Every key, grouped."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = [("Everywhere", self.BINDINGS), ("Parameter panel", ParamPanel.BINDINGS)]
+        sections += [(f"{i} {pane.TITLE}", pane.BINDINGS) for i, pane in enumerate(PANES, 1)]
+        sections += [("Formula panel (f)", FormulaScreen.BINDINGS),
+                     ("Anywhere", [Binding("ctrl+q", "quit", "Quit"),
+                                   Binding("ctrl+p", "command_palette", "Command palette: actions and presets")])]
+        self.push_screen(HelpScreen(sections))
+
+    # ------------------------------------------------------------------ command palette
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if screen is self._main_screen():
+            yield from palette_commands(self)

@@ -1,0 +1,187 @@
+"""Drive one pane's experiment: a frame clock, thread workers, generations and coalescing messages.
+
+RULE 3: the engine runs here, in thread workers, never in a widget. Each runner owns at most one
+worker at a time (the experiment state is mutated in place by `step`, so two workers must never
+share it); the worker hands the state back inside the `FrameReady` message, and the UI thread
+keeps it until it launches the next worker. A restart bumps the generation: frames of an older
+generation still arrive but are dropped, so a result of a restarted run never reaches the screen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+from textual.message import Message
+
+from tui_dl.app.runner.model import Job, PaneModel
+
+# Steps (or epochs) per frame, from one step every 16 frames to 1000 steps a frame: `[` and `]` walk it.
+SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def speed_text(speed: float, unit: str) -> str:
+    """`1/4 step/frame`, `20 epochs/frame`."""
+    if speed < 1:
+        return f"1/{round(1 / speed)} {unit}/frame"
+    plural = unit if speed == 1 else f"{unit}s"
+    return f"{speed:g} {plural}/frame"
+
+
+class FrameReady(Message):
+    """A worker finished: the new state and the frame to draw, or the error that stopped it."""
+
+    def __init__(self, pane: str, generation: int, state: Any, frame: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.pane = pane
+        self.generation = generation
+        self.state = state
+        self.frame = frame
+        self.error = error
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer frame of the same pane supersedes this one while both wait in the queue."""
+        return isinstance(message, FrameReady) and message.pane == self.pane and message.generation >= self.generation
+
+
+@dataclass
+class _Pending:
+    """Work asked for while a worker was busy: steps to take once it is back."""
+
+    steps: int = 0
+
+
+class Runner:
+    """The clock and worker of one pane: advances its model's job at a speed, from the UI thread.
+
+    Args:
+        key: the pane id (lr, init, train, paths).
+        model: the pane's settings.
+        launch: starts a thread worker (the App's `run_worker`), taking a callable and a group name.
+        post: delivers a FrameReady to the UI thread (the App's `post_message`, thread-safe).
+        seed: the seed of every run's Generator.
+    """
+
+    def __init__(self, key: str, model: PaneModel, launch: Callable[..., Any], post: Callable[[Message], Any],
+                 seed: int) -> None:
+        self.key = key
+        self.model = model
+        self.seed = seed
+        self.generation = 0
+        self.speed_index = SPEEDS.index(model.default_speed)
+        self.position = 0
+        self.finished = False
+        self.busy = False
+        self.frame: Any = None
+        self.error: str | None = None
+        self._launch = launch
+        self._post = post
+        self._job: Job | None = None
+        self._state: Any = None
+        self._credit = 0.0
+        self._pending = _Pending()
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def speed(self) -> float:
+        """Steps per frame."""
+        return SPEEDS[self.speed_index]
+
+    @property
+    def horizon(self) -> int:
+        """The last step of the current job."""
+        return self._job.horizon if self._job else 0
+
+    @property
+    def ready(self) -> bool:
+        """A frame of the current generation has arrived and no worker is out."""
+        return self.frame is not None and not self.busy
+
+    @property
+    def idle(self) -> bool:
+        """No worker is out and no step is waiting (or none can be taken): tests wait for this."""
+        stuck = self.finished or self.error is not None
+        return not self.busy and (stuck or (self.frame is not None and not self._pending.steps))
+
+    # ------------------------------------------------------------------ control
+    def restart(self, seed: int | None = None) -> None:
+        """Start the model's experiment again from step 0 (with a new seed if given)."""
+        if seed is not None:
+            self.seed = seed
+        self.generation += 1
+        self.position = 0
+        self.finished = False
+        self.frame = None
+        self.error = None
+        self._credit = 0.0
+        self._pending = _Pending()
+        self._state = None
+        self._job = self.model.job()
+        self._start(self._job, None, 0)
+
+    def faster(self, direction: int) -> None:
+        """One notch up (direction > 0) or down the speed ladder."""
+        self.speed_index = min(max(self.speed_index + direction, 0), len(SPEEDS) - 1)
+
+    def tick(self) -> None:
+        """One frame of the clock: earn `speed` steps, take the whole ones.
+
+        While a worker is out the frame is skipped, not saved up: an experiment slower than the clock
+        runs back to back in chunks of about `speed` steps, so its pane still updates after each chunk.
+        """
+        if self.finished or self.error or self.busy:
+            return
+        self._credit += self.speed
+        whole = math.floor(self._credit)
+        if whole:
+            self._credit -= whole
+            self.request(whole)
+
+    def request(self, steps: int) -> None:
+        """Take steps now, or as soon as the worker is back (requests add up)."""
+        if self.finished or self.error:
+            return
+        self._pending.steps += steps
+        self._flush()
+
+    def accept(self, message: FrameReady) -> bool:
+        """Take a worker's result on the UI thread; False if it belongs to an older generation."""
+        if message.generation != self.generation:
+            return False
+        self.busy = False
+        if message.error is not None:
+            self.error = message.error
+            return True
+        self._state = message.state
+        self.frame = message.frame
+        self.position = self._job.position(message.frame)
+        self.finished = self.position >= self._job.horizon or self._job.done(message.frame)
+        self._flush()
+        return True
+
+    # ------------------------------------------------------------------ workers
+    def _flush(self) -> None:
+        if self.busy or self._state is None or self.finished or not self._pending.steps:
+            return
+        steps = min(self._pending.steps, self._job.horizon - self.position)
+        self._pending.steps = 0
+        if steps > 0:
+            self._start(self._job, self._state, steps)
+
+    def _start(self, job: Job, state: Any, steps: int) -> None:
+        self.busy = True
+        work = partial(self._work, job, state, steps, self.generation, self.seed)
+        self._launch(work, group=f"runner-{self.key}")
+
+    def _work(self, job: Job, state: Any, steps: int, generation: int, seed: int) -> None:
+        """In a worker thread: init or step, then post the frame (or the error) back."""
+        try:
+            state = job.init(np.random.default_rng(seed)) if state is None else job.step(state, steps)
+            message = FrameReady(self.key, generation, state, job.frame(state))
+        except Exception as error:  # a bug or a bad combination must not take the app down
+            message = FrameReady(self.key, generation, None, None, f"{type(error).__name__}: {error}")
+        self._post(message)

@@ -1,0 +1,247 @@
+"""The optimizer paths pane's model: a surface, a start point and up to six racing optimizers.
+
+The job wraps `engine.experiments.optimizer_race` and adds what the pane draws besides the paths:
+the surface sampled on a grid over its view box (computed once per run, in the worker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
+from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.engine.experiments import basins, optimizer_race
+from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.surfaces import SURFACES, get_surface
+from tui_dl.params import ParamSpec
+
+MAX_RACERS = 6
+GRID = (120, 60)  # surface samples (x, y) over the view box; the pane picks one per character cell
+# The textbook four, then two more that the racer count can add.
+POOL = (
+    *((r.label, r.optimizer, dict(r.params)) for r in optimizer_race.TEXTBOOK_RACERS),
+    ("RMSprop", "rmsprop", {"lr": 0.1}),
+    ("Nesterov", "sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+)
+RATE_ALIASES = (("lr", "learning_rate"),)
+
+SURFACE = ParamSpec("surface", "choice", "quadratic", choices=tuple(SURFACES.names()), help="the loss surface")
+STEPS = ParamSpec("steps", "int", 100, low=1, high=100_000, scale="log", help="steps of the race")
+RACERS = ParamSpec("racers", "int", 4, low=1, high=MAX_RACERS, help="how many optimizers race")
+BASINS_OF = ParamSpec("basins_of", "int", 1, low=1, high=MAX_RACERS,
+                      help="the racer whose basin map the basins view (v) draws: which minimum each start reaches")
+OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(OPTIMIZERS.names()),
+                      help="torch names, or keras_* for Keras's update rules")
+
+
+@dataclass(frozen=True)
+class PathsFrame:
+    """What the optimizer paths pane draws.
+
+    Attributes:
+        race: the optimizer race snapshot (paths, losses, diverged steps).
+        grid: f at the centres of a GRID over the view box, shape (ny, nx), rows from ymin up.
+        view: (xmin, xmax, ymin, ymax).
+        minima: (K, 2) global minimizers.
+        min_value: f at the minima (-inf for an unbounded surface).
+        start: the start point.
+        horizon: the last step.
+        surface: the surface's one-line summary.
+        basins: the basin map of one racer's optimizer from a grid of starts over the view.
+        basins_of: the label of that racer.
+    """
+
+    race: Any
+    grid: np.ndarray
+    view: tuple[float, float, float, float]
+    minima: np.ndarray
+    min_value: float
+    start: tuple[float, float]
+    horizon: int
+    surface: str
+    basins: Any = None
+    basins_of: str = ""
+
+
+def _racer(label: str, optimizer: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"label": label, "optimizer": optimizer, "params": OPTIMIZERS[optimizer].resolve(params)}
+
+
+def textbook_settings(**changes: Any) -> dict[str, Any]:
+    """The textbook race, with changes."""
+    settings = {"surface": "quadratic", "surface_params": {}, "start": None, "steps": STEPS.default,
+                "racers": RACERS.default, "pool": [_racer(*entry) for entry in POOL],
+                "basins_of": BASINS_OF.default, "basin_grid": basins.GRID.default}
+    settings.update(changes)
+    return settings
+
+
+class RaceModel(PaneModel):
+    """SGD, Momentum, AdaGrad and Adam on x^2/20 + y^2 from (-7, 2) by default."""
+
+    kind = "paths"
+    unit = "step"
+    default_speed = 1 / 2
+
+    def defaults(self) -> dict[str, Any]:
+        return textbook_settings()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def surface(self):
+        """The surface with its parameters bound."""
+        return get_surface(self.settings["surface"], **self.settings["surface_params"])
+
+    def start(self) -> tuple[float, float]:
+        """The start point (the surface's default until moved)."""
+        start = self.settings["start"]
+        return tuple(start) if start is not None else self.surface.start
+
+    def racers(self) -> list[dict[str, Any]]:
+        """The racing optimizers."""
+        return self.settings["pool"][: self.settings["racers"]]
+
+    def racer_label(self, index: int) -> str:
+        """The pool label while the optimizer is the pool's own, else the optimizer's name."""
+        racer = self.settings["pool"][index]
+        default_label, default_optimizer, _ = POOL[index]
+        return default_label if racer["optimizer"] == default_optimizer else f"{index + 1}:{racer['optimizer']}"
+
+    def start_specs(self) -> tuple[ParamSpec, ParamSpec]:
+        """x and y of the start, within the view box, stepping 1/40 of it."""
+        xmin, xmax, ymin, ymax = self.surface.view
+        return (ParamSpec("start_x", "float", self.start()[0], low=xmin, high=xmax, step=(xmax - xmin) / 40,
+                          help="x of the start point (m: move it with the arrows)"),
+                ParamSpec("start_y", "float", self.start()[1], low=ymin, high=ymax, step=(ymax - ymin) / 40,
+                          help="y of the start point (m: move it with the arrows)"))
+
+    def rows(self) -> list[ParamRow]:
+        s = self.settings
+        x_spec, y_spec = self.start_specs()
+        rows = [ParamRow("surface", "surface", SURFACE, s["surface"], "race"),
+                *component_rows("surface", SURFACES[s["surface"]], s["surface_params"], "race"),
+                ParamRow("start_x", "start x", x_spec, self.start()[0], "race"),
+                ParamRow("start_y", "start y", y_spec, self.start()[1], "race"),
+                ParamRow("steps", "steps", STEPS, s["steps"], "race"),
+                ParamRow("racers", "racers", RACERS, s["racers"], "race"),
+                ParamRow("basins_of", "basins of", BASINS_OF, s["basins_of"], "race"),
+                ParamRow("basin_grid", "basin grid", basins.GRID, s["basin_grid"], "race")]
+        for i, racer in enumerate(self.racers()):
+            group = self.racer_label(i)
+            rows.append(ParamRow(f"racer.{i}.optimizer", "optimizer", OPTIMIZER, racer["optimizer"], group))
+            rows += component_rows(f"racer.{i}", OPTIMIZERS[racer["optimizer"]], racer["params"], group)
+        return rows
+
+    # ------------------------------------------------------------------ editing
+    def _apply(self, settings: dict[str, Any], key: str, value: Any) -> None:
+        if key == "surface":
+            settings.update(surface=value, surface_params={}, start=None)
+        elif key.startswith("surface."):
+            settings["surface_params"][key.split(".", 1)[1]] = value
+        elif key in ("start_x", "start_y"):
+            start = list(self.start())
+            start[key == "start_y"] = float(value)
+            settings["start"] = tuple(start)
+        elif key in ("steps", "racers", "basins_of", "basin_grid"):
+            settings[key] = value
+        else:
+            _, index, name = key.split(".", 2)
+            racer = settings["pool"][int(index)]
+            if name == "optimizer":
+                racer["params"] = switch_params(racer["params"], OPTIMIZERS[value], RATE_ALIASES)
+                racer["optimizer"] = value
+            else:
+                racer["params"][name] = value
+
+    def move_start(self, dx: int, dy: int) -> None:
+        """Move the start by whole steps of 1/40 of the view (start-point mode); clamped to the view."""
+        x_spec, y_spec = self.start_specs()
+        x, y = self.start()
+        for _ in range(abs(dx)):
+            x = x_spec.nudge(x, dx)
+        for _ in range(abs(dy)):
+            y = y_spec.nudge(y, dy)
+        self.settings["start"] = (x, y)
+
+    # ------------------------------------------------------------------ running
+    def config(self) -> Any:
+        """The optimizer race configuration of the current settings."""
+        racers = tuple(optimizer_race.Racer(self.racer_label(i), r["optimizer"], r["params"])
+                       for i, r in enumerate(self.racers()))
+        return optimizer_race.RaceConfig(self.settings["surface"], dict(self.settings["surface_params"]), racers,
+                                         (self.start(),))
+
+    def basin_config(self) -> Any:
+        """The basin map of the racer chosen by basins_of, over the surface's view."""
+        index = min(self.settings["basins_of"], self.settings["racers"]) - 1
+        racer = self.settings["pool"][index]
+        return basins.BasinConfig(self.settings["surface"], dict(self.settings["surface_params"]), racer["optimizer"],
+                                  dict(racer["params"]), self.settings["basin_grid"])
+
+    def job(self) -> Job:
+        config = self.config()
+        basin_config = self.basin_config()
+        surface = self.surface  # raises ParamError on a bad surface parameter, before any worker starts
+        horizon = self.settings["steps"]
+        start = self.start()
+        summary = SURFACES[config.surface].summary
+        basins_of = self.racer_label(min(self.settings["basins_of"], self.settings["racers"]) - 1)
+
+        def init(rng: np.random.Generator) -> tuple[Any, np.ndarray, Any]:
+            landscape = optimizer_race.landscape(surface, None, *GRID).values
+            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng)
+
+        def step(state: tuple[Any, np.ndarray, Any], n: int) -> tuple[Any, np.ndarray, Any]:
+            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n)
+
+        def frame(state: tuple[Any, np.ndarray, Any]) -> PathsFrame:
+            return PathsFrame(optimizer_race.snapshot(state[0]), state[1], surface.view, surface.minima,
+                              surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of)
+
+        return Job(init=init, step=step, frame=frame, position=lambda f: f.race.step, horizon=horizon,
+                   done=lambda f: bool(np.all(f.race.diverged_step >= 0)))
+
+    def selection(self, key: str | None, frame: Any = None) -> Selection:
+        if key and key.startswith("racer."):
+            index = int(key.split(".")[1])
+            racer = self.settings["pool"][index]
+            return Selection("optimizer", racer["optimizer"], racer["params"], self.racer_label(index))
+        surface = SURFACES[self.settings["surface"]]
+        minima = ", ".join(f"({x:.4g}, {y:.4g})" for x, y in self.surface.minima) or "none (unbounded below)"
+        name = self.settings["surface"]
+        return Selection("surface", name, self.surface.params, name,
+                         {"summary": surface.summary, "convention": f"minima: {minima}",
+                          "keras": "# a test function, not a framework object",
+                          "torch": f"# tui-dl export path --surface {name} --optimizer adam"})
+
+    def presets(self) -> list[Preset]:
+        def load(**changes: Any):
+            return lambda: self.load(textbook_settings(**changes))
+
+        pool = [_racer(*entry) for entry in POOL]
+        fast = [dict(r, params=dict(r["params"])) for r in pool]
+        fast[0] = _racer("SGD", "sgd", {"lr": 1.02})
+        return [
+            Preset("Paths: textbook race", "SGD, Momentum, AdaGrad, Adam on x^2/20 + y^2 from (-7, 2)", load()),
+            Preset("Paths: Rosenbrock valley", "the same four in a curved, flat-bottomed valley",
+                   load(surface="rosenbrock", steps=500, pool=[
+                       _racer("SGD", "sgd", {"lr": 1e-3}), _racer("Momentum", "sgd", {"lr": 1e-3, "momentum": 0.9}),
+                       _racer("AdaGrad", "adagrad", {"lr": 0.5}), _racer("Adam", "adam", {"lr": 0.05}),
+                       *pool[4:]])),
+            Preset("Paths: Himmelblau's four minima", "which minimum each optimizer reaches (v: basin map)",
+                   load(surface="himmelblau", steps=200, pool=[
+                       _racer("SGD", "sgd", {"lr": 0.01}), _racer("Momentum", "sgd", {"lr": 0.01, "momentum": 0.9}),
+                       _racer("AdaGrad", "adagrad", {"lr": 1.0}), _racer("Adam", "adam", {"lr": 0.3}),
+                       *pool[4:]])),
+            Preset("Paths: saddle point", "plain SGD lingers near the saddle, momentum escapes",
+                   load(surface="saddle", steps=60, pool=[
+                       _racer("SGD", "sgd", {"lr": 0.05}), _racer("Momentum", "sgd", {"lr": 0.05, "momentum": 0.9}),
+                       _racer("AdaGrad", "adagrad", {"lr": 0.2}), _racer("Adam", "adam", {"lr": 0.05}),
+                       *pool[4:]])),
+            Preset("Paths: a rate too large", "SGD at lr 1.02 on the textbook bowl: each y step overshoots more",
+                   load(pool=fast, steps=300)),
+        ]
+

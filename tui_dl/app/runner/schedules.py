@@ -1,0 +1,175 @@
+"""The learning-rate pane's model: up to six schedules from the whole catalogue, overlaid.
+
+The schedules are closed forms, so the job computes every curve at init (in the worker) and a
+step only moves the "now" cursor along them, so the curves are drawn as training would meet them.
+
+TODO(schedule-race, effective-step, lr-range): when engine/experiments grows the schedule race,
+the adaptive optimizers' effective step size and the LR range test, their jobs go here, next to
+`ScheduleFrame`, as further views of this pane (see panes/learning_rate.py VIEWS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tui_dl.app.frameworks import schedule_name
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
+from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.params import ParamSpec
+
+SLOTS = 6
+OFF = "off"
+STEPS = ParamSpec("steps", "int", 1000, low=10, high=100_000, scale="log", help="steps (or epochs) drawn")
+SCHEDULE = ParamSpec("schedule", "choice", OFF, choices=(OFF, *SCHEDULES.names()),
+                     help="Keras (CamelCase *Decay) or PyTorch (*LR) schedule; off hides the slot")
+RATE_ALIASES = (("initial_learning_rate", "lr", "learning_rate", "max_lr"),)
+ADAM_LR = 1e-3
+
+
+@dataclass(frozen=True)
+class ScheduleFrame:
+    """What the learning-rate pane draws.
+
+    Attributes:
+        labels: the framework class name of each active slot.
+        slots: the slot number (0-based) of each curve.
+        rates: (S, horizon + 1) learning rate at each step, read-only (NaN where undefined).
+        position: the "now" step.
+        horizon: the last step.
+    """
+
+    labels: tuple[str, ...]
+    slots: tuple[int, ...]
+    rates: np.ndarray
+    position: int
+    horizon: int
+
+
+@dataclass
+class _Cursor:
+    """The job's state: the curves and how far along them we are."""
+
+    labels: tuple[str, ...]
+    slots: tuple[int, ...]
+    rates: np.ndarray
+    position: int = 0
+
+
+def _slot(name: str, **params: Any) -> dict[str, Any]:
+    if name == OFF:
+        return {"name": OFF, "params": {}}
+    return {"name": name, "params": SCHEDULES[name].resolve(params)}
+
+
+def adam_settings() -> dict[str, Any]:
+    """Adam's 1e-3 under cosine decay restarts, next to a step decay and an exponential decay."""
+    return {"steps": 1000, "slots": [
+        _slot("cosine_decay_restarts", initial_learning_rate=ADAM_LR, first_decay_steps=100),
+        _slot("step_lr", lr=ADAM_LR, step_size=250, gamma=0.5),
+        _slot("exponential_decay", initial_learning_rate=ADAM_LR, decay_steps=100, decay_rate=0.9),
+        *(_slot(OFF) for _ in range(SLOTS - 3))]}
+
+
+def _settings(*slots: dict[str, Any], steps: int = 1000) -> dict[str, Any]:
+    return {"steps": steps, "slots": [*slots, *(_slot(OFF) for _ in range(SLOTS - len(slots)))]}
+
+
+class ScheduleModel(PaneModel):
+    """Learning-rate schedules overlaid on one axis."""
+
+    kind = "lr"
+    unit = "step"
+    default_speed = 5
+
+    def defaults(self) -> dict[str, Any]:
+        return adam_settings()
+
+    def active(self) -> list[tuple[int, dict[str, Any]]]:
+        """(slot index, slot) of every slot that is not off."""
+        return [(i, slot) for i, slot in enumerate(self.settings["slots"]) if slot["name"] != OFF]
+
+    def rows(self) -> list[ParamRow]:
+        rows = [ParamRow("steps", "steps", STEPS, self.settings["steps"], "overlay")]
+        for i, slot in enumerate(self.settings["slots"]):
+            group = f"slot {i + 1}"
+            rows.append(ParamRow(f"slot.{i}.schedule", "schedule", SCHEDULE, slot["name"], group))
+            if slot["name"] != OFF:
+                rows += component_rows(f"slot.{i}", SCHEDULES[slot["name"]], slot["params"], group)
+        return rows
+
+    def _apply(self, settings: dict[str, Any], key: str, value: Any) -> None:
+        if key == "steps":
+            settings["steps"] = value
+            return
+        _, index, name = key.split(".", 2)
+        slot = settings["slots"][int(index)]
+        if name == "schedule":
+            params = {} if value == OFF else switch_params(slot["params"], SCHEDULES[value], RATE_ALIASES)
+            slot.update(name=value, params=params)
+        else:
+            slot["params"][name] = value
+
+    def job(self) -> Job:
+        active = self.active()
+        for _, slot in active:  # cross-checks (piecewise lengths, one-cycle phases) before any worker
+            SCHEDULES[slot["name"]].resolve(slot["params"])
+        horizon = self.settings["steps"]
+
+        def init(rng: np.random.Generator) -> _Cursor:
+            steps = np.arange(horizon + 1)
+            rates = np.empty((len(active), horizon + 1))
+            with np.errstate(all="ignore"):
+                for row, (_, slot) in enumerate(active):  # at most six closed forms, each vectorized over steps
+                    rates[row] = SCHEDULES[slot["name"]](steps, **slot["params"])
+            rates.flags.writeable = False
+            labels = tuple(f"{i + 1} {schedule_name(slot['name'])}" for i, slot in active)
+            return _Cursor(labels, tuple(i for i, _ in active), rates)
+
+        def step(cursor: _Cursor, n: int) -> _Cursor:
+            cursor.position = min(cursor.position + n, horizon)
+            return cursor
+
+        def frame(cursor: _Cursor) -> ScheduleFrame:
+            return ScheduleFrame(cursor.labels, cursor.slots, cursor.rates, cursor.position, horizon)
+
+        return Job(init=init, step=step, frame=frame, position=lambda f: f.position, horizon=horizon)
+
+    def selection(self, key: str | None, frame: Any = None) -> Selection:
+        active = self.active()
+        index = int(key.split(".")[1]) if key and key.startswith("slot.") else (active[0][0] if active else 0)
+        slot = self.settings["slots"][index]
+        if slot["name"] == OFF:
+            return Selection("note", OFF, {}, f"slot {index + 1}",
+                             {"summary": "this slot is off: choose a schedule with left/right"})
+        extra: dict[str, Any] = {}
+        if frame is not None and index in frame.slots:
+            extra = {"step": frame.position, "rate": float(frame.rates[frame.slots.index(index), frame.position])}
+        return Selection("schedule", slot["name"], slot["params"], f"slot {index + 1}", extra)
+
+    def presets(self) -> list[Preset]:
+        def load(settings: dict[str, Any]):
+            return lambda: self.load(settings)
+
+        return [
+            Preset("LR: Adam, restarts vs step vs exponential", "the default: CosineDecayRestarts, StepLR,"
+                   " ExponentialDecay from 1e-3", load(adam_settings())),
+            Preset("LR: warmup then cosine", "Keras CosineDecay with a linear warmup next to torch LinearLR",
+                   load(_settings(_slot("cosine_decay", initial_learning_rate=0.0, decay_steps=900,
+                                        warmup_target=ADAM_LR, warmup_steps=100),
+                                  _slot("linear_lr", lr=ADAM_LR, start_factor=0.1, total_iters=100)))),
+            Preset("LR: one cycle vs cyclic", "torch OneCycleLR next to CyclicLR (triangular2)",
+                   load(_settings(_slot("one_cycle_lr", max_lr=0.01, total_steps=1000),
+                                  _slot("cyclic_lr", base_lr=1e-4, max_lr=0.01, step_size_up=125,
+                                        mode="triangular2")))),
+            Preset("LR: Keras vs PyTorch restarts", "CosineDecayRestarts and CosineAnnealingWarmRestarts agree"
+                   " when m_mul = 1", load(_settings(
+                       _slot("cosine_decay_restarts", initial_learning_rate=ADAM_LR, first_decay_steps=100),
+                       _slot("cosine_annealing_warm_restarts", lr=ADAM_LR, T_0=100, T_mult=2)))),
+            Preset("LR: reduce on plateau", "torch ReduceLROnPlateau on a loss that flattens out",
+                   load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
+                                  _slot("constant", learning_rate=ADAM_LR), steps=600))),
+        ]

@@ -1,0 +1,234 @@
+"""The parameter panel: every ParamSpec of a pane as a list to select, nudge or type into.
+
+up/down (k/j) select a row; left/right (h/l) or -/+ nudge the value with `ParamSpec.nudge` (a
+1-2-5 log step for rates, lambdas and epsilons, a whole step for counts, the next choice for
+choices); enter opens an input for an exact value. A value is never applied here: the panel posts
+`ParamPanel.Edit` and whoever owns the setting answers with `show_error` or `set_rows`, so a bad
+value shows a one-line error in place and the old value stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from tui_dl.app.settings import ParamRow
+
+LABEL_WIDTH = 16
+
+
+class ParamPanel(Vertical, can_focus=True):
+    """A pane's parameters, generated from their ParamSpecs."""
+
+    DEFAULT_CSS = """
+    ParamPanel {
+        width: 30;
+        height: 1fr;
+        padding: 0 1;
+        border-left: tall $panel;
+    }
+    ParamPanel:focus { border-left: tall $accent; }
+    ParamPanel > #rows { height: 1fr; }
+    ParamPanel > #help { height: auto; max-height: 3; color: $text-muted; }
+    ParamPanel > #error { height: auto; max-height: 3; color: $error; display: none; }
+    ParamPanel > #error.-shown { display: block; }
+    ParamPanel > Input { display: none; height: 3; }
+    ParamPanel > Input.-editing { display: block; }
+    """
+
+    BINDINGS: ClassVar = [
+        Binding("up,k", "move(-1)", "Param up", show=False, tooltip="select the parameter above"),
+        Binding("down,j", "move(1)", "Param down", show=False, tooltip="select the parameter below"),
+        Binding("left,h,minus", "nudge(-1)", "Less", key_display="←/-",
+                tooltip="one step down: ×1/2 or ×2/5 for rates, -1 for counts, previous choice"),
+        Binding("right,l,plus,equals_sign", "nudge(1)", "More", key_display="→/+",
+                tooltip="one step up: 1-2-5 for rates, +1 for counts, next choice"),
+        Binding("enter", "edit", "Type value",
+                tooltip="type an exact value (maximized pane); enter applies, esc cancels"),
+    ]
+
+    index: reactive[int] = reactive(0)
+    """The selected row."""
+
+    class Edit(Message):
+        """The user asks for key = value (not yet checked by the model)."""
+
+        def __init__(self, panel: ParamPanel, key: str, value: Any) -> None:
+            super().__init__()
+            self.panel = panel
+            self.key = key
+            self.value = value
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[ParamRow] = []
+        self.group_colors: dict[str, str] = {}
+        self.locked = False
+        """While locked (a pane's own mode uses the arrows), the panel lets its keys through."""
+        self.error = ""
+        self.editing = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="rows")
+        yield Static(id="help")
+        yield Static(id="error")
+        yield Input(id="value", select_on_focus=True)
+
+    # ------------------------------------------------------------------ data
+    @property
+    def selected(self) -> ParamRow | None:
+        """The selected row, if any."""
+        return self.rows[self.index] if self.rows else None
+
+    def set_rows(self, rows: list[ParamRow], colors: dict[str, str] | None = None) -> None:
+        """Show rows, keeping the selection on the same key when it still exists."""
+        key = self.selected.key if self.selected else None
+        self.rows = list(rows)
+        if colors is not None:
+            self.group_colors = colors
+        keys = [row.key for row in self.rows]
+        self.index = keys.index(key) if key in keys else min(self.index, max(len(self.rows) - 1, 0))
+        self.clear_error()
+        self._refresh_rows()
+
+    def show_error(self, message: str) -> None:
+        """A one-line error in place; the old value stays."""
+        self.error = message
+        error = self.query_one("#error", Static)
+        error.update(Text(message))
+        error.add_class("-shown")
+
+    def clear_error(self) -> None:
+        """Hide the error line."""
+        self.error = ""
+        if self.is_mounted:
+            self.query_one("#error", Static).remove_class("-shown")
+
+    # ------------------------------------------------------------------ drawing
+    def watch_index(self) -> None:
+        self._refresh_rows()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._refresh_rows()
+
+    def _refresh_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        lines = self._lines()
+        rows = self.query_one("#rows", Static)
+        height = max(rows.size.height, 1)
+        selected_line = next((i for i, (row_index, _) in enumerate(lines) if row_index == self.index), 0)
+        top = max(0, min(selected_line - height // 2, len(lines) - height))
+        text = Text()
+        for i, (_, line) in enumerate(lines[top: top + height]):
+            if i:
+                text.append("\n")
+            text.append_text(line)
+        rows.update(text)
+        row = self.selected
+        help_text = f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters"
+        self.query_one("#help", Static).update(Text(help_text))
+
+    def _lines(self) -> list[tuple[int, Text]]:
+        """(row index or -1 for a header, the line) for every header and row."""
+        lines: list[tuple[int, Text]] = []
+        group = None
+        width = max(self.size.width - 2, 20)
+        for i, row in enumerate(self.rows):
+            if row.group != group:
+                group = row.group
+                lines.append((-1, Text(group, style=f"bold {self.group_colors.get(group, '')}".strip())))
+            line = Text(row_text(row.label, row.spec.format(row.value), width))
+            if i == self.index:
+                line.stylize("reverse" if self.has_focus else "underline")
+            lines.append((i, line))
+        return lines
+
+    def on_focus(self) -> None:
+        self.call_after_refresh(self._refresh_rows)  # has_focus settles after the event
+
+    def on_blur(self) -> None:
+        self.call_after_refresh(self._refresh_rows)
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.locked or not self.rows:
+            return False
+        if action == "edit":
+            # in the dashboard, enter belongs to the app (maximize); typing a value needs the room
+            return bool(getattr(self.app, "single", True))
+        return True
+
+    def action_move(self, direction: int) -> None:
+        """Select the next or previous row (wrapping)."""
+        self.index = (self.index + direction) % len(self.rows)
+        self.clear_error()
+
+    def action_nudge(self, direction: int) -> None:
+        """One step up or down of the selected value."""
+        row = self.selected
+        if row is None:
+            return
+        value = row.spec.nudge(row.value, direction)
+        if row.spec.kind in ("floats", "ints"):
+            self.show_error(f"{row.label} is a list: press enter to type it")
+        elif row.value is None and value is None:
+            self.show_error(f"{row.label} is none: press enter to type a value")
+        elif value == row.value:
+            self.show_error(f"{row.label} is at its limit: {row.spec.allowed()}")
+        else:
+            self.post_message(self.Edit(self, row.key, value))
+
+    def action_edit(self) -> None:
+        """Open the input for an exact value."""
+        row = self.selected
+        if row is None:
+            return
+        field = self.query_one(Input)
+        field.value = row.spec.format(row.value)
+        field.placeholder = row.spec.allowed()
+        field.add_class("-editing")
+        self.editing = True
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        row = self.selected
+        self._close_input()
+        if row is not None:
+            self.post_message(self.Edit(self, row.key, event.value))
+
+    def on_key(self, event: events.Key) -> None:
+        if self.editing and event.key == "escape":
+            event.stop()
+            self._close_input()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if self.editing and isinstance(event.widget, Input):
+            self._close_input(refocus=False)
+
+    def _close_input(self, refocus: bool = True) -> None:
+        self.editing = False
+        self.query_one(Input).remove_class("-editing")
+        if refocus:
+            self.focus()
+
+
+def row_text(label: str, value: str, width: int) -> str:
+    """` label   value` in width columns: values in one column when they fit, else the label shortened."""
+    if len(label) <= LABEL_WIDTH and 2 + LABEL_WIDTH + len(value) <= width:
+        return f" {label.ljust(LABEL_WIDTH)} {value}".ljust(width)
+    room = width - 2 - len(value)
+    if room >= len(label):
+        return f" {label} {value.rjust(width - 2 - len(label))}"
+    if room >= 4:
+        return f" {label[: room - 1]}… {value}".ljust(width)
+    return f" {label[:6]}… {value}"[: width - 1] + "…"
