@@ -1,0 +1,197 @@
+"""Learning-rate schedules: Keras's and PyTorch's class names, formulas with values, exact equivalents.
+
+Where the other framework has no built-in with the same curve, the code is an exact LambdaLR (torch)
+or says that a LearningRateSchedule subclass is needed (Keras).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tui_dl.app.frameworks.code import call, compact, num
+
+KERAS_SCHEDULES = {
+    "exponential_decay": "ExponentialDecay", "piecewise_constant_decay": "PiecewiseConstantDecay",
+    "polynomial_decay": "PolynomialDecay", "inverse_time_decay": "InverseTimeDecay",
+    "cosine_decay": "CosineDecay", "cosine_decay_restarts": "CosineDecayRestarts",
+}
+TORCH_SCHEDULES = {
+    "step_lr": "StepLR", "multi_step_lr": "MultiStepLR", "constant_lr": "ConstantLR", "linear_lr": "LinearLR",
+    "exponential_lr": "ExponentialLR", "polynomial_lr": "PolynomialLR", "cosine_annealing_lr": "CosineAnnealingLR",
+    "cosine_annealing_warm_restarts": "CosineAnnealingWarmRestarts", "cyclic_lr": "CyclicLR",
+    "one_cycle_lr": "OneCycleLR", "reduce_lr_on_plateau": "ReduceLROnPlateau",
+}
+_KS = "keras.optimizers.schedules."
+_TS = "torch.optim.lr_scheduler."
+_LAMBDA_NOTE = "LambdaLR multiplies the optimizer's lr by the lambda: set the optimizer's lr to the rate at step 0."
+
+
+def schedule_name(name: str) -> str:
+    """The framework's class name (CosineDecayRestarts, StepLR), or the catalog name."""
+    return KERAS_SCHEDULES.get(name) or TORCH_SCHEDULES.get(name) or name
+
+
+def base_rate(name: str, params: Mapping[str, Any]) -> float:
+    """The rate a schedule starts from (what a LambdaLR's optimizer lr must be)."""
+    for key in ("initial_learning_rate", "lr", "learning_rate", "base_lr"):
+        if key in params:
+            return float(params[key])
+    if name == "piecewise_constant_decay":
+        return float(params["values"][0])
+    if name == "one_cycle_lr":
+        return float(params["max_lr"]) / float(params["div_factor"])
+    return 1.0
+
+
+def schedule_formula(name: str, p: Mapping[str, Any]) -> list[str]:
+    g = {k: compact(v) for k, v in p.items()}
+    formulas: dict[str, Callable[[], list[str]]] = {
+        "constant": lambda: [f"lr(s) = {g['learning_rate']}"],
+        "legacy_decay": lambda: [f"lr(s) = {g['learning_rate']} / (1 + {g['decay']}·s)"],
+        "exponential_decay": lambda: [
+            f"lr(s) = {g['initial_learning_rate']} · {g['decay_rate']}^({'⌊s/' if p['staircase'] else 's/'}"
+            f"{g['decay_steps']}{'⌋' if p['staircase'] else ''})"],
+        "piecewise_constant_decay": lambda: [
+            "lr(s) = values[i] for boundaries[i-1] < s ≤ boundaries[i]",
+            f"boundaries {g['boundaries']}, values {g['values']}"],
+        "polynomial_decay": lambda: [
+            f"lr(s) = ({g['initial_learning_rate']} − {g['end_learning_rate']}) · (1 − s'/D)^{g['power']}"
+            f" + {g['end_learning_rate']}",
+            (f"s' = s, D = {g['decay_steps']}·⌈s/{g['decay_steps']}⌉ (cycle)" if p["cycle"]
+             else f"s' = min(s, {g['decay_steps']}), D = {g['decay_steps']}")],
+        "inverse_time_decay": lambda: [
+            f"lr(s) = {g['initial_learning_rate']} / (1 + {g['decay_rate']}·{'⌊s/' if p['staircase'] else 's/'}"
+            f"{g['decay_steps']}{'⌋' if p['staircase'] else ''})"],
+        "cosine_decay": lambda: [
+            f"lr(s) = {g['warmup_target'] if p['warmup_target'] is not None else g['initial_learning_rate']}"
+            f" · ((1 − {g['alpha']})·½(1 + cos(π·min(s', {g['decay_steps']})/{g['decay_steps']})) + {g['alpha']})",
+            (f"after a linear warmup from {g['initial_learning_rate']} over {g['warmup_steps']} steps,"
+             f" s' = s − {g['warmup_steps']}" if p["warmup_target"] is not None else "s' = s (no warmup)")],
+        "cosine_decay_restarts": lambda: [
+            f"period k lasts {g['first_decay_steps']}·{g['t_mul']}^k steps; f ∈ [0, 1) is the place in it",
+            f"lr(s) = {g['initial_learning_rate']} · ((1 − {g['alpha']})·½·{g['m_mul']}^k·(1 + cos πf)"
+            f" + {g['alpha']})"],
+        "step_lr": lambda: [f"lr(e) = {g['lr']} · {g['gamma']}^⌊e/{g['step_size']}⌋"],
+        "multi_step_lr": lambda: [f"lr(e) = {g['lr']} · {g['gamma']}^(number of milestones ≤ e)",
+                                  f"milestones {g['milestones']}"],
+        "constant_lr": lambda: [f"lr(e) = {g['lr']}·{g['factor']} for e < {g['total_iters']}, then {g['lr']}"],
+        "linear_lr": lambda: [f"lr(e) = {g['lr']} · ({g['start_factor']} + ({g['end_factor']} − {g['start_factor']})"
+                              f" · min(e, {g['total_iters']})/{g['total_iters']})"],
+        "exponential_lr": lambda: [f"lr(e) = {g['lr']} · {g['gamma']}^e"],
+        "polynomial_lr": lambda: [f"lr(e) = {g['lr']} · (1 − min(e, {g['total_iters']})/{g['total_iters']})^"
+                                  f"{g['power']}"],
+        "cosine_annealing_lr": lambda: [f"lr(e) = {g['eta_min']} + ({g['lr']} − {g['eta_min']}) · ½(1 + cos(π e/"
+                                        f"{g['T_max']}))", "it climbs back after T_max (no clamp)"],
+        "cosine_annealing_warm_restarts": lambda: [
+            f"lr(e) = {g['eta_min']} + ({g['lr']} − {g['eta_min']}) · ½(1 + cos(π T_cur/T_i))",
+            f"T_0 = {g['T_0']}; T_i is multiplied by {g['T_mult']} at each restart"],
+        "cyclic_lr": lambda: [f"triangles between {g['base_lr']} and {g['max_lr']}: {g['step_size_up']} steps up,"
+                              f" {g['step_size_down'] if p['step_size_down'] else g['step_size_up']} down",
+                              f"mode {p['mode']} (triangular2 halves the height each cycle; exp_range × gamma^s)"],
+        "one_cycle_lr": lambda: [
+            f"warm up from {g['max_lr']}/{g['div_factor']} to {g['max_lr']} over the first {g['pct_start']} of"
+            f" {g['total_steps']} steps,",
+            f"then anneal ({p['anneal_strategy']}) to {g['max_lr']}/{g['div_factor']}/{g['final_div_factor']}"],
+        "reduce_lr_on_plateau": lambda: [
+            f"lr ← max(lr·{g['factor']}, {g['min_lr']}) after more than {g['patience']} epochs without"
+            f" improvement", f"(better: {p['threshold_mode']} threshold {g['threshold']}, mode {p['mode']})"],
+    }
+    return formulas.get(name, lambda: [name])()
+
+
+def _lambda(name: str, p: Mapping[str, Any]) -> str:
+    """An exact torch LambdaLR lambda for a Keras-only schedule (factor relative to base_rate)."""
+    b = base_rate(name, p)
+    i = num(b)
+    bodies = {
+        "legacy_decay": f"1 / (1 + {num(p.get('decay'))} * s)",
+        "exponential_decay": f"{num(p.get('decay_rate'))} ** ({'s // ' if p.get('staircase') else 's / '}"
+                             f"{num(p.get('decay_steps'))})",
+        "piecewise_constant_decay": f"{list(p.get('values', ()))}[bisect.bisect_left({list(p.get('boundaries', ()))},"
+                                    f" s)] / {i}",
+        "inverse_time_decay": f"1 / (1 + {num(p.get('decay_rate'))} * {'(s // ' if p.get('staircase') else '(s / '}"
+                              f"{num(p.get('decay_steps'))}))",
+        "polynomial_decay": f"(({i} - {num(p.get('end_learning_rate'))}) * (1 - min(s, {num(p.get('decay_steps'))})"
+                            f" / {num(p.get('decay_steps'))}) ** {num(p.get('power'))} + "
+                            f"{num(p.get('end_learning_rate'))}) / {i}",
+        "cosine_decay": f"(1 - {num(p.get('alpha'))}) * 0.5 * (1 + math.cos(math.pi * min(s, "
+                        f"{num(p.get('decay_steps'))}) / {num(p.get('decay_steps'))})) + {num(p.get('alpha'))}",
+    }
+    body = bodies.get(name, "...  # the formula above, divided by the rate at step 0")
+    return f"{_TS}LambdaLR(optimizer, lr_lambda=lambda s: {body})"
+
+
+def schedule_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]:
+    """(keras code, torch code, notes) for a schedule."""
+    notes: list[str] = []
+    kw = dict(p)
+    if name in KERAS_SCHEDULES:
+        keras = call(_KS + KERAS_SCHEDULES[name], **kw)
+        torch = _lambda(name, p)
+        notes.append(_LAMBDA_NOTE + f" Here lr={num(base_rate(name, p))}.")
+        if name == "exponential_decay" and p["staircase"]:
+            torch = call(_TS + "StepLR", "optimizer", step_size=p["decay_steps"], gamma=p["decay_rate"])
+            notes = [f"optimizer lr={num(p['initial_learning_rate'])}; exact: StepLR is a staircase exponential."]
+        elif name == "cosine_decay_restarts":
+            if p["m_mul"] == 1.0 and float(p["t_mul"]).is_integer():
+                torch = call(_TS + "CosineAnnealingWarmRestarts", "optimizer", T_0=p["first_decay_steps"],
+                             T_mult=int(p["t_mul"]), eta_min=p["alpha"] * p["initial_learning_rate"])
+                notes = [f"optimizer lr={num(p['initial_learning_rate'])}; exact while m_mul = 1 and t_mul is an"
+                         " integer."]
+            else:
+                torch = "# no exact torch equivalent: m_mul shrinks each restart's peak (or t_mul is not an integer)"
+                notes = ["torch's CosineAnnealingWarmRestarts restarts at the full rate, with an integer T_mult."]
+        elif name == "cosine_decay" and p["warmup_target"] is None and p["alpha"] == 0.0:
+            torch = call(_TS + "CosineAnnealingLR", "optimizer", T_max=p["decay_steps"], eta_min=0.0)
+            notes = [f"optimizer lr={num(p['initial_learning_rate'])}; equal up to decay_steps: torch climbs back"
+                     " after it, Keras stays at the floor."]
+        return keras, torch, notes
+    if name in TORCH_SCHEDULES:
+        base = {k: v for k, v in kw.items() if k not in ("lr", "metrics")}
+        torch = call(_TS + TORCH_SCHEDULES[name], "optimizer", **base)
+        notes.append(f"torch.optim.SGD(model.parameters(), lr={num(p.get('lr', base_rate(name, p)))}) or any"
+                     " optimizer; call scheduler.step() once per epoch (or per batch).")
+        keras = _keras_for_torch(name, p)
+        return keras, torch, notes
+    if name == "constant":
+        return (f"keras.optimizers.SGD(learning_rate={num(p['learning_rate'])})",
+                f"torch.optim.SGD(model.parameters(), lr={num(p['learning_rate'])})", [])
+    if name == "legacy_decay":
+        return (call(_KS + "InverseTimeDecay", initial_learning_rate=p["learning_rate"], decay_steps=1,
+                     decay_rate=p["decay"]), _lambda(name, p),
+                ["Keras 2's `decay=` argument; Keras 3 ignores it (with a warning): use InverseTimeDecay."])
+    return "", "", []
+
+
+def _keras_for_torch(name: str, p: Mapping[str, Any]) -> str:
+    """The Keras schedule equal to a PyTorch one, where Keras has one."""
+    lr = p.get("lr")
+    if name == "step_lr":
+        return call(_KS + "ExponentialDecay", initial_learning_rate=lr, decay_steps=p["step_size"],
+                    decay_rate=p["gamma"], staircase=True)
+    if name == "exponential_lr":
+        return call(_KS + "ExponentialDecay", initial_learning_rate=lr, decay_steps=1, decay_rate=p["gamma"])
+    if name == "multi_step_lr":
+        milestones = sorted(p["milestones"])
+        return call(_KS + "PiecewiseConstantDecay", boundaries=[m - 1 for m in milestones],
+                    values=[lr * p['gamma'] ** i for i in range(len(milestones) + 1)])
+    if name == "constant_lr":
+        return call(_KS + "PiecewiseConstantDecay", boundaries=[p["total_iters"] - 1],
+                    values=[lr * p['factor'], lr])
+    if name == "linear_lr":
+        return call(_KS + "PolynomialDecay", initial_learning_rate=lr * p['start_factor'],
+                    decay_steps=p["total_iters"], end_learning_rate=lr * p['end_factor'], power=1.0)
+    if name == "polynomial_lr":
+        return call(_KS + "PolynomialDecay", initial_learning_rate=lr, decay_steps=p["total_iters"],
+                    end_learning_rate=0.0, power=p["power"])
+    if name == "cosine_annealing_lr":
+        return call(_KS + "CosineDecay", initial_learning_rate=lr, decay_steps=p["T_max"],
+                    alpha=p['eta_min'] / lr)
+    if name == "cosine_annealing_warm_restarts":
+        return call(_KS + "CosineDecayRestarts", initial_learning_rate=lr, first_decay_steps=p["T_0"],
+                    t_mul=float(p["T_mult"]), m_mul=1.0, alpha=p['eta_min'] / lr)
+    if name == "reduce_lr_on_plateau":
+        return call("keras.callbacks.ReduceLROnPlateau", monitor="val_loss", factor=p["factor"],
+                    patience=p["patience"] + 1, min_lr=p["min_lr"], cooldown=p["cooldown"])
+    return "# no Keras built-in: subclass keras.optimizers.schedules.LearningRateSchedule with the formula above"

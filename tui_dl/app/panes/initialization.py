@@ -1,0 +1,135 @@
+"""Initialization: per-layer activation histograms of each scheme, as in the textbook figure.
+
+View `histograms`: one row per compared scheme (or only one, `c` cycles), layers as columns, with
+each layer's std and the share saturated (sigmoid/tanh) or dead (ReLU) under it. View `lines`
+(`v`): the outputs' std and the weight gradient's norm per layer, one line per scheme, where
+vanishing and exploding show as slopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+
+from tui_dl.app.palette import hex_color, series
+from tui_dl.app.panes.base import Pane
+from tui_dl.app.widgets.histograms import HistogramGrid, HistogramRow
+from tui_dl.app.widgets.plot import LINE, Plot, set_yticks
+
+
+def layer_note(stats: Any, run: int, layer: int) -> str:
+    """`σ.21 s90%`: std and the saturated or dead share of one layer."""
+    std = stats.std[run, layer]
+    if not np.isfinite(std):
+        return ""
+    note = f"σ{std:.2g}".replace("0.", ".")
+    share = stats.saturated[run, layer] if np.isfinite(stats.saturated[run, layer]) else stats.dead[run, layer]
+    if np.isfinite(share):
+        note += f" {'s' if np.isfinite(stats.saturated[run, layer]) else 'd'}{share * 100:.0f}%"
+    return note
+
+
+class LayerLines(Plot):
+    """Per-layer std (left) and gradient norm on a log scale (right), one line per run."""
+
+    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+        stats, shown = data
+        layers = np.arange(1, stats.std.shape[1] + 1)
+        plt.subplots(1, 2)
+        left = plt.subplot(1, 1)  # plotext draws into the subplot object it returns
+        left.title("std of outputs")
+        for run in shown:
+            done = np.isfinite(stats.std[run])
+            if done.any():
+                left.plot(layers[done].tolist(), stats.std[run][done].tolist(), marker=LINE, color=series(run))
+        left.xticks(layers.tolist())
+        right = plt.subplot(1, 2)
+        right.title("‖∂L/∂W‖ per layer (log)")
+        right.yscale("log")
+        norms = []
+        for run in shown:
+            done = np.isfinite(stats.grad_norm[run]) & (stats.grad_norm[run] > 0)
+            if done.any():
+                norms.append(stats.grad_norm[run][done])
+                right.plot(layers[done].tolist(), stats.grad_norm[run][done].tolist(), marker=LINE,
+                           color=series(run))
+        if norms:
+            values = np.concatenate(norms)
+            set_yticks(right, float(values.min()), float(values.max()), log=True)
+        right.xticks(layers.tolist())
+
+
+class InitializationPane(Pane):
+    """Sigmoid under N(0,1), Xavier and He: saturation, collapse, or healthy spread."""
+
+    KIND = "init"
+    TITLE = "Initialization"
+    VIEWS = ("histograms", "lines")
+    DEFAULT_CSS = """
+    InitializationPane HistogramGrid, InitializationPane LayerLines { height: 1fr; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("v", "cycle_view", "Hist/lines", tooltip="histograms, or std and gradient norm per layer"),
+        Binding("c", "cycle_compare", "Compare/one", tooltip="every scheme, or one scheme at a time"),
+    ]
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.only: int | None = None
+        """None compares every run; else the index of the one run shown."""
+
+    def compose_body(self) -> ComposeResult:
+        yield HistogramGrid(id="histograms")
+        yield LayerLines(id="lines")
+
+    def on_mount(self) -> None:
+        self.on_view_changed()
+
+    def on_view_changed(self) -> None:
+        self.query_one(HistogramGrid).display = self.view == "histograms"
+        self.query_one(LayerLines).display = self.view == "lines"
+
+    def shown(self) -> list[int]:
+        """The runs drawn."""
+        runs = len(self.frame.stats.labels)
+        if self.only is not None and self.only < runs:
+            return [self.only]
+        return list(range(runs))
+
+    def redraw(self) -> None:
+        if self.frame is None:
+            return
+        stats = self.frame.stats
+        shown = self.shown()
+        layers = stats.counts.shape[1]
+        low, high = stats.edges[0, 0], stats.edges[0, -1]
+        if self.view == "histograms":
+            rows = [HistogramRow(stats.labels[r], stats.counts[r], r,
+                                 tuple(layer_note(stats, r, layer) for layer in range(layers))) for r in shown]
+            footer = f"{stats.activations[0]} outputs in [{low:g}, {high:g}] per layer · σ std · s saturated · d dead"
+            self.query_one(HistogramGrid).show(rows, footer)
+        else:
+            self.query_one(LayerLines).show((stats, shown))
+        text = Text()
+        for i, r in enumerate(shown):
+            if i:
+                text.append("  ")
+            text.append(f"● {stats.labels[r]}", style=f"bold {hex_color(series(r))}")
+            text.append(f" = {stats.initializers[r]}")
+        text.append(f"  ({stats.conventions[0]}, {stats.activations[0]})", style="dim")
+        self.set_note(text)
+
+    def status(self) -> str:
+        which = "compare" if self.only is None else f"run {self.only + 1}"
+        return f"{self.view}, {which}"
+
+    def action_cycle_compare(self) -> None:
+        """All runs, then each run alone, then all again."""
+        runs = len(self.frame.stats.labels) if self.frame is not None else 1
+        self.only = 0 if self.only is None else (self.only + 1 if self.only + 1 < runs else None)
+        self.redraw()
+        self.post_message(self.Changed())
