@@ -1,0 +1,151 @@
+"""The formula panel's code is run, not read: evaluated against stand-ins for keras and torch, the
+objects it builds must compute what the engine computes for the selected component."""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import math
+
+import numpy as np
+import pytest
+
+from tui_dl.app.frameworks import KERAS_SCHEDULES, TORCH_SCHEDULES, base_rate, describe
+from tui_dl.app.settings import Selection
+from tui_dl.engine.initializers import INITIALIZERS
+from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.schedules import SCHEDULES
+
+STEPS = np.arange(0, 1000)
+KERAS_TO_ENGINE = {cls: name for name, cls in KERAS_SCHEDULES.items()}
+TORCH_TO_ENGINE = {cls: name for name, cls in TORCH_SCHEDULES.items()}
+
+
+class Recorder:
+    """Any attribute path, called, returns (dotted path, args, kwargs): a stand-in for keras and torch."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __getattr__(self, name: str) -> Recorder:
+        return Recorder(f"{self.path}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        return self.path, args, kwargs
+
+
+def run(code: str):
+    """The value of the last line of code (earlier lines may assign), with keras and torch stubbed."""
+    scope = {"keras": Recorder("keras"), "torch": Recorder("torch"), "math": math, "bisect": bisect,
+             "optimizer": "optimizer", "model": Recorder("model"), "layer": Recorder("layer"),
+             "fan_in": 100, "fan_out": 100}
+    tree = ast.parse(code)
+    last = tree.body.pop()
+    exec(compile(tree, "<code>", "exec"), scope)
+    return eval(compile(ast.Expression(last.value), "<code>", "eval"), scope)
+
+
+def rates_of(call, base: float) -> np.ndarray | None:
+    """Learning rates at STEPS of an evaluated keras or torch schedule call; None if not a schedule."""
+    path, _args, kwargs = call
+    name = path.rsplit(".", 1)[-1]
+    if path.endswith("LambdaLR"):
+        return np.array([base * kwargs["lr_lambda"](int(s)) for s in STEPS])
+    if path.startswith("keras.optimizers.schedules."):
+        return SCHEDULES[KERAS_TO_ENGINE[name]](STEPS, **kwargs)
+    if path.startswith("torch.optim.lr_scheduler.") and name != "ReduceLROnPlateau":
+        component = SCHEDULES[TORCH_TO_ENGINE[name]]
+        rate = {"lr": base} if "lr" in component.defaults() else {}  # CyclicLR and OneCycleLR set their own
+        return component(STEPS, **rate, **kwargs)
+    if path in ("keras.optimizers.SGD", "torch.optim.SGD"):
+        return np.full(len(STEPS), kwargs.get("learning_rate", kwargs.get("lr")))
+    return None
+
+
+def schedule_cases():
+    params = {"exponential_decay": {"initial_learning_rate": 1e-3, "decay_steps": 100, "decay_rate": 0.9},
+              "inverse_time_decay": {"initial_learning_rate": 1e-3, "decay_steps": 100, "decay_rate": 0.5}}
+    cases = [(c.name, c.resolve(params.get(c.name, {}))) for c in SCHEDULES if c.name != "reduce_lr_on_plateau"]
+    cases.append(("exponential_decay", SCHEDULES["exponential_decay"].resolve({**params["exponential_decay"],
+                                                                              "staircase": True})))
+    cases.append(("cosine_decay_restarts", SCHEDULES["cosine_decay_restarts"].resolve(
+        {"initial_learning_rate": 1e-3, "first_decay_steps": 100, "alpha": 0.1})))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "params"), schedule_cases(), ids=lambda v: v if isinstance(v, str) else "")
+def test_schedule_code_computes_the_engines_rates(name, params):
+    description = describe(Selection("schedule", name, params))
+    expected = SCHEDULES[name](STEPS, **params)
+    checked = 0
+    for code in (description.keras, description.torch):
+        if code.lstrip().startswith("#"):
+            continue  # no equivalent in that framework, and the code says so
+        rates = rates_of(run(code), base_rate(name, params))
+        if rates is None:
+            continue
+        defined = np.isfinite(expected)
+        np.testing.assert_allclose(rates[defined], expected[defined], rtol=1e-9, atol=1e-15, err_msg=code)
+        checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.parametrize("name", [c.name for c in OPTIMIZERS])
+def test_optimizer_code_names_the_frameworks_parameters(name):
+    component = OPTIMIZERS[name]
+    params = component.resolve({})
+    description = describe(Selection("optimizer", name, params))
+    torch_path, _, torch_kwargs = run(description.torch)
+    keras_path, _, keras_kwargs = run(description.keras)
+    assert torch_path.startswith("torch.optim.") and keras_path.startswith("keras.optimizers.")
+    engine = name if not name.startswith("keras_") else name.removeprefix("keras_")
+    keras_engine = f"keras_{engine}"
+    # every keyword is a real parameter of the framework's optimizer, with the selected value
+    assert set(torch_kwargs) <= {s.name for s in OPTIMIZERS[engine].params}
+    assert set(keras_kwargs) <= {s.name for s in OPTIMIZERS[keras_engine].params}
+    own = torch_kwargs if not name.startswith("keras_") else keras_kwargs
+    assert {k: params[k] for k in own} == own
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("he_uniform", {}), ("glorot_uniform", {}), ("lecun_uniform", {}), ("pytorch_default", {}),
+     ("xavier_normal", {"gain": 1.0}), ("xavier_uniform", {"gain": 5 / 3}), ("xavier_simple", {}),
+     ("kaiming_normal", {"nonlinearity": "relu"}), ("kaiming_uniform", {"nonlinearity": "tanh"}),
+     ("normal", {"std": 0.01}), ("orthogonal", {"gain": 1.0})],
+)
+def test_initializer_equivalents_draw_the_same_weights(name, params):
+    """The other framework's code, run through the engine, draws the same weights from the same Generator."""
+    params = INITIALIZERS[name].resolve(params)
+    description = describe(Selection("initializer", name, params, extra={"fan_in": 100, "fan_out": 100}))
+    expected = INITIALIZERS[name](np.random.default_rng(7), (100, 100), **params)
+    path, _args, kwargs = run(description.keras)
+    engine = {"VarianceScaling": "variance_scaling", "GlorotUniform": "glorot_uniform", "HeUniform": "he_uniform",
+              "LecunUniform": "lecun_uniform", "RandomNormal": "random_normal", "Orthogonal": "orthogonal"}
+    drawn = INITIALIZERS[engine[path.rsplit(".", 1)[-1]]](np.random.default_rng(7), (100, 100), **kwargs)
+    np.testing.assert_allclose(drawn, expected, rtol=1e-5)
+
+
+def test_truncated_keras_initializers_give_torch_the_raw_std():
+    description = describe(Selection("initializer", "he_normal", {}, extra={"fan_in": 100, "fan_out": 100}))
+    _, _, kwargs = run(description.torch)
+    assert kwargs["std"] == pytest.approx(math.sqrt(2 / 100) / 0.87962566103423978)
+    assert kwargs["a"] == -2 * kwargs["std"] and kwargs["b"] == 2 * kwargs["std"]
+
+
+def test_early_stopping_code_and_formula():
+    params = {"monitor": "val_loss", "patience": 10, "min_delta": 0.0, "mode": "auto", "baseline": None,
+              "restore_best_weights": True, "start_from_epoch": 0}
+    description = describe(Selection("early_stopping", "EarlyStopping", params))
+    path, _, kwargs = run(description.keras)
+    assert path == "keras.callbacks.EarlyStopping" and kwargs == params
+    assert "b + patience" in " ".join(description.formula)
+    assert "break" in description.torch
+
+
+def test_regularizer_code_names_each_technique():
+    description = describe(Selection("regularizer", "l2=1e-3+dropout=0.2",
+                                     {"l1": 0.0, "l2": 1e-3, "dropout": 0.2, "weight_decay": 0.0, "patience": None}))
+    assert "keras.regularizers.L2(0.001)" in description.keras and "keras.layers.Dropout(0.2)" in description.keras
+    assert "torch.nn.Dropout(p=0.2)" in description.torch
+    assert "Σ w²" in description.formula[0]

@@ -1,0 +1,194 @@
+"""Every way to edit a parameter: nudges (log, linear, int, choice, bool), typed values, bad values, limits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def row(app, kind: str, key: str):
+    return next(r for r in app.runners[kind].model.rows() if r.key == key)
+
+
+def panel(app):
+    return app.current_pane.panel
+
+
+async def select(drive, pilot, app, key: str) -> None:
+    """Move the current panel's selection to key with the down key."""
+    for _ in range(len(panel(app).rows)):
+        if panel(app).selected.key == key:
+            return
+        await drive.press(pilot, "down")
+    raise AssertionError(f"no row {key}")
+
+
+def test_nudges_step_logs_ints_and_choices_and_restart_from_zero(drive):
+    async def scenario(pilot, app):
+        runner = app.runners["lr"]
+        await drive.press(pilot, "n", "n")
+        generation = runner.generation
+        await drive.press(pilot, "right")  # steps: a log-scale int, 1000 -> 2000
+        assert row(app, "lr", "steps").value == 2000
+        assert runner.horizon == 2000 and runner.position == 0 and runner.generation == generation + 1
+        assert runner.seed == 0
+        await select(drive, pilot, app, "slot.0.initial_learning_rate")
+        await drive.press(pilot, "l")  # 1e-3 -> 2e-3 (1-2-5)
+        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.002
+        await drive.press(pilot, "h", "minus")  # -> 1e-3 -> 5e-4
+        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.0005
+        await drive.press(pilot, "plus", "equals_sign")  # -> 1e-3 -> 2e-3
+        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.002
+        np.testing.assert_allclose(runner.frame.rates[0, 0], 0.002)
+
+    drive.run(scenario)
+
+
+def test_choice_cycles_and_keeps_the_rate_across_frameworks(drive):
+    async def scenario(pilot, app):
+        await select(drive, pilot, app, "slot.0.schedule")
+        await drive.press(pilot, "right")  # cosine_decay_restarts -> step_lr (catalogue order)
+        assert row(app, "lr", "slot.0.schedule").value == "step_lr"
+        assert row(app, "lr", "slot.0.lr").value == 0.001  # Keras's initial_learning_rate became torch's lr
+        assert app.runners["lr"].frame.labels[0] == "1 StepLR"
+        await drive.press(pilot, "left", "left")
+        assert row(app, "lr", "slot.0.schedule").value == "cosine_decay"
+
+    drive.run(scenario)
+
+
+def test_bool_toggles(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4")
+        await select(drive, pilot, app, "racer.0.nesterov")
+        await drive.press(pilot, "right")
+        assert row(app, "paths", "racer.0.nesterov").value is True
+
+    drive.run(scenario)
+
+
+def test_typed_value_applies_in_a_maximized_pane(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "z")
+        await select(drive, pilot, app, "racer.3.lr")
+        await drive.press(pilot, "enter")
+        field = panel(app).query_one("Input")
+        assert app.focused is field and field.value == "0.3"
+        field.value = ""
+        await drive.press(pilot, *"0.05", "enter")
+        assert row(app, "paths", "racer.3.lr").value == 0.05
+        assert app.focused is panel(app) and not panel(app).error
+        assert app.runners["paths"].model.config().racers[3].params["lr"] == 0.05
+
+    drive.run(scenario)
+
+
+def test_bad_typed_value_shows_one_line_error_and_keeps_the_old_value(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "z")
+        await select(drive, pilot, app, "racer.0.lr")
+        generation = app.runners["paths"].generation
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = ""
+        await drive.press(pilot, *"abc", "enter")
+        assert panel(app).error == "bad value 'abc' for lr: expected a float in (0, inf)"
+        assert "\n" not in panel(app).error
+        assert panel(app).query_one("#error").has_class("-shown")
+        assert row(app, "paths", "racer.0.lr").value == 0.95
+        assert app.runners["paths"].generation == generation  # nothing restarted
+        await drive.press(pilot, "down")  # moving on clears the error
+        assert not panel(app).error
+
+    drive.run(scenario)
+
+
+def test_escape_cancels_typing(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "z", "enter")
+        assert panel(app).editing
+        await drive.press(pilot, "9", "escape")
+        assert not panel(app).editing and app.focused is panel(app) and app.maximized
+        assert row(app, "lr", "steps").value == 1000
+
+    drive.run(scenario)
+
+
+def test_a_bad_combination_is_refused_with_the_frameworks_reason(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "z")
+        await select(drive, pilot, app, "slot.0.schedule")
+        for _ in range(40):  # cycle to one_cycle_lr
+            if row(app, "lr", "slot.0.schedule").value == "one_cycle_lr":
+                break
+            await drive.press(pilot, "right")
+        await select(drive, pilot, app, "slot.0.pct_start")
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = ""
+        await drive.press(pilot, *"0.0005", "enter")  # 0.0005 * 1000 steps - 1 <= 0: no warmup phase
+        assert "bad pct_start" in panel(app).error
+        assert row(app, "lr", "slot.0.pct_start").value == 0.3
+
+    drive.run(scenario)
+
+
+def test_limits_lists_and_none_explain_themselves(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4")
+        await select(drive, pilot, app, "racers")
+        await drive.press(pilot, "right", "right", "right")  # 4 -> 6, then the limit
+        assert row(app, "paths", "racers").value == 6
+        assert "at its limit" in panel(app).error
+        await select(drive, pilot, app, "racer.3.betas")
+        await drive.press(pilot, "right")
+        assert "is a list: press enter to type it" in panel(app).error
+        await drive.press(pilot, "3")
+        await select(drive, pilot, app, "patience")
+        await drive.press(pilot, "right")
+        assert "is none: press enter to type a value" in panel(app).error
+
+    drive.run(scenario)
+
+
+def test_optional_and_list_values_can_be_typed(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "z")
+        await select(drive, pilot, app, "hidden")
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = ""
+        await drive.press(pilot, *"20,20", "enter")
+        assert row(app, "train", "hidden").value == (20, 20)
+        await select(drive, pilot, app, "variant.1")
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = ""
+        await drive.press(pilot, *"l2=5e-4+dropout=0.1", "enter")
+        assert app.runners["train"].frame.snapshot.labels[1] == "L2 5e-4 + dropout 0.1"
+
+    drive.run(scenario)
+
+
+def test_start_point_mode_moves_the_start_with_arrows_and_hjkl(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "m")
+        pane = app.current_pane
+        assert pane.start_mode and panel(app).locked
+        selected = panel(app).index
+        await drive.press(pilot, "left", "up", "l", "l", "j")
+        assert panel(app).index == selected  # the arrows moved the start, not the selection
+        race = app.runners["paths"].frame.race
+        np.testing.assert_allclose(race.path[0, 0], [-7 + 0.5, 2.0])  # steps of 1/40 of the 20 x 10 view
+        await drive.press(pilot, "escape")
+        assert not pane.start_mode and not panel(app).locked and not app.maximized
+        await drive.press(pilot, "down")
+        assert panel(app).index == selected + 1
+
+    drive.run(scenario)
+
+
+def test_surface_change_moves_the_start_to_the_new_surfaces(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "right")  # quadratic -> rosenbrock
+        frame = app.runners["paths"].frame
+        assert frame.race.surface == "rosenbrock"
+        np.testing.assert_array_equal(frame.race.path[0, 0], [-1.2, 1.0])
+        np.testing.assert_array_equal(frame.minima, [[1.0, 1.0]])
+
+    drive.run(scenario)
