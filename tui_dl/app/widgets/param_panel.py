@@ -25,6 +25,15 @@ from tui_dl.app.settings import ParamRow
 LABEL_WIDTH = 16
 
 
+class _Rows(Static):
+    """The rows' window; it re-centres the selection whenever the error line or the input changes its height."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        refresh = getattr(self.parent, "_refresh_rows", None)
+        if refresh is not None:
+            refresh()
+
+
 class ParamPanel(Vertical, can_focus=True):
     """A pane's parameters, generated from their ParamSpecs."""
 
@@ -77,7 +86,7 @@ class ParamPanel(Vertical, can_focus=True):
         self.editing = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="rows")
+        yield _Rows(id="rows")
         yield Static(id="help")
         yield Static(id="error")
         yield Input(id="value", select_on_focus=True)
@@ -123,7 +132,7 @@ class ParamPanel(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         lines = self._lines()
-        rows = self.query_one("#rows", Static)
+        rows = self.query_one("#rows", _Rows)
         height = max(rows.size.height, 1)
         selected_line = next((i for i, (row_index, _) in enumerate(lines) if row_index == self.index), 0)
         top = max(0, min(selected_line - height // 2, len(lines) - height))
