@@ -75,3 +75,30 @@ def test_typing_a_bad_value(drive, snap_compare):
 
 def test_too_small_message(drive, snap_compare):
     assert snapshot_of(drive, snap_compare, [], (50, 15))
+
+
+TALL = (120, 40)
+
+
+@pytest.mark.parametrize(
+    ("view", "keys", "more"),
+    [
+        ("schedule_race", ["1", "z", "v", *["n"] * 5], 25),
+        ("effective_step", ["1", "z", "v", "v", *["n"] * 5], 25),
+        ("lr_range_test", ["1", "z", "v", "v", "v", *["n"] * 5], 95),
+    ],
+)
+def test_learning_rate_views_maximized(drive, snap_compare, view, keys, more):
+    """The schedule race and the effective step sizes after 30 epochs, the LR range test to its end.
+
+    After a few presses of n, the pane's own runner takes the rest at once: n would train every pane as long.
+    """
+    app = drive.app()
+
+    async def run_before(pilot) -> None:
+        await drive.settle(pilot)
+        await drive.press(pilot, *keys)
+        app.runners["lr"].request(more)
+        await drive.settle(pilot)
+
+    assert snap_compare(app, terminal_size=TALL, run_before=run_before)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from tui_dl.app.frameworks.code import Description, call, compact, num
 from tui_dl.app.frameworks.initializers import init_code, init_std
-from tui_dl.app.frameworks.optimizers import OPTIMIZER_FORMULAS, optimizer_code
+from tui_dl.app.frameworks.lr_finder import effective_step, range_test, schedule_race
+from tui_dl.app.frameworks.optimizers import OPTIMIZER_FORMULAS, optimizer_code, optimizer_name
 from tui_dl.app.frameworks.schedules import (
     KERAS_SCHEDULES,
     TORCH_SCHEDULES,
@@ -23,7 +24,7 @@ from tui_dl.app.frameworks.training import early_stopping, regularizer
 from tui_dl.app.settings import Selection
 
 __all__ = ["KERAS_SCHEDULES", "TORCH_SCHEDULES", "Description", "base_rate", "call", "compact", "describe", "num",
-           "schedule_name"]
+           "optimizer_name", "schedule_name"]
 
 
 def describe(selection: Selection) -> Description:
@@ -57,6 +58,12 @@ def describe(selection: Selection) -> Description:
                            tuple(notes))
     if kind == "early_stopping":
         return early_stopping(p)
+    if kind == "lr_range":
+        return range_test(selection.label, p, selection.extra)
+    if kind == "step_size":
+        return effective_step(name, selection.label, p, selection.extra)
+    if kind == "schedule_race":
+        return schedule_race(name, selection.extra)
     if kind == "regularizer":
         return regularizer(name, p)
     summary = str(selection.extra.get("summary", name))

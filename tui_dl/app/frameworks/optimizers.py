@@ -32,6 +32,13 @@ OPTIMIZER_FORMULAS = {
 }
 
 
+def optimizer_name(name: str) -> str:
+    """The framework's class name: Adam for adam, Keras Adam for keras_adam, else the catalog name."""
+    if name in TORCH_OPTIMIZERS:
+        return TORCH_OPTIMIZERS[name]
+    return f"Keras {KERAS_OPTIMIZERS[name]}" if name in KERAS_OPTIMIZERS else name
+
+
 def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]:
     notes: list[str] = []
     if name in TORCH_OPTIMIZERS:

@@ -1,12 +1,11 @@
-"""Learning rate: up to six schedules from the whole catalogue overlaid, met step by step.
+"""Learning rate: up to six schedules from the whole catalogue overlaid, met step by step, and three views on them.
 
-Each curve is drawn dim over the whole horizon and bright up to "now", with a dot at the rate now;
-`g` switches the rate axis to a log scale, where exponential decays become straight lines.
-
-TODO(schedule-race, effective-step, lr-range): further views of this pane, added to VIEWS (with a
-`v` binding) when their experiments exist in engine/experiments: the training loss under each
-schedule, the adaptive optimizers' effective step size lr / (sqrt(v) + eps), and the LR range
-test with its suggested rate. Their jobs belong in app/runner/schedules.py.
+Schedules: each curve is drawn dim over the whole horizon and bright up to "now", with a dot at the
+rate now; `g` switches the rate axis to a log scale, where exponential decays become straight lines.
+`v` cycles to the training loss under each slot's schedule (schedule race), the adaptive
+optimizers' effective step size lr / (sqrt(v) + eps), and the LR range test with its suggested
+rate (lr_plots.py); `g` is each view's own log toggle. The view is a setting of the pane's model,
+so `v` restarts the pane on the view's experiment and the panel shows that experiment's knobs.
 """
 
 from __future__ import annotations
@@ -20,8 +19,13 @@ from textual.binding import Binding
 
 from tui_dl.app.palette import dim, hex_color, series
 from tui_dl.app.panes.base import Pane
+from tui_dl.app.panes.lr_plots import RacePlot, RangePlot, StepSizePlot, race_legend, range_legend, step_legend
 from tui_dl.app.settings import ParamRow
+from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import LINE, Plot, compact, decimate, fit_title, plot_cells, set_yticks
+
+TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test"}
+GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
 
 
 class SchedulePlot(Plot):
@@ -54,47 +58,117 @@ class SchedulePlot(Plot):
 
 
 class LearningRatePane(Pane):
-    """Learning-rate schedules: Adam's 1e-3 under cosine restarts, step and exponential decay."""
+    """Learning-rate schedules: Adam's 1e-3 under cosine restarts, step and exponential decay, and what they do."""
 
     KIND = "lr"
     TITLE = "Learning rate"
-    VIEWS = ("schedules",)
+    VIEWS = tuple(TITLES)
     DEFAULT_CSS = """
-    LearningRatePane SchedulePlot { height: 1fr; }
+    LearningRatePane #body > Plot { height: 1fr; }
     """
-    BINDINGS: ClassVar = [Binding("g", "toggle_log", "Log scale", tooltip="linear or log rate axis")]
+    BINDINGS: ClassVar = [
+        Binding("v", "cycle_view", "View", tooltip="schedules, training loss under each (schedule race), adaptive"
+                " optimizers' effective step size, LR range test"),
+        Binding("g", "toggle_log", "Log scale",
+                tooltip="linear or log rate axis (the loss or step-size axis in the other views)"),
+    ]
 
     def __init__(self, number: int) -> None:
         super().__init__(number)
-        self.log_scale = False
+        self.log_scales = {"schedules": False, "race": False, "step": True, "range": False}
+        """Per view: is the y axis logarithmic (step sizes span decades, so that view starts on log)."""
+        self.asked: str | None = None
+        """The view `v` asked the model for, until its first frame arrives."""
+        self.rows_view = self.view
+        """The view the panel's rows were last set for."""
+
+    @property
+    def log_scale(self) -> bool:
+        """The current view's y axis is logarithmic."""
+        return self.log_scales[self.view]
 
     def compose_body(self) -> ComposeResult:
         yield SchedulePlot(id="plot")
+        yield RacePlot(id="race")
+        yield StepSizePlot(id="step")
+        yield RangePlot(id="range")
+
+    def plots(self) -> dict[str, Plot]:
+        """The plot of each view."""
+        return {"schedules": self.query_one(SchedulePlot), "race": self.query_one(RacePlot),
+                "step": self.query_one(StepSizePlot), "range": self.query_one(RangePlot)}
+
+    def on_mount(self) -> None:
+        self.on_view_changed()
+
+    def on_view_changed(self) -> None:
+        for view, plot in self.plots().items():
+            plot.display = view == self.view
+
+    def set_rows(self, rows: list[ParamRow]) -> None:
+        """New rows; after `v` the panel starts at the new view's first row, not at a row of the old one."""
+        if self.view != self.rows_view:
+            self.rows_view = self.view
+            self.panel.rows = []  # no selection to carry over
+            self.panel.index = 0
+        super().set_rows(rows)
 
     def group_colors(self, rows: list[ParamRow]) -> dict[str, str]:
-        return {f"slot {i + 1}": hex_color(series(i)) for i in range(6)}
+        return {f"{group} {i + 1}": hex_color(series(i)) for group in GROUPS for i in range(6)}
+
+    def show_frame(self, frame: Any, progress: str = "") -> None:
+        """A new frame; the view follows the model's (a setup file or preset may have chosen it)."""
+        if frame.view == self.asked:
+            self.asked = None
+        elif self.asked is None and frame.view != self.view:
+            self.view = frame.view
+            self.on_view_changed()
+            self.post_message(self.Changed())
+        super().show_frame(frame, progress)
 
     def redraw(self) -> None:
-        if self.frame is None:
-            return
         frame = self.frame
-        self.query_one(SchedulePlot).show((frame, self.log_scale))
-        text = Text()
-        if not frame.slots:
-            text.append("every slot is off: pick a schedule for a slot in the panel")
-        for row, (slot, label) in enumerate(zip(frame.slots, frame.labels, strict=True)):
-            if row:
-                text.append("  ")
-            rate = frame.rates[row, frame.position]
-            text.append(f"● {label}", style=f"bold {hex_color(series(slot))}")
-            text.append(f" {compact(rate)}" if np.isfinite(rate) else " undefined")
-        self.set_note(text)
+        if frame is None or frame.view != self.view:  # the new view's first frame is on its way
+            return
+        plot = self.plots()[self.view]
+        plot.show((frame, self.log_scale))
+        if self.view == "race":
+            self.set_note(race_legend(frame))
+        elif self.view == "step":
+            self.set_note(step_legend(frame))
+        elif self.view == "range":
+            self.set_note(range_legend(frame))
+        else:
+            self.set_note(schedule_legend(frame))
 
     def status(self) -> str:
-        return "log scale" if self.log_scale else "linear scale"
+        return f"{TITLES[self.view]}, {'log' if self.log_scale else 'linear'} scale"
+
+    def action_cycle_view(self) -> None:
+        """Next view: the model switches to its experiment and restarts (the panel follows)."""
+        self.view = self.asked = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+        self.on_view_changed()
+        self.plots()[self.view].show(None)  # "computing..." until the view's first frame
+        self.set_note("")
+        self.post_message(ParamPanel.Edit(self.panel, "view", self.view))
+        self.post_message(self.Changed())
 
     def action_toggle_log(self) -> None:
-        """Linear or log rate axis."""
-        self.log_scale = not self.log_scale
+        """Linear or log y axis of the current view."""
+        self.log_scales[self.view] = not self.log_scale
         self.redraw()
         self.post_message(self.Changed())
+
+
+def schedule_legend(frame: Any) -> Text:
+    """Each slot's class name and its rate now."""
+    text = Text()
+    if not frame.slots:
+        text.append("every slot is off: pick a schedule for a slot in the panel")
+    for row, (slot, label) in enumerate(zip(frame.slots, frame.labels, strict=True)):
+        if row:
+            text.append("  ")
+        rate = frame.rates[row, frame.position]
+        text.append(f"● {label}", style=f"bold {hex_color(series(slot))}")
+        text.append(f" {compact(rate)}" if np.isfinite(rate) else " undefined")
+    return text

@@ -73,6 +73,7 @@ class Runner:
         self.seed = seed
         self.generation = 0
         self.speed_index = SPEEDS.index(model.default_speed)
+        self._pace = model.default_speed  # the model's pace the speed was last set from
         self.position = 0
         self.finished = False
         self.busy = False
@@ -121,6 +122,9 @@ class Runner:
         self._pending = _Pending()
         self._state = None
         self._job = self.model.job()
+        if self.model.default_speed != self._pace:  # a model whose pace follows its view (step, epoch, iteration)
+            self._pace = self.model.default_speed
+            self.speed_index = SPEEDS.index(self._pace)
         self._start(self._job, None, 0)
 
     def faster(self, direction: int) -> None:

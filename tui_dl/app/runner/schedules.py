@@ -1,11 +1,10 @@
-"""The learning-rate pane's model: up to six schedules from the whole catalogue, overlaid.
+"""The learning-rate pane's model: up to six schedules from the whole catalogue, and the views built on them.
 
-The schedules are closed forms, so the job computes every curve at init (in the worker) and a
-step only moves the "now" cursor along them, so the curves are drawn as training would meet them.
-
-TODO(schedule-race, effective-step, lr-range): when engine/experiments grows the schedule race,
-the adaptive optimizers' effective step size and the LR range test, their jobs go here, next to
-`ScheduleFrame`, as further views of this pane (see panes/learning_rate.py VIEWS).
+The schedules are closed forms, so the overlay's job computes every curve at init (in the worker)
+and a step only moves the "now" cursor along them, so the curves are drawn as training would meet
+them. The other views (schedule race, effective step size, LR range test) are experiments whose
+rows, edits and jobs live in lr_views.py; the setting `view` picks which one runs, and changing it
+restarts the pane, so the unit (step, epoch, iteration) and the pace follow the view.
 """
 
 from __future__ import annotations
@@ -16,14 +15,17 @@ from typing import Any
 import numpy as np
 
 from tui_dl.app.frameworks import schedule_name
+from tui_dl.app.runner import lr_views
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.engine.experiments.training import PLATEAU
 from tui_dl.engine.schedules import SCHEDULES
-from tui_dl.params import ParamSpec
+from tui_dl.params import ParamError, ParamSpec
 
 SLOTS = 6
 OFF = "off"
-STEPS = ParamSpec("steps", "int", 1000, low=10, high=100_000, scale="log", help="steps (or epochs) drawn")
+STEPS = ParamSpec("steps", "int", 1000, low=10, high=100_000, scale="log",
+                  help="steps drawn; the race trains as many optimizer iterations, in whole epochs")
 SCHEDULE = ParamSpec("schedule", "choice", OFF, choices=(OFF, *SCHEDULES.names()),
                      help="Keras (CamelCase *Decay) or PyTorch (*LR) schedule; off hides the slot")
 RATE_ALIASES = (("initial_learning_rate", "lr", "learning_rate", "max_lr"),)
@@ -40,6 +42,7 @@ class ScheduleFrame:
         rates: (S, horizon + 1) learning rate at each step, read-only (NaN where undefined).
         position: the "now" step.
         horizon: the last step.
+        view: always schedules (the other views' frames name theirs too).
     """
 
     labels: tuple[str, ...]
@@ -47,6 +50,7 @@ class ScheduleFrame:
     rates: np.ndarray
     position: int
     horizon: int
+    view: str = "schedules"
 
 
 @dataclass
@@ -67,7 +71,7 @@ def _slot(name: str, **params: Any) -> dict[str, Any]:
 
 def adam_settings() -> dict[str, Any]:
     """Adam's 1e-3 under cosine decay restarts, next to a step decay and an exponential decay."""
-    return {"steps": 1000, "slots": [
+    return {"view": lr_views.VIEWS[0], **lr_views.experiment_settings(), "steps": 1000, "slots": [
         _slot("cosine_decay_restarts", initial_learning_rate=ADAM_LR, first_decay_steps=100),
         _slot("step_lr", lr=ADAM_LR, step_size=250, gamma=0.5),
         _slot("exponential_decay", initial_learning_rate=ADAM_LR, decay_steps=100, decay_rate=0.9),
@@ -79,21 +83,38 @@ def _settings(*slots: dict[str, Any], steps: int = 1000) -> dict[str, Any]:
 
 
 class ScheduleModel(PaneModel):
-    """Learning-rate schedules overlaid on one axis."""
+    """Learning-rate schedules overlaid on one axis, raced, and the views on adaptive steps and the range test."""
 
     kind = "lr"
-    unit = "step"
-    default_speed = 5
 
     def defaults(self) -> dict[str, Any]:
         return adam_settings()
+
+    @property
+    def view(self) -> str:
+        """The view whose experiment runs: schedules, race, step or range."""
+        return self.settings["view"]
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        """step for the overlay, epoch for the races, iteration for the range test."""
+        return lr_views.UNITS[self.view]
+
+    @property
+    def default_speed(self) -> float:  # type: ignore[override]
+        """The overlay runs 5 steps a frame; the experiments one epoch or iteration."""
+        return lr_views.SPEEDS[self.view]
 
     def active(self) -> list[tuple[int, dict[str, Any]]]:
         """(slot index, slot) of every slot that is not off."""
         return [(i, slot) for i, slot in enumerate(self.settings["slots"]) if slot["name"] != OFF]
 
     def rows(self) -> list[ParamRow]:
-        rows = [ParamRow("steps", "steps", STEPS, self.settings["steps"], "overlay")]
+        view = self.view
+        if view in ("step", "range"):
+            return lr_views.rows(view, self.settings)
+        rows = lr_views.rows(view, self.settings) if view == "race" else []
+        rows.append(ParamRow("steps", "steps", STEPS, self.settings["steps"], "training" if rows else "overlay"))
         for i, slot in enumerate(self.settings["slots"]):
             group = f"slot {i + 1}"
             rows.append(ParamRow(f"slot.{i}.schedule", "schedule", SCHEDULE, slot["name"], group))
@@ -101,9 +122,21 @@ class ScheduleModel(PaneModel):
                 rows += component_rows(f"slot.{i}", SCHEDULES[slot["name"]], slot["params"], group)
         return rows
 
+    def set(self, key: str, value: Any) -> None:
+        """As PaneModel.set; `view` (the pane's v key) switches the experiment and is always allowed."""
+        if key != "view":
+            super().set(key, value)
+        elif value not in lr_views.VIEWS:
+            raise ParamError(f"bad view {value!r}: expected one of {', '.join(lr_views.VIEWS)}")
+        else:
+            self.settings["view"] = value
+
     def _apply(self, settings: dict[str, Any], key: str, value: Any) -> None:
         if key == "steps":
             settings["steps"] = value
+            return
+        if not key.startswith("slot."):
+            lr_views.apply(settings, key, value)
             return
         _, index, name = key.split(".", 2)
         slot = settings["slots"][int(index)]
@@ -117,6 +150,16 @@ class ScheduleModel(PaneModel):
         active = self.active()
         for _, slot in active:  # cross-checks (piecewise lengths, one-cycle phases) before any worker
             SCHEDULES[slot["name"]].resolve(slot["params"])
+        view = self.view
+        if view == "race":
+            return lr_views.race_job(self.settings, PLATEAU)
+        if view == "step":
+            return lr_views.step_job(self.settings)
+        if view == "range":
+            return lr_views.range_job(self.settings)
+        return self._overlay_job(active)
+
+    def _overlay_job(self, active: list[tuple[int, dict[str, Any]]]) -> Job:
         horizon = self.settings["steps"]
 
         def init(rng: np.random.Generator) -> _Cursor:
@@ -139,6 +182,9 @@ class ScheduleModel(PaneModel):
         return Job(init=init, step=step, frame=frame, position=lambda f: f.position, horizon=horizon)
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
+        view = self.view
+        if view in ("step", "range") or (view == "race" and not (key and key.startswith("slot."))):
+            return lr_views.selection(view, self.settings, key, frame)
         active = self.active()
         index = int(key.split(".")[1]) if key and key.startswith("slot.") else (active[0][0] if active else 0)
         slot = self.settings["slots"][index]
@@ -146,13 +192,14 @@ class ScheduleModel(PaneModel):
             return Selection("note", OFF, {}, f"slot {index + 1}",
                              {"summary": "this slot is off: choose a schedule with left/right"})
         extra: dict[str, Any] = {}
-        if frame is not None and index in frame.slots:
+        if isinstance(frame, ScheduleFrame) and index in frame.slots:
             extra = {"step": frame.position, "rate": float(frame.rates[frame.slots.index(index), frame.position])}
         return Selection("schedule", slot["name"], slot["params"], f"slot {index + 1}", extra)
 
     def presets(self) -> list[Preset]:
         def load(settings: dict[str, Any]):
-            return lambda: self.load(settings)
+            """The preset's slots and steps; the view and the experiments' knobs stay as they are."""
+            return lambda: self.load({**self.settings, "steps": settings["steps"], "slots": settings["slots"]})
 
         return [
             Preset("LR: Adam, restarts vs step vs exponential", "the default: CosineDecayRestarts, StepLR,"
