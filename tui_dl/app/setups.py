@@ -1,0 +1,110 @@
+"""The app's side of setups: the setup and preset at start, `w` writing the setup, remembered preferences.
+
+Kept out of app.py so that the App only wires keys to these functions. A bad setup file never stops
+the app: the models keep their defaults and the error is shown (and printed by the CLI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_dl.app import AppConfig
+from tui_dl.app.runner.model import PaneModel
+from tui_dl.app.startup import find_preset
+from tui_dl.params import ParamError
+from tui_dl.preferences import update_preferences
+from tui_dl.setup_file import SetupError, load_setup, save_setup
+
+if TYPE_CHECKING:
+    from tui_dl.app.app import TuiDlApp
+
+DEFAULT_SETUP = "tui-dl-setup.toml"
+
+
+@dataclass
+class SetupState:
+    """What the app knows about setup files in this session.
+
+    Attributes:
+        seed: the seed to start with (the setup's, if it has one).
+        error: why the setup file or the preset was not used (shown at start), or None.
+        pane: the kind of the pane a preset was applied to (it gets the focus), or None.
+        path: where `w` writes.
+        own: files this session may overwrite without asking (the loaded setup, what `w` wrote).
+        armed: a file `w` warned about; a second `w` overwrites it.
+    """
+
+    seed: int
+    error: str | None = None
+    pane: str | None = None
+    path: Path | None = None
+    own: set[Path] = field(default_factory=set)
+    armed: Path | None = None
+
+
+def start_setup(config: AppConfig, models: dict[str, PaneModel]) -> SetupState:
+    """Load config.setup and apply config.preset into models (before any runner starts)."""
+    state = SetupState(seed=config.seed, path=config.setup)
+    if config.setup is not None:
+        try:
+            seed = load_setup(config.setup, models)
+        except SetupError as error:
+            state.error = f"{error} (starting with the defaults)"
+        else:
+            state.seed = config.seed if seed is None else seed
+            state.own.add(config.setup.resolve())
+            remember(config, last_setup=config.setup.resolve())
+    if config.preset is not None:
+        found = find_preset(models, config.preset)
+        if found is None:
+            state.error = f"unknown preset {config.preset!r}"
+        else:
+            kind, preset = found
+            try:
+                preset.apply()
+            except ParamError as error:  # a preset that no longer builds: a bug, but not a reason not to start
+                state.error = f"preset {preset.name!r}: {error}"
+            else:
+                state.pane = kind
+    return state
+
+
+def write_setup(app: TuiDlApp) -> None:
+    """`w`: write the current setup to the --config path or tui-dl-setup.toml and show where.
+
+    Without --config the file goes where `e` exports (AppConfig.export_dir, the working directory by default).
+
+    A file that exists and was neither loaded nor written by this session is overwritten only on a
+    second `w`, after a warning naming it.
+    """
+    state: SetupState = app.setup_state
+    target = state.path or (app.config.export_dir or Path.cwd()) / DEFAULT_SETUP
+    resolved = target.resolve()
+    if target.exists() and resolved not in state.own and state.armed != resolved:
+        state.armed = resolved
+        app.notify(f"{target} exists and is not this session's setup: press w again to overwrite it",
+                   severity="warning", timeout=6)
+        return
+    models = {kind: runner.model for kind, runner in app.runners.items()}
+    try:
+        save_setup(target, app.seed, models)
+    except OSError as error:
+        app.notify(f"cannot write the setup to {target}: {error.strerror or error}", severity="error")
+        return
+    verb = "overwrote" if state.armed == resolved else "setup written to"
+    state.own.add(resolved)
+    state.armed = None
+    state.path = target
+    remember(app.config, last_setup=resolved)
+    app.notify(f"{verb} {target}", timeout=6)
+
+
+def remember(config: AppConfig, **changes: object) -> None:
+    """Update the preferences file, if this app has one; a failure to write is not worth a message."""
+    if config.preferences is None:
+        return
+    with contextlib.suppress(OSError):
+        update_preferences(config.preferences, **changes)
