@@ -11,8 +11,9 @@ import importlib
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from tui_dl import __version__
+from tui_dl import __version__, run
 
 # export target -> module with add_arguments(parser) and build(args) -> Export
 EXPORT_TARGETS = {
@@ -39,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--fps", type=float, default=30.0, help="frames per second of the app's clock (default 30)")
+    run.add_app_arguments(parser)
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="load a setup file: every parameter and the seed (w in the app writes one)")
+    parser.add_argument("--preset", metavar="NAME", help="start with a named preset (the palette's Preset commands)")
+    parser.add_argument("--reset", action="store_true",
+                        help="forget the remembered preferences (theme, fps, last setup) and start with the defaults")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     export = commands.add_parser("export", help="write experiment data as csv or json, without the UI",
                                  description="Write experiment data as csv or json, without the UI.")
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, text) in EXPORT_TARGETS.items():
         sub = targets.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         importlib.import_module(module).add_arguments(sub)
+    run.add_commands(commands, _Parser)
     return parser
 
 
@@ -75,12 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command == "export":
         return _export(args, parser)
-    if not 0 < args.fps <= 240:
+    if args.fps is not None and not 0 < args.fps <= 240:
         parser.exit(2, f"tui-dl: error: bad value {args.fps:g} for --fps: expected a number in (0, 240]\n")
-    from tui_dl.app import AppConfig, make_app  # textual is imported here only: `tui-dl export` stays light
+    if args.command in ("snapshot", "serve"):
+        return getattr(run, args.command)(args)
+    from tui_dl.app import make_app  # textual is imported here only: `tui-dl export` stays light
+    from tui_dl.app.startup import launch_config
 
-    make_app(AppConfig(seed=args.seed, fps=args.fps)).run()
-    return 0
+    config, notes = launch_config(run.app_config(args), args, parser)
+    app = make_app(config)
+    for note in [*notes, app.setup_state.error]:
+        if note:
+            print(f"tui-dl: {note}", file=sys.stderr)
+    app.run()
+    return app.return_code or 0  # 1 after a crash (Textual restores the terminal and prints it), 143 on SIGTERM
 
 
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

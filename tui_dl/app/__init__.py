@@ -22,12 +22,26 @@ class AppConfig:
         fps: frames per second of the clock (each frame every running pane takes its steps).
         autoplay: start the clock; tests pass False and drive time with the step key `n`.
         export_dir: where `e` writes the focused pane's data (the working directory by default).
+        ascii: draw with ASCII characters only (fonts without braille or box drawing, TERM=linux).
+        mouse: let the app take the mouse (off: the terminal keeps it for selecting text).
+        setup: a setup file loaded at start (`--config`); a bad one is reported and the defaults are used.
+            `w` writes the current setup there (or to tui-dl-setup.toml in export_dir without one).
+        preset: a preset's slug or name applied at start (`--preset`), after the setup.
+        preferences: the preferences file that the theme and the last setup are remembered in;
+            None (the default, and what tests use) reads and writes no preferences.
+        theme: the Textual theme at start (None: Textual's default).
     """
 
     seed: int = 0
     fps: float = 30.0
     autoplay: bool = True
     export_dir: Path | None = None
+    ascii: bool = False
+    mouse: bool = True
+    setup: Path | None = None
+    preset: str | None = None
+    preferences: Path | None = None
+    theme: str | None = None
 
 
 def make_app(cfg: AppConfig | None = None) -> TuiDlApp:

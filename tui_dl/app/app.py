@@ -11,14 +11,17 @@ the pane (messages up, method calls down).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import signal
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
@@ -27,11 +30,13 @@ from tui_dl.app import AppConfig
 from tui_dl.app.commands import palette_commands
 from tui_dl.app.export import write_frame
 from tui_dl.app.frameworks import describe
+from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
 from tui_dl.app.settings import Preset
+from tui_dl.app.setups import SetupState, remember, start_setup, write_setup
 from tui_dl.app.widgets.formula import FormulaScreen
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
@@ -60,6 +65,8 @@ class TuiDlApp(App[None]):
         Binding("s", "new_seed", "New seed", tooltip="the next seed; every pane restarts with it"),
         Binding("f", "formula", "Formula", tooltip="formula, convention and Keras / PyTorch code of the selection"),
         Binding("e", "export", "Export", tooltip="write the current pane's data as JSON in the working directory"),
+        Binding("w", "write_setup", "Save setup", show=False,
+                tooltip="save every parameter and the seed as a TOML setup file (tui-dl --config)"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="this screen"),
         Binding("z", "maximize", "Max/restore", tooltip="maximize the current pane, or back to the dashboard"),
         Binding("enter", "maximize", "Maximize", show=False,
@@ -86,12 +93,42 @@ class TuiDlApp(App[None]):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.seed = config.seed
         models = make_models()
-        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, config.seed)
+        self.setup_state: SetupState = start_setup(config, models)
+        """The setup file and preset loaded at start (error included), and where `w` writes."""
+        self.seed = self.setup_state.seed
+        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, self.seed)
                         for kind, model in models.items()}
         self.set_reactive(TuiDlApp.paused, not config.autoplay)
+        if self.setup_state.pane is not None:  # a --preset: its pane gets the focus
+            self.set_reactive(TuiDlApp.current, [pane.KIND for pane in PANES].index(self.setup_state.pane))
         self._bindings_state: tuple[str, bool] | None = None
+        self._ascii = AsciiFilter() if config.ascii else None
+
+    def run(self, **kwargs: Any) -> None:
+        """App.run, with the mouse off for `--no-mouse` (unless the caller says otherwise), quitting on SIGTERM.
+
+        Python's default SIGTERM ends the process at once, leaving the terminal in the alternate
+        screen with mouse tracking on; quitting as `q` does lets Textual restore it first.
+        """
+        kwargs.setdefault("mouse", self.config.mouse)
+        previous = signal.signal(signal.SIGTERM, self._quit_on_signal)
+        try:
+            return super().run(**kwargs)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _quit_on_signal(self, signum: int, frame: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # before or after the event loop: nothing on screen to restore
+            raise SystemExit(128 + signum) from None
+        loop.call_soon_threadsafe(self.exit, None, 128 + signum)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (NO_COLOR's monochrome among them), then ASCII for `--ascii`."""
+        filters = list(super().get_line_filters())
+        return [*filters, self._ascii] if self._ascii else filters
 
     # ------------------------------------------------------------------ building
     def compose(self) -> ComposeResult:
@@ -138,6 +175,17 @@ class TuiDlApp(App[None]):
             self.set_interval(1 / self.config.fps, self._tick)
         self._apply_layout(self.size.width, self.size.height)
         self._show_current()
+        self._start_preferences()
+
+    def _start_preferences(self) -> None:
+        """The remembered theme; a changed theme is remembered; what became of the setup file is shown."""
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        self.theme_changed_signal.subscribe(self, lambda theme: remember(self.config, theme=theme.name))
+        if self.setup_state.error:
+            self.notify(self.setup_state.error, title="setup", severity="error", timeout=10)
+        elif self.config.setup is not None:  # also says which file when it is the last one, loaded by itself
+            self.notify(f"loaded {self.config.setup}", title="setup", timeout=4)
 
     def _launch(self, work, group: str) -> None:
         # a name and description of our own: Textual's default is repr(work), which would print the whole state
@@ -279,7 +327,7 @@ class TuiDlApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         on_main = self.screen is self._main_screen()
         if action in ("focus_offset", "focus_pane", "maximize", "restore", "step", "speed", "restart",
-                      "new_seed", "formula", "export", "toggle_pause") and not on_main:
+                      "new_seed", "formula", "export", "toggle_pause", "write_setup") and not on_main:
             return False
         if action == "restore":
             return self.maximized
@@ -337,6 +385,10 @@ class TuiDlApp(App[None]):
         runner = self.runners[pane.KIND]
         selection = runner.model.selection(row.key if row else None, runner.frame)
         self.push_screen(FormulaScreen(describe(selection)))
+
+    def action_write_setup(self) -> None:
+        """Write the current setup (every parameter and the seed) as TOML and show the path."""
+        write_setup(self)
 
     def action_export(self) -> None:
         """Write the current pane's data as JSON."""

@@ -19,6 +19,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from tui_dl.app.glyphs import MarkerPlt, glyph_mode
 from tui_dl.app.palette import FOREGROUND_DIM
 
 POINTS_PER_CELL = 2
@@ -224,7 +225,8 @@ class Plot(PlotextPlot):
         plt.clear_figure()
         self.draws += 1
         try:
-            self.draw(plt, self.data, width, height)
+            # without color (NO_COLOR) or braille (--ascii), each series gets a marker of its own
+            self.draw(MarkerPlt(plt) if glyph_mode(self.app) else plt, self.data, width, height)
             text = super().render()
             lines = list(text.split("\n", allow_blank=True))
             box = canvas_box(lines)

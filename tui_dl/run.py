@@ -1,0 +1,192 @@
+"""The three ways to start the app: in this terminal, headless into an SVG (`snapshot`), or in a browser (`serve`).
+
+Importing this module is cheap (no Textual): the CLI builds its parser from it on every call, and
+`tui-dl export` must stay free of Textual. Each command imports the app only when it runs.
+Bad input ends with one line `tui-dl: error: ...` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import re
+import shlex
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+FPS = 30.0
+SSH_FPS = 15.0  # half the frames: about half the bytes an SSH link carries during the animation
+SNAPSHOT_SIZE = (120, 36)
+SNAPSHOT_STEPS = 200  # enough for every pane's figure to take shape (each pane stops at its own horizon)
+MIN_SNAPSHOT, MAX_SNAPSHOT = (60, 20), (400, 200)
+# snapshot PANE -> index of the pane (None: the 2 x 2 dashboard)
+PANES: Mapping[str, int | None] = {
+    "dashboard": None,
+    "learning_rate": 0, "lr": 0,
+    "initialization": 1, "init": 1,
+    "overfitting": 2,
+    "optimizer_paths": 3, "paths": 3,
+}
+SERVE_EXTRA = "pip install 'tui-dl[serve]'"
+
+
+# ---------------------------------------------------------------------------------------------- arguments
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """--fps, --ascii, --no-mouse: how the app draws (they also apply to `snapshot` and `serve`)."""
+    parser.add_argument("--fps", type=float, default=None,
+                        help=f"frames per second of the app's clock (default {FPS:g}, {SSH_FPS:g} over SSH)")
+    parser.add_argument("--ascii", action="store_true",
+                        help="plain ASCII markers and borders, for fonts without braille (automatic when TERM=linux)")
+    parser.add_argument("--no-mouse", dest="mouse", action="store_false",
+                        help="leave the mouse to the terminal (to select and copy text)")
+
+
+def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    """The `snapshot` and `serve` subcommands."""
+    snapshot = commands.add_parser("snapshot", help="render a pane headless into an SVG, for slides and READMEs",
+                                   description="Render a pane headless (maximized, after some steps) into an SVG.")
+    snapshot.add_argument("pane", metavar="PANE", choices=list(PANES),
+                          help="one of " + ", ".join(PANES))
+    snapshot.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.svg", help="where to write")
+    snapshot.add_argument("--size", type=terminal_size, default=SNAPSHOT_SIZE, metavar="WxH",
+                          help="terminal size in cells (default {}x{})".format(*SNAPSHOT_SIZE))
+    snapshot.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default 0)")
+    snapshot.add_argument("--steps", type=positive_int, default=SNAPSHOT_STEPS, metavar="N",
+                          help=f"steps (or epochs) every pane takes first (default {SNAPSHOT_STEPS})")
+    serve = commands.add_parser("serve", help="serve the app in a web browser (needs the serve extra)",
+                                description=f"Serve the app in a web browser with textual-serve ({SERVE_EXTRA}).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine)")
+    serve.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000)")
+
+
+def terminal_size(text: str) -> tuple[int, int]:
+    """`120x36` -> (120, 36), within MIN_SNAPSHOT and MAX_SNAPSHOT."""
+    match = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
+    size = (int(match[1]), int(match[2])) if match else None
+    if size is None or not all(lo <= v <= hi for v, lo, hi in zip(size, MIN_SNAPSHOT, MAX_SNAPSHOT, strict=True)):
+        raise argparse.ArgumentTypeError(
+            f"bad size {text!r}: expected WxH with W in [{MIN_SNAPSHOT[0]}, {MAX_SNAPSHOT[0]}] "
+            f"and H in [{MIN_SNAPSHOT[1]}, {MAX_SNAPSHOT[1]}], e.g. 120x36")
+    return size
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"bad value {text!r}: expected a whole number >= 1")
+    return int(text)
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"bad port {text!r}: expected a whole number in [1, 65535]")
+    return int(text)
+
+
+def default_fps(fps: float | None, environ: Mapping[str, str] = os.environ) -> float:
+    """An explicit --fps, else fewer frames over SSH (SSH_CONNECTION is set) than locally."""
+    if fps is not None:
+        return fps
+    return SSH_FPS if environ.get("SSH_CONNECTION") else FPS
+
+
+def app_config(args: argparse.Namespace, **overrides: Any) -> Any:
+    """The AppConfig of the parsed flags (imports the app package, hence Textual)."""
+    from tui_dl.app import AppConfig
+    from tui_dl.app.glyphs import ascii_wanted
+
+    values = dict(seed=args.seed, fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse)
+    return AppConfig(**{**values, **overrides})
+
+
+def fail(message: str) -> int:
+    """One line on stderr; the exit status of bad input."""
+    print(f"tui-dl: error: {message}", file=sys.stderr)
+    return 2
+
+
+# ---------------------------------------------------------------------------------------------- snapshot
+def snapshot(args: argparse.Namespace) -> int:
+    """Render PANE headless after --steps steps and write the SVG."""
+    from tui_dl.app import make_app
+
+    app = make_app(app_config(args, autoplay=False))
+    svg = asyncio.run(render_svg(app, PANES[args.pane], args.size, args.steps))
+    try:
+        args.output.write_text(svg, encoding="utf-8")
+    except OSError as error:
+        return fail(f"cannot write {args.output}: {error.strerror or error}")
+    print(args.output)
+    return 0
+
+
+async def render_svg(app: Any, pane: int | None, size: tuple[int, int], steps: int, rounds: int = 10_000) -> str:
+    """The SVG of app at size after every pane took `steps` steps, pane maximized (None: the dashboard)."""
+
+    async def settle(pilot: Any) -> None:
+        for _ in range(rounds):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if all(runner.idle for runner in app.runners.values()):
+                return
+
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for runner in app.runners.values():
+            runner.request(steps)
+        await settle(pilot)
+        if pane is not None:
+            app.action_focus_pane(pane)
+            app.maximized = True
+        await settle(pilot)
+        await pilot.pause()
+        title = "tui-dl" if pane is None else f"tui-dl · {app.panes[pane].TITLE}"
+        return app.export_screenshot(title=title)
+
+
+# ---------------------------------------------------------------------------------------------- serve
+def serve(args: argparse.Namespace) -> int:
+    """Serve `tui-dl` (this interpreter, these flags) to browsers with textual-serve."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return fail(f"serve needs the optional textual-serve package: {SERVE_EXTRA}")
+    busy = port_in_use(args.host, args.port)
+    if busy:
+        return fail(busy)
+    Server(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
+    return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why host:port cannot be listened on (busy, bad address), or None if it can."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"cannot listen on {host}: {error.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use: pick another with --port"
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
+def served_command(args: argparse.Namespace) -> str:
+    """The command each browser session runs: `tui-dl` with the same interpreter and app flags."""
+    command = [sys.executable, "-m", "tui_dl", "--seed", str(args.seed)]
+    if args.fps is not None:
+        command += ["--fps", f"{args.fps:g}"]
+    if args.ascii:
+        command.append("--ascii")
+    return shlex.join(command)
