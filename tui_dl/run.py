@@ -37,13 +37,16 @@ SERVE_EXTRA = "pip install 'tui-dl[serve]'"
 
 # ---------------------------------------------------------------------------------------------- arguments
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
-    """--fps, --ascii, --no-mouse: how the app draws (they also apply to `snapshot` and `serve`)."""
+    """--fps, --ascii, --no-mouse, --demo: how the app runs (they also apply to `snapshot` and `serve`)."""
     parser.add_argument("--fps", type=float, default=None,
                         help=f"frames per second of the app's clock (default {FPS:g}, {SSH_FPS:g} over SSH)")
     parser.add_argument("--ascii", action="store_true",
                         help="plain ASCII markers and borders, for fonts without braille (automatic when TERM=linux)")
     parser.add_argument("--no-mouse", dest="mouse", action="store_false",
                         help="leave the mouse to the terminal (to select and copy text)")
+    parser.add_argument("--demo", action="store_true",
+                        help="autoplay tour of the panes and presets with a caption, for talks and kiosks; "
+                             "any key hands over (that key is consumed)")
 
 
 def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -58,6 +61,8 @@ def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> 
     snapshot.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default 0)")
     snapshot.add_argument("--steps", type=positive_int, default=SNAPSHOT_STEPS, metavar="N",
                           help=f"steps (or epochs) every pane takes first (default {SNAPSHOT_STEPS})")
+    snapshot.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="FILE",
+                          help="load a setup file first (every parameter and the seed; w in the app writes one)")
     serve = commands.add_parser("serve", help="serve the app in a web browser (needs the serve extra)",
                                 description=f"Serve the app in a web browser with textual-serve ({SERVE_EXTRA}).")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine)")
@@ -101,7 +106,8 @@ def app_config(args: argparse.Namespace, **overrides: Any) -> Any:
     from tui_dl.app import AppConfig
     from tui_dl.app.glyphs import ascii_wanted
 
-    values = dict(seed=args.seed, fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse)
+    values = dict(seed=args.seed, fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse,
+                  demo=args.demo)
     return AppConfig(**{**values, **overrides})
 
 
@@ -113,10 +119,14 @@ def fail(message: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- snapshot
 def snapshot(args: argparse.Namespace) -> int:
-    """Render PANE headless after --steps steps and write the SVG."""
+    """Render PANE headless after --steps steps (with the --config setup loaded) and write the SVG."""
     from tui_dl.app import make_app
 
-    app = make_app(app_config(args, autoplay=False))
+    setup: Path | None = getattr(args, "config", None)
+    error = setup_error(setup) if setup is not None else None
+    if error:
+        return fail(error)
+    app = make_app(app_config(args, autoplay=False, setup=setup, demo=False))  # a still: no tour
     svg = asyncio.run(render_svg(app, PANES[args.pane], args.size, args.steps))
     try:
         args.output.write_text(svg, encoding="utf-8")
@@ -124,6 +134,22 @@ def snapshot(args: argparse.Namespace) -> int:
         return fail(f"cannot write {args.output}: {error.strerror or error}")
     print(args.output)
     return 0
+
+
+def setup_error(path: Path) -> str | None:
+    """Why the setup file cannot be loaded (one line naming the file, line and key), or None.
+
+    A dry run into fresh models: the app, given a bad file, would start with the defaults, but a
+    snapshot of the defaults is not what was asked for, so the command stops instead.
+    """
+    from tui_dl.app.runner import make_models
+    from tui_dl.setup_file import SetupError, load_setup
+
+    try:
+        load_setup(path, make_models())
+    except SetupError as error:
+        return str(error)
+    return None
 
 
 async def render_svg(app: Any, pane: int | None, size: tuple[int, int], steps: int, rounds: int = 10_000) -> str:
@@ -189,4 +215,6 @@ def served_command(args: argparse.Namespace) -> str:
         command += ["--fps", f"{args.fps:g}"]
     if args.ascii:
         command.append("--ascii")
+    if args.demo:
+        command.append("--demo")
     return shlex.join(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import numpy as np
 
@@ -122,6 +123,25 @@ def test_e_writes_the_current_panes_frame(drive):
         assert written["pane"] == "paths" and written["frame"]["race"]["labels"] == ["SGD", "Momentum", "AdaGrad",
                                                                                     "Adam"]
         assert written["frame"]["race"]["path"][0][0] == [-7.0, 2.0]
+
+    drive.run(scenario)
+
+
+def test_e_writes_a_screenshot_beside_the_data_and_never_overwrites(drive):
+    svg_ns = "{http://www.w3.org/2000/svg}"
+
+    async def scenario(pilot, app):
+        await drive.press(pilot, "2", "n", "n", "e", "e")
+        messages = [note.message for note in app._notifications]
+        for stem in ("tui-dl-init-seed0-2", "tui-dl-init-seed0-2-2"):  # the second `e`: a fresh pair, -2
+            svg, data = drive.export_dir / f"{stem}.svg", drive.export_dir / f"{stem}.json"
+            root = ET.parse(svg).getroot()  # well-formed XML
+            assert root.tag == f"{svg_ns}svg"
+            drawn = "".join("".join(node.itertext()) for node in root.iter(f"{svg_ns}text")).replace("\xa0", " ")
+            assert "Initialization" in drawn and "seed 0" in drawn
+            assert json.loads(data.read_text())["position"] == 2
+            assert any(f"wrote {svg}" in m and f"wrote {data}" in m for m in messages)
+        assert len(list(drive.export_dir.iterdir())) == 4
 
     drive.run(scenario)
 

@@ -5,6 +5,7 @@ No server is started: textual-serve's Server is replaced by a stand-in that reco
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 import types
@@ -60,6 +61,29 @@ def test_bad_arguments_get_one_line_and_status_2(argv, message, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_snapshot_loads_the_setup_file_first(tmp_path, capsys):
+    from tui_dl.app.runner import make_models
+    from tui_dl.setup_file import save_setup
+
+    models = make_models()
+    models["paths"].set("surface", "rosenbrock")
+    setup = save_setup(tmp_path / "talk.toml", 9, models)
+    out = tmp_path / "paths.svg"
+    assert cli.main(["snapshot", "paths", "--steps", "2", "--config", str(setup), "-o", str(out)]) == 0
+    text = svg_text(out)
+    assert re.search(r"surface +rosenbrock ", text) and "seed 9" in text  # the file's surface and seed
+
+
+def test_snapshot_with_a_bad_setup_file_is_one_line_and_status_2(tmp_path, capsys):
+    setup = tmp_path / "bad.toml"
+    setup.write_text('seed = 1\n\n[optimizer_paths]\nsurface = "saddle_of_doom"\n')
+    out = tmp_path / "x.svg"
+    assert cli.main(["snapshot", "paths", "--config", str(setup), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tui-dl: error: {setup}:4: ") and "saddle_of_doom" in err and err.count("\n") == 1
+    assert not out.exists()
 
 
 def test_snapshot_into_a_missing_folder_is_one_line(tmp_path, capsys):

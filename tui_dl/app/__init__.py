@@ -30,6 +30,7 @@ class AppConfig:
         preferences: the preferences file that the theme and the last setup are remembered in;
             None (the default, and what tests use) reads and writes no preferences.
         theme: the Textual theme at start (None: Textual's default).
+        demo: run the autoplay tour of panes and presets with a caption (`--demo`); any key stops it.
     """
 
     seed: int = 0
@@ -42,6 +43,7 @@ class AppConfig:
     preset: str | None = None
     preferences: Path | None = None
     theme: str | None = None
+    demo: bool = False
 
 
 def make_app(cfg: AppConfig | None = None) -> TuiDlApp:

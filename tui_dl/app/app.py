@@ -28,7 +28,8 @@ from textual.widgets import Static
 
 from tui_dl.app import AppConfig
 from tui_dl.app.commands import palette_commands
-from tui_dl.app.export import write_frame
+from tui_dl.app.demo import Demo, DemoCaption, tour
+from tui_dl.app.export import write_export
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
@@ -64,7 +65,7 @@ class TuiDlApp(App[None]):
         Binding("r", "restart", "Restart", tooltip="the current pane's experiment again from step 0, same seed"),
         Binding("s", "new_seed", "New seed", tooltip="the next seed; every pane restarts with it"),
         Binding("f", "formula", "Formula", tooltip="formula, convention and Keras / PyTorch code of the selection"),
-        Binding("e", "export", "Export", tooltip="write the current pane's data as JSON in the working directory"),
+        Binding("e", "export", "Export", tooltip="write an SVG screenshot and the current pane's data as JSON"),
         Binding("w", "write_setup", "Save setup", show=False,
                 tooltip="save every parameter and the seed as a TOML setup file (tui-dl --config)"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="this screen"),
@@ -103,6 +104,8 @@ class TuiDlApp(App[None]):
         if self.setup_state.pane is not None:  # a --preset: its pane gets the focus
             self.set_reactive(TuiDlApp.current, [pane.KIND for pane in PANES].index(self.setup_state.pane))
         self._bindings_state: tuple[str, bool] | None = None
+        self.demo: Demo | None = None
+        """The `--demo` tour, from mount until the app ends (stopped once the user has the keys)."""
         self._ascii = AsciiFilter() if config.ascii else None
 
     def run(self, **kwargs: Any) -> None:
@@ -138,6 +141,9 @@ class TuiDlApp(App[None]):
         self._grid = Container(*self._panes, id="panes")
         yield self._status
         yield self._tabs
+        if self.config.demo:
+            self._caption = DemoCaption(id="caption")
+            yield self._caption
         yield self._grid
         yield self._too_small
         yield KeyBar(id="keys")
@@ -176,6 +182,17 @@ class TuiDlApp(App[None]):
         self._apply_layout(self.size.width, self.size.height)
         self._show_current()
         self._start_preferences()
+        if self.config.demo:
+            titles = {pane.KIND: pane.TITLE for pane in self.panes}
+            self.demo = Demo(self, tour({kind: r.model for kind, r in self.runners.items()}, titles), self._caption)
+            self.demo.start(self.config.autoplay)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Input first goes to a running demo: a key hands control to the user (and is consumed, see demo.py)."""
+        if (self.demo is not None and isinstance(event, events.InputEvent) and not event.is_forwarded
+                and self.demo.interrupt(event)):
+            return
+        await super().on_event(event)
 
     def _start_preferences(self) -> None:
         """The remembered theme; a changed theme is remembered; what became of the setup file is shown."""
@@ -316,12 +333,13 @@ class TuiDlApp(App[None]):
         runner.restart(seed)
         self._update_progress(pane)
 
-    def apply_preset(self, kind: str, preset: Preset) -> None:
-        """Load a named setting into a pane, restart it and focus it."""
+    def apply_preset(self, kind: str, preset: Preset, announce: bool = True) -> None:
+        """Load a named setting into a pane, restart it and focus it (and name it, unless the demo's caption does)."""
         preset.apply()
         self._restart(kind)
         self.current = [p.KIND for p in self.panes].index(kind)
-        self.notify(preset.name, timeout=2)
+        if announce:
+            self.notify(preset.name, timeout=2)
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -391,18 +409,19 @@ class TuiDlApp(App[None]):
         write_setup(self)
 
     def action_export(self) -> None:
-        """Write the current pane's data as JSON."""
+        """Write an SVG screenshot and the current pane's data as JSON into the export folder; show both paths."""
         runner = self.current_runner
         if runner.frame is None:
             self.notify("nothing to export yet", severity="warning")
             return
         directory = self.config.export_dir or Path.cwd()
+        svg = self.export_screenshot(title=f"tui-dl · {self.current_pane.TITLE}")
         try:
-            path = write_frame(directory, runner.key, runner.seed, runner.position, runner.frame)
+            paths = write_export(directory, runner.key, runner.seed, runner.position, runner.frame, svg)
         except OSError as error:
             self.notify(f"export failed: {error}", severity="error")
             return
-        self.notify(f"wrote {path}", timeout=4)
+        self.notify("\n".join(f"wrote {path}" for path in paths), title="export", timeout=6)
 
     def action_help(self) -> None:
         """Every key, grouped."""

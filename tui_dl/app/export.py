@@ -1,4 +1,8 @@
-"""`e`: write the focused pane's current frame as JSON (every array as nested lists, NaN as null)."""
+"""`e`: an SVG screenshot and the focused pane's current frame as JSON, side by side in the export folder.
+
+Both files share one stem, `tui-dl-KIND-seedSEED-POSITION`, so a slide and its numbers stay paired;
+a stem already taken by either file gets `-2`, `-3` ... : an export never overwrites anything.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+MAX_COPIES = 10_000  # stems tried before giving up (a folder full of exports of one step: surely a mistake)
 
 
 def plain(value: Any) -> Any:
@@ -30,8 +36,29 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def write_frame(directory: Path, kind: str, seed: int, position: int, frame: Any) -> Path:
-    """Write frame to DIRECTORY/tui-dl-KIND-seedSEED-POSITION.json and return the path."""
-    path = directory / f"tui-dl-{kind}-seed{seed}-{position}.json"
-    path.write_text(json.dumps({"pane": kind, "seed": seed, "position": position, "frame": plain(frame)}))
-    return path
+def frame_json(kind: str, seed: int, position: int, frame: Any) -> str:
+    """The JSON document of a frame: which pane, seed and step, and the frame's arrays as nested lists."""
+    return json.dumps({"pane": kind, "seed": seed, "position": position, "frame": plain(frame)})
+
+
+def free_stem(directory: Path, stem: str, suffixes: tuple[str, ...] = (".svg", ".json")) -> Path:
+    """DIRECTORY/STEM, or STEM-2, STEM-3 ..., the first for which no file with any of the suffixes exists."""
+    for copy in range(1, MAX_COPIES + 1):
+        candidate = directory / (stem if copy == 1 else f"{stem}-{copy}")
+        if not any(candidate.with_name(candidate.name + suffix).exists() for suffix in suffixes):
+            return candidate
+    raise FileExistsError(f"{MAX_COPIES} exports named {stem} already in {directory}")
+
+
+def write_export(directory: Path, kind: str, seed: int, position: int, frame: Any, svg: str) -> tuple[Path, Path]:
+    """Write the screenshot and the frame under a free stem; returns (svg path, json path).
+
+    Files are opened in exclusive mode, so a file appearing between the check and the write is
+    never overwritten (the OSError is the caller's to report).
+    """
+    stem = free_stem(directory, f"tui-dl-{kind}-seed{seed}-{position}")
+    paths = stem.with_name(stem.name + ".svg"), stem.with_name(stem.name + ".json")
+    for path, text in zip(paths, (svg, frame_json(kind, seed, position, frame)), strict=True):
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    return paths
