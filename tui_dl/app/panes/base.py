@@ -3,6 +3,11 @@
 A pane never runs the engine (RULE 3): the app hands it frames with `show_frame` and rows with
 `set_rows`; the pane's own keys change only how it draws (views, toggles) or post
 `ParamPanel.Edit` like the panel does. The panel is shown only in the current pane.
+
+Bytes to the terminal: the progress text sits in the pane's border, and a border change makes Textual
+repaint the whole pane (borders, parameter panel), so the border follows the frames at most
+`PROGRESS_INTERVAL` apart, changed with a drawing of the plots (one repaint for both) unless the
+drawings stop; the status line shows the current pane's step on every frame.
 """
 
 from __future__ import annotations
@@ -16,9 +21,17 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from tui_dl.app import AppConfig
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Throttle
+
+# the least seconds between two progress texts in the border while the clock runs (tests: every frame)
+PROGRESS_INTERVAL = 0.5
+# after the current pane restarts (a key), the other panes wait this long so its first frame is drawn alone
+HOLD_OTHERS = 0.1
+# the clock rate the app's draw rates are meant for; a slower clock (SSH) scales them down with it
+REFERENCE_FPS = AppConfig.fps
 
 
 class Pane(Horizontal):
@@ -55,8 +68,9 @@ class Pane(Horizontal):
         self.view = self.VIEWS[0]
         self.border_title = f"{number} {self.TITLE}"
         self.progress = ""
-        """`step 12/100`, shown in the border when the pane is drawn."""
+        """`step 12/100`, shown in the border when the pane is drawn (at most every PROGRESS_INTERVAL)."""
         self.throttle = Throttle(self, self._draw)
+        self.progress_throttle = Throttle(self, self._show_progress)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
@@ -75,8 +89,20 @@ class Pane(Horizontal):
         return self.query_one(ParamPanel)
 
     def set_rows(self, rows: list[ParamRow]) -> None:
-        """New parameter values (after an edit or a preset)."""
+        """New parameter values (after an edit, a preset, a restart or a new seed).
+
+        The app sets the rows whenever it restarts the pane's experiment, so the restarted
+        experiment's first frame is drawn at once instead of waiting out the draw interval; when
+        this is the current pane (a key was pressed here), the other panes hold their drawings for
+        HOLD_OTHERS so that the first frame's screen update is not theirs as well.
+        """
         self.panel.set_rows(rows, self.group_colors(rows))
+        self.throttle.reset()
+        self.progress_throttle.reset()
+        if self.has_class("-current") and self.parent is not None:
+            for pane in self.parent.children:
+                if isinstance(pane, Pane) and pane is not self:
+                    pane.throttle.hold(HOLD_OTHERS)
 
     def group_colors(self, rows: list[ParamRow]) -> dict[str, str]:
         """Colors of the panel's group headers (a racer's group in its series color)."""
@@ -89,8 +115,12 @@ class Pane(Horizontal):
         self.throttle.request()
 
     def _draw(self) -> None:
-        self.border_subtitle = self.progress
+        self.progress_throttle.request(late=self.progress_throttle.interval)  # on its own only if no drawing follows
         self.redraw()
+
+    def _show_progress(self) -> None:
+        if self.border_subtitle != self.progress:  # any assignment repaints the whole pane
+            self.border_subtitle = self.progress
 
     def show_error(self, message: str) -> None:
         """The experiment failed: say so where the plot was."""
@@ -100,8 +130,16 @@ class Pane(Horizontal):
         """Draw self.frame in the current view; subclasses implement."""
 
     def set_draw_interval(self, seconds: float) -> None:
-        """The least time between two drawings of this pane (0: draw every frame)."""
+        """The least time between two drawings of this pane (0: draw every frame).
+
+        The interval is meant for the default clock; a slower clock (`--fps`, 15 over SSH) stretches it
+        in proportion, so a slow link gets fewer drawings too (bytes follow drawings, not frames).
+        The border's progress text follows at most every PROGRESS_INTERVAL.
+        """
+        fps = getattr(getattr(self.app, "config", None), "fps", REFERENCE_FPS)
+        seconds *= max(1.0, REFERENCE_FPS / fps)
         self.throttle.interval = seconds
+        self.progress_throttle.interval = max(seconds, PROGRESS_INTERVAL) if seconds else 0.0
 
     def set_note(self, text: Text | str) -> None:
         """The line under the plots (legend details, hints)."""

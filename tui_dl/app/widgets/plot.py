@@ -166,19 +166,53 @@ class Throttle:
         self.draw = draw
         self.interval = 0.0
         self._last = -1e9
-        self._pending = False
+        self._timer: Any = None  # the pending drawing's Timer, None when nothing waits
 
-    def request(self) -> None:
-        """Draw now if the last drawing is old enough, else once when it is."""
+    def request(self, late: float = 0.0) -> None:
+        """Draw now if the last drawing is old enough, else once when it is, or `late` seconds after.
+
+        With `late`, a request that finds the drawing due before the timer fires draws it then, in
+        the same screen update as whatever made that request (a pane's border with its plots).
+        """
         wait = self._last + self.interval - monotonic()
         if wait <= 0:
             self._flush()
-        elif not self._pending:
-            self._pending = True
-            self.owner.set_timer(wait, self._flush)
+        elif self._timer is None:
+            self._timer = self.owner.set_timer(wait + late, self._fire)
+
+    def reset(self) -> None:
+        """Forget the last drawing and drop a pending one: the next request draws at once.
+
+        A restarted experiment's first frame answers a key press; waiting out the interval of the
+        previous drawing would add up to a whole interval to what the user sees as the key's latency.
+        """
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._last = -1e9
+
+    def hold(self, seconds: float) -> None:
+        """No drawing for `seconds` (when throttled at all); a pending one waits until then.
+
+        While a restarted pane draws its first frame, the other panes' drawings would share its
+        screen update and delay it; tests (interval 0) never wait.
+        """
+        if not self.interval:
+            return
+        now = monotonic()
+        self._last = max(self._last, now + seconds - self.interval)
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = self.owner.set_timer(self._last + self.interval - now, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None  # this timer is done: nothing to stop
+        self._flush()
 
     def _flush(self) -> None:
-        self._pending = False
+        if self._timer is not None:  # drawn ahead of its timer (a `late` request)
+            self._timer.stop()
+            self._timer = None
         self._last = monotonic()
         self.draw()
 
