@@ -215,20 +215,29 @@ def _entry(text: Text, slot: int, label: str) -> None:
     text.append(f"● {label}", style=f"bold {hex_color(series(slot))}")
 
 
+def _race_entries(text: Text, frame: Any, now: Any) -> None:
+    """One legend entry per racing slot: `now(run)` while it trains, or the epoch where it diverged."""
+    race = frame.race
+    for run, slot in enumerate(frame.slots):
+        _entry(text, slot, race.labels[run])
+        end = int(race.diverged_epoch[run])
+        if end >= 0:
+            text.append(f": diverged at epoch {end + 1}")
+        elif race.epoch:
+            text.append(f": {now(run)}")
+
+
 def race_legend(frame: Any) -> Text:
     """Each schedule's training loss and rate now, or where it diverged; then what does not race."""
     race, text = frame.race, Text()
     if race is None:
         text.append("every slot is off (or cannot race): pick a schedule for a slot in the schedules view")
     else:
-        for run, slot in enumerate(frame.slots):
-            _entry(text, slot, race.labels[run])
-            end = int(race.diverged_epoch[run])
-            if end >= 0:
-                text.append(f": diverged at epoch {end + 1}")
-            elif race.epoch:
-                lr = race.lr[run, min(race.iteration, race.iterations) - 1]
-                text.append(f": {compact(race.train_loss[run, -1])} at lr {compact(lr, 2)}")
+        def loss_and_rate(run: int) -> str:
+            lr = race.lr[run, min(race.iteration, race.iterations) - 1]
+            return f"{compact(race.train_loss[run, -1])} at lr {compact(lr, 2)}"
+
+        _race_entries(text, frame, loss_and_rate)
         text.append(f"\n{frame.steps} steps = {race.epochs} epochs × {race.batches_per_epoch} batches, "
                     f"{optimizer_name(race.optimizers[0])} for every schedule", style="dim")
     for reason in frame.skipped:
@@ -239,13 +248,7 @@ def race_legend(frame: Any) -> Text:
 def step_legend(frame: Any) -> Text:
     """Each optimizer's median effective step now, or where it diverged."""
     race, text = frame.race, Text()
-    for run, slot in enumerate(frame.slots):
-        _entry(text, slot, race.labels[run])
-        end = int(race.diverged_epoch[run])
-        if end >= 0:
-            text.append(f": diverged at epoch {end + 1}")
-        elif race.epoch:
-            text.append(f": {compact(race.step_median[run, -1])}")
+    _race_entries(text, frame, lambda run: compact(race.step_median[run, -1]))
     text.append("\nthe factor on each weight's update: Adagrad's only shrinks, RMSprop's and Adam's settle",
                 style="dim")
     return text
