@@ -1,0 +1,1 @@
+"""The app's own plot canvas: NumPy rasterization into terminal cells."""
