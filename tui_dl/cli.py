@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui_dl import __version__, run
+from tui_dl.export.common import add_plot_options, parse_plot_size
 
 # export target -> module with add_arguments(parser) and build(args) -> Export
 EXPORT_TARGETS = {
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, text) in EXPORT_TARGETS.items():
         sub = targets.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         importlib.import_module(module).add_arguments(sub)
+        add_plot_options(sub)
     run.add_commands(commands, _Parser)
     return parser
 
@@ -110,8 +112,14 @@ def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return 0
         if args.target is None:
             parser.exit(2, "tui-dl: error: export needs a target: " + ", ".join(EXPORT_TARGETS) + " (or --list)\n")
+        size = None if args.plot_size is None else parse_plot_size(args.plot_size)  # before the work: fail fast
         export = importlib.import_module(EXPORT_TARGETS[args.target][0]).build(args)
-        write(export, args.format, sys.stdout)
+        if args.plot or size is not None:
+            from tui_dl.export.plots import write_chart  # loads plotext: only when a chart is asked for
+
+            write_chart(export, args.target, sys.stdout, size)
+        else:
+            write(export, args.format, sys.stdout)
         sys.stdout.flush()
     except ParamError as error:
         print(f"tui-dl: error: {error}", file=sys.stderr)

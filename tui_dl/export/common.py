@@ -1,4 +1,4 @@
-"""Argument helpers shared by the export targets: --set routing, --format, counts."""
+"""Argument helpers shared by the export targets: --set routing, --format, --plot, counts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,36 @@ def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
 def add_format_option(parser: argparse.ArgumentParser, default: str, choices: Sequence[str] = ("csv", "json")) -> None:
     """The `--format` option."""
     parser.add_argument("--format", choices=choices, default=default, help=f"output format (default {default})")
+
+
+# chart sizes (width, height) in characters: the default when stdout is not a terminal, and the bounds
+PLOT_SIZE_DEFAULT, PLOT_SIZE_MIN, PLOT_SIZE_MAX = (100, 30), (40, 10), (1000, 500)
+
+
+def _size_text(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def add_plot_options(parser: argparse.ArgumentParser) -> None:
+    """The `--plot` and `--plot-size WxH` options every export target has."""
+    parser.add_argument("--plot", action="store_true",
+                        help="draw the data as a text chart on stdout instead of csv/json (wins over --format)")
+    parser.add_argument("--plot-size", metavar="WxH",
+                        help="chart size in characters, implies --plot (default: the terminal's, "
+                             f"{_size_text(PLOT_SIZE_DEFAULT)} when stdout is not a terminal)")
+
+
+def parse_plot_size(text: str) -> tuple[int, int]:
+    """`WxH` as (width, height) in characters, within PLOT_SIZE_MIN and PLOT_SIZE_MAX."""
+    low, high = PLOT_SIZE_MIN, PLOT_SIZE_MAX
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        width = height = -1
+    if not (low[0] <= width <= high[0] and low[1] <= height <= high[1]):
+        raise ParamError(f"bad value {text!r} for --plot-size: expected WxH, e.g. {_size_text(PLOT_SIZE_DEFAULT)}, "
+                         f"from {_size_text(low)} to {_size_text(high)}")
+    return width, height
 
 
 def resolve_assignments(assignments: list[str], components: Sequence[Component]) -> list[dict[str, Any]]:
