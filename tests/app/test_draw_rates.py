@@ -9,7 +9,7 @@ import asyncio
 
 from tui_dl.app import AppConfig, make_app
 from tui_dl.app.panes.base import HOLD_OTHERS, PROGRESS_INTERVAL
-from tui_dl.app.widgets.plot import Throttle
+from tui_dl.app.widgets.throttle import Throttle
 
 LONG = 100.0  # seconds: no drawing of these tests ever becomes due by itself
 

@@ -17,7 +17,7 @@ from textual.app import App
 from tui_dl import cli
 from tui_dl.app import AppConfig, make_app
 from tui_dl.app.app import TuiDlApp
-from tui_dl.app.glyphs import SERIES_MARKERS, MarkerPlt, ascii_wanted, glyph_mode, to_ascii
+from tui_dl.app.glyphs import ascii_wanted, glyph_mode, to_ascii
 from tui_dl.run import FPS, SSH_FPS, default_fps
 
 SIZE = (120, 36)
@@ -74,38 +74,6 @@ def test_to_ascii_keeps_the_shape_and_the_width():
     assert to_ascii("▁▄█ ⠁⣿ ▌▐ ● ◆ ✖ · σ ‖") == "_=# .: || @ # x . s |"
     assert to_ascii("plain text 1e-3") == "plain text 1e-3"
     assert to_ascii("中") == "中"  # wide: no one-cell stand-in, left alone
-
-
-class RecordingPlt:
-    """Stands in for plotext: records the marker of every series drawn."""
-
-    def __init__(self, calls: list) -> None:
-        self.calls = calls
-
-    def plot(self, *args, marker=None, color=None, **kwargs):
-        self.calls.append(("plot", marker, color))
-
-    def scatter(self, *args, marker=None, color=None, **kwargs):
-        self.calls.append(("scatter", marker, color))
-
-    def subplot(self, row, col):
-        return RecordingPlt(self.calls)
-
-    def title(self, text):
-        self.calls.append(("title", text, None))
-
-
-def test_marker_plt_gives_each_series_its_own_marker_across_subplots():
-    calls: list = []
-    plt = MarkerPlt(RecordingPlt(calls))
-    red, green = (255, 99, 71), (80, 200, 120)
-    plt.plot([1, 2], [1, 2], marker="hd", color=red)
-    plt.plot([1, 2], [2, 1], marker="braille", color=green)
-    plt.scatter([2], [1], marker="●", color=green)  # a point marker: left to the ASCII filter
-    plt.subplot(1, 2).plot([1], [1], marker="hd", color=green)  # the same run, the same marker
-    plt.title("passed through")
-    assert calls == [("plot", SERIES_MARKERS[0], red), ("plot", SERIES_MARKERS[1], green),
-                     ("scatter", "●", green), ("plot", SERIES_MARKERS[1], green), ("title", "passed through", None)]
 
 
 def test_ascii_turns_itself_on_in_the_linux_console():

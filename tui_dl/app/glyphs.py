@@ -1,12 +1,10 @@
 """Drawing for any terminal: plain ASCII (`--ascii`, TERM=linux) and monochrome (NO_COLOR) plots.
 
-Two pieces, so that no pane needs to know about either:
-
+- `glyph_mode` tells the canvas which characters it may draw with: in the glyph modes each series
+  gets its own character (`*`, `%` ...) instead of braille dots told apart by colour.
 - `AsciiFilter` is a Textual line filter that rewrites every non-ASCII cell of the final output
-  (borders, plotext frames and markers, histogram blocks, legends) to an ASCII character of the
-  same width, so a font without braille or box drawing still shows a readable screen.
-- `MarkerPlt` wraps a plot widget's plotext object and gives each series its own line marker
-  (`*`, `o`, `+` ...) when color cannot tell the series apart (ASCII or NO_COLOR).
+  (borders, panels, legends) to an ASCII character of the same width, so a font without braille
+  or box drawing still shows a readable screen; the canvas draws ASCII itself in that mode.
 """
 
 from __future__ import annotations
@@ -21,20 +19,17 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
 
-# plotext's markers that draw a line as dense sub-cell dots; a per-series character replaces them
-LINE_MARKERS = frozenset({"hd", "fhd", "braille", "sd", "dot"})
-# one line marker per series, in the order a plot draws its series
-SERIES_MARKERS = "*o+x#%=@"
-
 # explicit ASCII stand-ins; the rest of a Unicode block falls back by block in `ascii_char`
 ASCII_CHARS: Mapping[str, str] = {
     "─": "-", "━": "-", "═": "=", "╌": "-", "┄": "-",
     "│": "|", "┃": "|", "║": "|", "╎": "|", "┆": "|", "‖": "|",
-    "●": "@", "◆": "#", "✖": "x", "•": "*", "·": ".", "…": ".", "°": "o",
+    "●": "@", "■": "#", "□": "o", "⏎": "<", "◆": "#", "✖": "x", "•": "*", "·": ".", "…": ".", "°": "o",
     "▲": "^", "▼": "v", "▶": ">", "◀": "<", "→": ">", "←": "<", "↑": "^", "↓": "v",
     "×": "x", "−": "-", "–": "-", "—": "-", "≈": "~", "≤": "<", "≥": ">", "±": "+",
     "∂": "d", "η": "n", "α": "a", "β": "b", "λ": "L", "σ": "s", "μ": "u", "ε": "e", "√": "V",
     "“": '"', "”": '"', "‘": "'", "’": "'",
+    "²": "2", "½": "/", "Σ": "E", "θ": "t", "π": "p", "ρ": "r", "ḡ": "g", "∈": "e",
+    "⌈": "[", "⌉": "]", "⌊": "[", "⌋": "]",
     "▁": "_", "▂": "_", "▃": "=", "▄": "=", "▅": "=", "▆": "#", "▇": "#", "█": "#",
     "▔": "-", "▏": "|", "▕": "|", "▎": "|", "▍": "|", "▌": "|", "▋": "|", "▊": "|", "▉": "#", "▐": "|",
 }
@@ -45,7 +40,8 @@ def ascii_char(char: str) -> str:
     """An ASCII character of the same (one-cell) width that suggests char's shape.
 
     Box-drawing lines become `-`, `|` or `+`, blocks `#` (or a half block `:`), braille dots `.`
-    or `:`, anything else `?`. Wide characters are left alone (they have no one-cell stand-in).
+    or `:`, anything else `?`. Wide characters are left alone (they have no one-cell stand-in);
+    combining marks, which take no cell, are dropped.
     """
     if char.isascii():
         return char
@@ -53,6 +49,8 @@ def ascii_char(char: str) -> str:
         return ASCII_CHARS[char]
     if unicodedata.east_asian_width(char) in "WF":
         return char
+    if unicodedata.combining(char):  # a mark on the character before (θ̂): no cell of its own
+        return ""
     code = ord(char)
     if 0x2500 <= code <= 0x257F:  # box drawing: corners, tees, crosses and arcs
         name = unicodedata.name(char, "")
@@ -65,8 +63,6 @@ def ascii_char(char: str) -> str:
         return ":"
     if 0x2800 <= code <= 0x28FF:  # braille: a few dots or many
         return "." if bin(code - 0x2800).count("1") <= 2 else ":"
-    if 0x1FB00 <= code <= 0x1FB3F:  # sextants (plotext's fhd marker)
-        return ":"
     return "?"
 
 
@@ -93,35 +89,3 @@ def glyph_mode(app: Any) -> str:
     if getattr(config, "ascii", False):
         return "ascii"
     return "mono" if getattr(app, "no_color", False) else ""
-
-
-class MarkerPlt:
-    """A plotext object whose line markers are one character per series (for `ascii` and `mono`).
-
-    Series are numbered in the order the plot first draws each color, so run i keeps its marker
-    from frame to frame. Point markers (the ● of a path's head) are left to the ASCII filter.
-    Everything else is passed through to the wrapped object, and subplots are wrapped too.
-    """
-
-    def __init__(self, plt: Any, colors: dict[Any, int] | None = None) -> None:
-        self._plt = plt
-        self._colors: dict[Any, int] = {} if colors is None else colors
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._plt, name)
-
-    def _marker(self, marker: Any, color: Any) -> Any:
-        if marker not in LINE_MARKERS:
-            return marker
-        key = tuple(color) if isinstance(color, list) else color
-        index = self._colors.setdefault(key, len(self._colors))
-        return SERIES_MARKERS[index % len(SERIES_MARKERS)]
-
-    def plot(self, *args: Any, marker: Any = None, color: Any = None, **kwargs: Any) -> Any:
-        return self._plt.plot(*args, marker=self._marker(marker, color), color=color, **kwargs)
-
-    def scatter(self, *args: Any, marker: Any = None, color: Any = None, **kwargs: Any) -> Any:
-        return self._plt.scatter(*args, marker=self._marker(marker, color), color=color, **kwargs)
-
-    def subplot(self, *args: Any) -> MarkerPlt:
-        return MarkerPlt(self._plt.subplot(*args), self._colors)

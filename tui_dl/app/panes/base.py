@@ -22,9 +22,10 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui_dl.app import AppConfig
+from tui_dl.app.glyphs import glyph_mode
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
-from tui_dl.app.widgets.plot import Throttle
+from tui_dl.app.widgets.throttle import Throttle
 
 # the least seconds between two progress texts in the border while the clock runs (tests: every frame)
 PROGRESS_INTERVAL = 0.5
@@ -83,6 +84,11 @@ class Pane(Horizontal):
         yield from ()
 
     # ------------------------------------------------------------------ from the app
+    @property
+    def mode(self) -> str:
+        """The glyph mode: `` (colour), `mono` (NO_COLOR) or `ascii` (--ascii); legends mark series by it."""
+        return glyph_mode(self.app)
+
     @property
     def panel(self) -> ParamPanel:
         """This pane's parameter panel."""

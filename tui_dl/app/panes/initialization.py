@@ -15,10 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from tui_dl.app.canvas.cells import Cells
+from tui_dl.app.canvas.chart import NOW, Chart, series_mark
 from tui_dl.app.palette import hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.widgets.histograms import HistogramGrid, HistogramRow
-from tui_dl.app.widgets.plot import LINE, Plot, set_yticks
+from tui_dl.app.widgets.plot import CanvasWidget
 
 
 def layer_note(stats: Any, run: int, layer: int) -> str:
@@ -33,34 +35,26 @@ def layer_note(stats: Any, run: int, layer: int) -> str:
     return note
 
 
-class LayerLines(Plot):
-    """Per-layer std (left) and gradient norm on a log scale (right), one line per run."""
+class LayerLines(CanvasWidget):
+    """Per-layer std (left) and gradient norm on a log scale (right), one line per run; data is (stats, shown)."""
 
-    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+    def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
         stats, shown = data
         layers = np.arange(1, stats.std.shape[1] + 1)
-        plt.subplots(1, 2)
-        left = plt.subplot(1, 1)  # plotext draws into the subplot object it returns
-        left.title("std of outputs")
-        for run in shown:
-            done = np.isfinite(stats.std[run])
-            if done.any():
-                left.plot(layers[done].tolist(), stats.std[run][done].tolist(), marker=LINE, color=series(run))
-        left.xticks(layers.tolist())
-        right = plt.subplot(1, 2)
-        right.title("‖∂L/∂W‖ per layer (log)")
-        right.yscale("log")
-        norms = []
-        for run in shown:
-            done = np.isfinite(stats.grad_norm[run]) & (stats.grad_norm[run] > 0)
-            if done.any():
-                norms.append(stats.grad_norm[run][done])
-                right.plot(layers[done].tolist(), stats.grad_norm[run][done].tolist(), marker=LINE,
-                           color=series(run))
-        if norms:
-            values = np.concatenate(norms)
-            set_yticks(right, float(values.min()), float(values.max()), log=True)
-        right.xticks(layers.tolist())
+        cells = Cells(width, height)
+        half = width // 2
+        for index, (values, log, titles) in enumerate((
+                (stats.std, False, ("std of outputs per layer", "std")),
+                (stats.grad_norm, True, ("‖∂L/∂W‖ per layer (log)", "‖∂L/∂W‖ (log)")))):
+            chart = Chart(half - 1 if index == 0 else width - half, height, mode)  # a column between the two
+            for run in shown:
+                chart.line(layers, values[run], series(run), run)
+                chart.points(layers, values[run], series(run), NOW, run)
+            chart.x_axis(integer=True, limits=(1, max(len(layers), 2)))
+            chart.y_axis(log=log)
+            chart.title(*titles)
+            cells.paste(chart.render(), 0, 0 if index == 0 else half)
+        return cells
 
 
 class InitializationPane(Pane):
@@ -111,14 +105,14 @@ class InitializationPane(Pane):
             rows = [HistogramRow(stats.labels[r], stats.counts[r], r,
                                  tuple(layer_note(stats, r, layer) for layer in range(layers))) for r in shown]
             footer = f"{stats.activations[0]} outputs in [{low:g}, {high:g}] per layer · σ std · s saturated · d dead"
-            self.query_one(HistogramGrid).show(rows, footer)
+            self.query_one(HistogramGrid).show_rows(rows, footer)
         else:
             self.query_one(LayerLines).show((stats, shown))
         text = Text()
         for i, r in enumerate(shown):
             if i:
                 text.append("  ")
-            text.append(f"● {stats.labels[r]}", style=f"bold {hex_color(series(r))}")
+            text.append(f"{series_mark(r, self.mode)} {stats.labels[r]}", style=f"bold {hex_color(series(r))}")
             text.append(f" = {stats.initializers[r]}")
         text.append(f"  ({stats.conventions[0]}, {stats.activations[0]})", style="dim")
         self.set_note(text)

@@ -17,44 +17,35 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from tui_dl.app.canvas.chart import NOW, Chart, series_mark
+from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import dim, hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.lr_plots import RacePlot, RangePlot, StepSizePlot, race_legend, range_legend, step_legend
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
-from tui_dl.app.widgets.plot import LINE, Plot, compact, decimate, fit_title, plot_cells, set_yticks
+from tui_dl.app.widgets.plot import Plot
 
 TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
 
 
 class SchedulePlot(Plot):
-    """Rates against steps; data is (frame, log scale)."""
+    """Rates against steps: solid up to the step now (● there), dotted ahead; data is (frame, log scale)."""
 
-    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+    def chart(self, chart: Chart, data: Any) -> None:
         frame, log = data
-        cols, _ = plot_cells(width, height)
         steps = np.arange(frame.rates.shape[1])
-        rates = frame.rates
-        if log:
-            positive = rates[np.isfinite(rates) & (rates > 0)]
-            floor = positive.min() / 10 if positive.size else 1e-12
-            rates = np.where(rates > 0, rates, floor)
-            plt.yscale("log")
         now = frame.position
         for row, slot in enumerate(frame.slots):
-            x, y = decimate(steps, rates[row], cols)
-            plt.plot(x.tolist(), y.tolist(), marker="braille", color=dim(series(slot), 0.6))
-            x, y = decimate(steps[: now + 1], rates[row, : now + 1], cols)
-            if len(x):
-                plt.plot(x.tolist(), y.tolist(), marker=LINE, color=series(slot))
-                plt.scatter([x[-1]], [y[-1]], marker="●", color=series(slot))
-        finite = rates[np.isfinite(rates)]
-        if finite.size:
-            set_yticks(plt, float(finite.min()), float(finite.max()), log)
-        plt.xlim(0, frame.horizon)
+            rates = frame.rates[row]
+            chart.line(steps[now:], rates[now:], dim(series(slot), 0.6), slot, dotted=True)
+            chart.line(steps[: now + 1], rates[: now + 1], series(slot), slot)
+            chart.points([now], [rates[now]], series(slot), NOW, slot)
+        chart.x_axis(integer=True, limits=(0, frame.horizon))
+        chart.y_axis(log=log)
         scale = " (log)" if log else ""
-        fit_title(plt, width, f"learning rate{scale} against step · bright: met so far", f"learning rate{scale}")
+        chart.title(f"learning rate{scale} against step · solid: met so far, dotted: ahead", f"learning rate{scale}")
 
 
 class LearningRatePane(Pane):
@@ -132,14 +123,8 @@ class LearningRatePane(Pane):
             return
         plot = self.plots()[self.view]
         plot.show((frame, self.log_scale))
-        if self.view == "race":
-            self.set_note(race_legend(frame))
-        elif self.view == "step":
-            self.set_note(step_legend(frame))
-        elif self.view == "range":
-            self.set_note(range_legend(frame))
-        else:
-            self.set_note(schedule_legend(frame))
+        legends = {"race": race_legend, "step": step_legend, "range": range_legend, "schedules": schedule_legend}
+        self.set_note(legends[self.view](frame, self.mode))
 
     def status(self) -> str:
         return f"{TITLES[self.view]}, {'log' if self.log_scale else 'linear'} scale"
@@ -160,7 +145,7 @@ class LearningRatePane(Pane):
         self.post_message(self.Changed())
 
 
-def schedule_legend(frame: Any) -> Text:
+def schedule_legend(frame: Any, mode: str = "") -> Text:
     """Each slot's class name and its rate now."""
     text = Text()
     if not frame.slots:
@@ -169,6 +154,6 @@ def schedule_legend(frame: Any) -> Text:
         if row:
             text.append("  ")
         rate = frame.rates[row, frame.position]
-        text.append(f"● {label}", style=f"bold {hex_color(series(slot))}")
-        text.append(f" {compact(rate)}" if np.isfinite(rate) else " undefined")
+        text.append(f"{series_mark(slot, mode)} {label}", style=f"bold {hex_color(series(slot))}")
+        text.append(f" lr {compact(rate)}" if np.isfinite(rate) else " lr undefined")
     return text

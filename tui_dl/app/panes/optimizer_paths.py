@@ -16,130 +16,179 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from tui_dl.app.palette import CATEGORIES, MARKER, category, hex_color, ramp, series
+from tui_dl.app.canvas.chart import MINIMUM, NOW, START, Chart, Glyph, series_mark
+from tui_dl.app.canvas.contours import contour_levels, contour_lines
+from tui_dl.app.canvas.ticks import compact
+from tui_dl.app.palette import CATEGORIES, MARKER, hex_color, ramp, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
-from tui_dl.app.widgets.plot import LINE, Plot, decimate, decimate_path, fit_title, plot_cells, set_yticks
+from tui_dl.app.widgets.plot import Plot
 
-LEVELS = 9
+LEVELS = 8  # contour lines; the heat map has LEVELS + 1 bands between them
+CONTOUR = (105, 105, 125)  # contour lines: dim, under the paths
 NOT_CONVERGED, DIVERGED = -1, -2  # the basin map's codes for a start at no minimum yet, and a diverged one
+# the basin map: one colour per minimum (no grey among them), dark grey for none yet, light grey for diverged
+BASIN_COLORS = tuple(c for c in CATEGORIES if len(set(c)) > 1)
+NONE_YET_COLOR, DIVERGED_COLOR = (45, 45, 45), (175, 175, 175)
+BASIN_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # without colour: minimum k is its own character
 
 
-def levels(grid: np.ndarray, view: tuple[float, float, float, float], min_value: float, cols: int,
-           rows: int) -> np.ndarray:
-    """The surface's level (0 = lowest) at each character cell's center, (rows, cols), top row first.
+def sample_grid(grid: np.ndarray, view: tuple[float, float, float, float], xs: np.ndarray,
+                ys: np.ndarray) -> np.ndarray:
+    """grid (ny, nx) of values at cell centres over view, read at (ys, xs) by bilinear interpolation.
 
-    Levels are quantiles of log(f - min) over the view, so each band covers a similar area and the
-    narrow valley of an ill-conditioned bowl is as visible as its steep walls.
+    Returns (len(ys), len(xs)); points beyond the outer centres take the nearest edge value.
     """
     xmin, xmax, ymin, ymax = view
-    xs = xmin + (np.arange(cols) + 0.5) * (xmax - xmin) / cols
-    ys = ymax - (np.arange(rows) + 0.5) * (ymax - ymin) / rows
-    gy = np.clip(((ys - ymin) / (ymax - ymin) * grid.shape[0]).astype(int), 0, grid.shape[0] - 1)
-    gx = np.clip(((xs - xmin) / (xmax - xmin) * grid.shape[1]).astype(int), 0, grid.shape[1] - 1)
-    values = grid[np.ix_(gy, gx)]
-    finite = np.isfinite(values)
-    if not finite.any():
-        return np.full((rows, cols), LEVELS - 1)
-    floor = min_value if np.isfinite(min_value) else values[finite].min()
-    with np.errstate(all="ignore"):
-        height = np.log10(np.maximum(values - floor, 0) + 1e-12)
-    finite = np.isfinite(height)
-    edges = np.quantile(height[finite], np.linspace(0, 1, LEVELS + 1)[1:-1])
-    return np.where(finite, np.searchsorted(edges, height), LEVELS - 1)
+    ny, nx = grid.shape
+    gx = np.clip((xs - xmin) / (xmax - xmin) * nx - 0.5, 0, nx - 1)
+    gy = np.clip((ys - ymin) / (ymax - ymin) * ny - 0.5, 0, ny - 1)
+    x0, y0 = np.minimum(gx.astype(int), nx - 2).clip(0), np.minimum(gy.astype(int), ny - 2).clip(0)
+    tx, ty = (gx - x0)[None, :], (gy - y0)[:, None]
+    x1, y1 = np.minimum(x0 + 1, nx - 1), np.minimum(y0 + 1, ny - 1)
+    with np.errstate(invalid="ignore"):
+        top = grid[np.ix_(y0, x0)] * (1 - tx) + grid[np.ix_(y0, x1)] * tx
+        bottom = grid[np.ix_(y1, x0)] * (1 - tx) + grid[np.ix_(y1, x1)] * tx
+        return top * (1 - ty) + bottom * ty
 
 
-def clip_to_view(points: np.ndarray, view: tuple[float, float, float, float]) -> np.ndarray:
-    """Points clipped to the view box widened by its size on each side.
+def surface_levels(frame: Any) -> np.ndarray:
+    """The contour levels of the frame's surface: LEVELS log-spaced values above its minimum."""
+    return contour_levels(frame.grid, frame.min_value, LEVELS)
 
-    A diverging run's last finite point can be 1e200 away; plotext draws a line to it cell by cell,
-    so it must stay within a few view widths (it still leaves the plot in the right direction).
-    """
+
+def heat_colors(frame: Any, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """(len(ys), len(xs), 3): each point in the colour of its band between contour levels (dark low, warm high)."""
+    values = sample_grid(frame.grid, frame.view, xs, ys)
+    band = np.searchsorted(levels, np.where(np.isfinite(values), values, np.inf))
+    return np.asarray(ramp(len(levels) + 1), dtype=np.uint8)[band]
+
+
+def world_segments(segments: np.ndarray, grid: np.ndarray, view: tuple[float, float, float, float]) -> np.ndarray:
+    """Contour segments in grid index coordinates (samples at cell centres) as (x, y) of the view."""
     xmin, xmax, ymin, ymax = view
-    width, height = xmax - xmin, ymax - ymin
-    return np.column_stack([np.clip(points[:, 0], xmin - width, xmax + width),
-                            np.clip(points[:, 1], ymin - height, ymax + height)])
+    ny, nx = grid.shape
+    scale = np.array([(xmax - xmin) / nx, (ymax - ymin) / ny])
+    return np.array([xmin, ymin]) + (segments + 0.5) * scale
 
 
-def basin_colors(basins: Any, rows: int, cols: int) -> np.ndarray:
-    """Each cell in the color of the minimum its start has reached (dark grey: none yet, dark red: diverged)."""
-    grid = basins.minimum.shape[0]
-    gx = np.clip(((np.arange(cols) + 0.5) / cols * grid).astype(int), 0, grid - 1)
-    gy = np.clip(((rows - 0.5 - np.arange(rows)) / rows * grid).astype(int), 0, grid - 1)
-    minimum = basins.minimum[np.ix_(gy, gx)]
-    colors = np.asarray(CATEGORIES, dtype=np.float64)[np.maximum(minimum, 0) % len(CATEGORIES)] * 0.45
-    colors[minimum == NOT_CONVERGED] = (40, 40, 40)
-    colors[minimum == DIVERGED] = (90, 20, 20)
+def basin_colors(basins: Any, box: tuple[float, float, float, float], xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """(len(ys), len(xs), 3): each point in the colour of the minimum reached from its start's cell."""
+    minimum = basin_codes(basins, box, xs, ys)
+    colors = np.asarray(BASIN_COLORS, dtype=np.float64)[np.maximum(minimum, 0) % len(BASIN_COLORS)] * 0.55
+    colors[minimum == NOT_CONVERGED] = NONE_YET_COLOR
+    colors[minimum == DIVERGED] = DIVERGED_COLOR
     return colors.astype(np.uint8)
 
 
-class PathsPlot(Plot):
-    """The surface and the paths, or the loss against the step."""
+def basin_codes(basins: Any, box: tuple[float, float, float, float], xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """(len(ys), len(xs)): the basin map's code (minimum index, NOT_CONVERGED or DIVERGED) at each point."""
+    xmin, xmax, ymin, ymax = box
+    grid = basins.minimum.shape[0]
+    gx = np.clip(((xs - xmin) / (xmax - xmin) * grid).astype(int), 0, grid - 1)
+    gy = np.clip(((ys - ymin) / (ymax - ymin) * grid).astype(int), 0, grid - 1)
+    return basins.minimum[np.ix_(gy, gx)]
 
-    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+
+class PathsPlot(Plot):
+    """The surface and the paths, the loss against the step, or the basin map; data is (frame, view)."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
         frame, view = data
-        race = frame.race
-        cols, _ = plot_cells(width, height)
         if view == "loss":
-            self._draw_loss(plt, frame, cols, width)
+            self._loss(chart, frame)
             return
         xmin, xmax, ymin, ymax = frame.view
-        plt.xlim(xmin, xmax)
-        plt.ylim(ymin, ymax)
+        chart.x_axis(limits=(xmin, xmax))
+        chart.y_axis(limits=(ymin, ymax))
         if view == "basins":
-            self._draw_minima(plt, frame)
-            fit_title(plt, width, f"basins of {frame.basins_of} ({frame.basins.optimizer}), step {frame.basins.step}",
-                      f"basins of {frame.basins_of}")
+            self._basins(chart, frame)
             return
+        levels = surface_levels(frame)
+        chart.heat(lambda xs, ys: heat_colors(frame, levels, xs, ys))
+        for segments in contour_lines(frame.grid, levels):
+            chart.contours(world_segments(segments, frame.grid, frame.view), CONTOUR)
+        race = frame.race
         for r in range(race.path.shape[1]):
-            path = clip_to_view(decimate_path(race.path[:, r, :], cols), frame.view)
-            plt.plot(path[:, 0].tolist(), path[:, 1].tolist(), marker=LINE, color=series(r))
-            plt.scatter([path[-1, 0]], [path[-1, 1]], marker="●", color=series(r))
-        self._draw_minima(plt, frame)
-        plt.scatter([frame.start[0]], [frame.start[1]], marker="o", color=MARKER)
-        fit_title(plt, width, f"step {race.step}/{frame.horizon} · o start · + minimum", f"step {race.step}")
+            path = race.path[:, r, :]
+            chart.line(path[:, 0], path[:, 1], series(r), r)
+            finite = np.flatnonzero(np.isfinite(path).all(axis=1))
+            if finite.size:
+                chart.points(path[finite[-1], :1], path[finite[-1], 1:], series(r), NOW, r)
+        self._minima(chart, frame)
+        chart.points([frame.start[0]], [frame.start[1]], MARKER, START)
+        chart.title(f"step {race.step}/{frame.horizon} · o start · + minimum · contours of f", f"step {race.step}")
 
     @staticmethod
-    def _draw_minima(plt: Any, frame: Any) -> None:
+    def _minima(chart: Chart, frame: Any) -> None:
         if len(frame.minima):
-            plt.scatter(frame.minima[:, 0].tolist(), frame.minima[:, 1].tolist(), marker="+", color=MARKER)
+            chart.points(frame.minima[:, 0], frame.minima[:, 1], MARKER, MINIMUM)
 
-    def background(self, data: Any, rows: int, cols: int) -> np.ndarray | None:
-        frame, view = data
-        if view == "basins":
-            return basin_colors(frame.basins, rows, cols)
-        if view != "paths":
-            return None
-        return np.asarray(ramp(LEVELS), dtype=np.uint8)[levels(frame.grid, frame.view, frame.min_value, cols, rows)]
+    def _basins(self, chart: Chart, frame: Any) -> None:
+        basins, box = frame.basins, frame.view
+        chart.heat(lambda xs, ys: basin_colors(basins, box, xs, ys))
+        if chart.mode:  # no colour (or no blocks): each start's cell shows its minimum's character
+            xs, ys = basins_grid_centres(basins, box)
+            for code in np.unique(basins.minimum):
+                char = basin_key(int(code), chart.mode)
+                rows, cols = np.nonzero(basins.minimum == code)
+                chart.points(xs[cols], ys[rows], MARKER, Glyph(char, char, char))
+        self._minima(chart, frame)
+        chart.title(f"basins of {frame.basins_of} ({basins.optimizer}), step {basins.step}",
+                    f"basins of {frame.basins_of}")
 
-    def _draw_loss(self, plt: Any, frame: Any, cols: int, width: int) -> None:
+    @staticmethod
+    def _loss(chart: Chart, frame: Any) -> None:
         race = frame.race
         floor = frame.min_value if np.isfinite(frame.min_value) else np.nanmin(race.loss) - 1.0
         steps = np.arange(race.loss.shape[0])
         with np.errstate(all="ignore"):
-            gap = np.maximum(race.loss - floor, 1e-16)
-        plt.yscale("log")
+            gap = race.loss - floor
         for r in range(race.loss.shape[1]):
-            x, y = decimate(steps, gap[:, r], cols)
-            if len(x):
-                plt.plot(x.tolist(), y.tolist(), marker=LINE, color=series(r))
-        finite = gap[np.isfinite(gap)]
-        if finite.size:
-            set_yticks(plt, float(finite.min()), float(finite.max()), log=True)
-        plt.xlim(0, max(frame.horizon, 1))
-        fit_title(plt, width, "loss − minimum (log) against step", "loss − min (log)")
+            chart.line(steps, gap[:, r], series(r), r)
+        chart.x_axis(integer=True, limits=(0, max(frame.horizon, 1)))
+        chart.y_axis(log=True)
+        chart.title("loss − minimum (log) against step", "loss − min (log)")
 
 
-def basin_legend(frame: Any) -> Text:
+def basins_grid_centres(basins: Any, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y of the centres of the basin grid's cells over box."""
+    xmin, xmax, ymin, ymax = box
+    grid = basins.minimum.shape[0]
+    centres = (np.arange(grid) + 0.5) / grid
+    return xmin + centres * (xmax - xmin), ymin + centres * (ymax - ymin)
+
+
+def basin_key(code: int, mode: str) -> str:
+    """The basin map's key for a code: `■` in its colour, or the code's own character in the glyph modes."""
+    if not mode:
+        return "■"
+    return "x" if code == DIVERGED else "." if code == NOT_CONVERGED else BASIN_CHARS[code % len(BASIN_CHARS)]
+
+
+def basin_legend(frame: Any, mode: str = "") -> Text:
     """How many starts have reached each minimum, are at none yet, or diverged."""
     basins = frame.basins
     text = Text()
     for k, (x, y) in enumerate(frame.minima):
-        text.append(f"■ ({x:.3g}, {y:.3g}) {int(basins.counts[k])}  ", style=f"bold {hex_color(category(k))}")
-    text.append(f"■ none yet {basins.not_converged}  ", style="bold grey50")
-    text.append(f"■ diverged {basins.diverged}", style="bold #b03030")
+        color = hex_color(BASIN_COLORS[k % len(BASIN_COLORS)])
+        text.append(f"{basin_key(k, mode)} ({x:.3g}, {y:.3g}) {int(basins.counts[k])}  ", style=f"bold {color}")
+    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet {basins.not_converged}  ",
+                style=f"bold {hex_color(NONE_YET_COLOR)}")
+    text.append(f"{basin_key(DIVERGED, mode)} diverged {basins.diverged}", style=f"bold {hex_color(DIVERGED_COLOR)}")
     text.append(f"   ({basins.minimum.size} starts; basins of: panel)", style="dim")
+    return text
+
+
+def color_scale(levels: np.ndarray) -> Text:
+    """The heat map's key: each band's colour, with the contour level between bands."""
+    text = Text("f: ", style="dim")
+    colors = ramp(len(levels) + 1)
+    for band, color in enumerate(colors):
+        text.append("  ", style=f"on {hex_color(color)}")
+        if band < len(levels):
+            text.append(f"{compact(levels[band], 2)}", style="dim")
     return text
 
 
@@ -182,17 +231,20 @@ class OptimizerPathsPane(Pane):
         self.set_note(self.legend())
 
     def legend(self) -> Text:
-        """Each racer in its color with its loss now, or where it diverged (the basins view: the counts)."""
+        """Each racer with its loss now, or where it diverged, and the heat map's key (basins view: the counts)."""
         race = self.frame.race
         text = Text()
         if self.view == "basins":
-            return basin_legend(self.frame)
+            return basin_legend(self.frame, self.mode)
         for r, label in enumerate(race.labels):
             if r:
                 text.append("  ")
-            text.append(f"● {label}", style=f"bold {hex_color(series(r))}")
+            text.append(f"{series_mark(r, self.mode)} {label}", style=f"bold {hex_color(series(r))}")
             step = int(race.diverged_step[r])
-            text.append(f" diverged at step {step}" if step >= 0 else f" {race.loss[-1, r]:.3g}")
+            text.append(f" diverged at step {step}" if step >= 0 else f" loss {compact(race.loss[-1, r])}")
+        if self.view == "paths":
+            text.append("\n")
+            text.append_text(color_scale(surface_levels(self.frame)))
         if self.start_mode:
             text.append("\nstart-point mode: arrows/hjkl move the start, m or esc when done", style="bold")
         return text

@@ -16,11 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 
+from tui_dl.app.canvas.chart import BEST, STOP, Chart, Glyph, series_key, series_mark
+from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series
 from tui_dl.app.panes.base import Pane
-from tui_dl.app.widgets.plot import LINE, Plot, decimate, fit_title, plot_cells, set_int_xticks
+from tui_dl.app.widgets.plot import Plot
 
 NARROW = 56  # below this many columns the curves and the regions take turns
+CLASS_CHARS = "ox^v<>"  # a training point's character per class without colour (none is a series' character)
 
 
 def best_epoch(snapshot: Any, run: int, metric: str) -> int:
@@ -43,15 +46,19 @@ def end_epoch(snapshot: Any, run: int) -> tuple[int, str]:
 
 
 def legend_entry(snapshot: Any, run: int, metric: str) -> str:
-    """`L2 1e-3: best 37, stopped 47` (epochs 1-based, as Keras prints them)."""
-    text = f"{snapshot.labels[run]}:"
+    """`L2 1e-3: val loss 0.253, best epoch 37, stopped 47` (epochs 1-based, as Keras prints them)."""
+    _, val, _ = curves(snapshot, metric)
+    parts = []
+    finite = np.flatnonzero(np.isfinite(val[run]))
+    if finite.size:
+        parts.append(f"val {'loss' if metric == 'loss' else 'acc'} {compact(val[run, finite[-1]])}")
     best = best_epoch(snapshot, run, metric)
     if best >= 0:
-        text += f" best {best + 1}"
+        parts.append(f"best epoch {best + 1}")
     end, how = end_epoch(snapshot, run)
     if end >= 0:
-        text += f", {how} {end + 1}" if best >= 0 else f" {how} {end + 1}"
-    return text
+        parts.append(f"{how} {end + 1}")
+    return f"{snapshot.labels[run]}: {', '.join(parts)}" if parts else snapshot.labels[run]
 
 
 def curves(snapshot: Any, metric: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -61,64 +68,95 @@ def curves(snapshot: Any, metric: str) -> tuple[np.ndarray, np.ndarray, str]:
     return snapshot.train_data_loss, snapshot.val_data_loss, "data loss"
 
 
-class CurvesPlot(Plot):
-    """Train and val curves with best and stop markers; data is (snapshot, horizon, metric)."""
+DIVERGENCE_ROOM = 2.0  # after a divergence the loss axis ends this many times above the highest first-epoch loss
 
-    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+
+def divergence_cap(values: np.ndarray, diverged: np.ndarray) -> float | None:
+    """The top of the loss axis when a run diverged, or None: the axis then shows all the data.
+
+    A diverging loss climbs to 1e35 before it overflows; an axis up to there would press every
+    other curve onto its floor. With a diverged run the axis ends DIVERGENCE_ROOM times above the
+    highest first-epoch loss (where training starts, before the blow-up), values above leave the
+    plot at its top edge, and the ✖ marks the run there.
+    """
+    if not diverged.any() or not values.size:
+        return None
+    first = values[:, 0]
+    first = first[np.isfinite(first)]
+    finite = values[np.isfinite(values)]
+    if not first.size or not finite.size:
+        return None
+    cap = DIVERGENCE_ROOM * float(first.max())
+    return cap if finite.max() > cap else None
+
+
+class CurvesPlot(Plot):
+    """Train (dotted) and val (solid) curves with best and stop markers; data is (snapshot, horizon, metric)."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
         snapshot, horizon, metric = data
-        cols, _ = plot_cells(width, height)
         train, val, title = curves(snapshot, metric)
         epochs = np.arange(1, snapshot.epoch + 1)
+        cap = divergence_cap(np.concatenate([train, val]), snapshot.diverged_epoch >= 0) if metric == "loss" else None
         for run in range(len(snapshot.labels)):
             color = series(run)
-            for values, shade, marker in ((train[run], dim(color, 0.6), "braille"), (val[run], color, LINE)):
-                x, y = decimate(epochs, values, cols)
-                if len(x):
-                    plt.plot(x.tolist(), y.tolist(), marker=marker, color=shade)
+            chart.line(epochs, train[run], dim(color, 0.6), run, dotted=True)
+            chart.line(epochs, val[run], color, run)
             best = best_epoch(snapshot, run, metric)
             if 0 <= best < snapshot.epoch and np.isfinite(val[run, best]):
-                plt.scatter([best + 1], [float(val[run, best])], marker="◆", color=color)
+                chart.points([best + 1], [float(val[run, best])], color, BEST, run)
             end, _ = end_epoch(snapshot, run)
             if 0 <= end < snapshot.epoch:
                 finite = np.flatnonzero(np.isfinite(val[run, : end + 1]))
                 if finite.size:
-                    plt.scatter([end + 1], [float(val[run, finite[-1]])], marker="✖", color=MARKER)
+                    value = float(val[run, finite[-1]])
+                    chart.points([end + 1], [value if cap is None else min(value, cap)], MARKER, STOP)
         # the axis grows with training (a quarter ahead) up to the epochs asked, so early curves are not squashed
         right = min(max(horizon, 2), max(20, int(snapshot.epoch * 1.25) + 1))
-        plt.xlim(1, right)
-        set_int_xticks(plt, 1, right)
-        fit_title(plt, width, f"{title}: train dotted, val solid · ◆ best ✖ stop", f"{title}: train ···, val ─",
-                  title)
+        chart.x_axis(integer=True, limits=(1, right))
+        chart.y_axis(limits=(None, cap))
+        mode = chart.mode
+        chart.legend([(series_key(0, mode, dotted=True), MARKER, "train"), (series_key(0, mode), MARKER, "val")])
+        chart.title(f"{title} per epoch · ◆ best ✖ stop", title)
 
 
 class BoundaryPlot(Plot):
-    """Decision regions of one variant as a colored grid, with the training points on top."""
+    """Decision regions of one variant (a heat map, darker where unsure) with the training points on top."""
 
-    def draw(self, plt: Any, data: Any, width: int, height: int) -> None:
+    def chart(self, chart: Chart, data: Any) -> None:
         snapshot, run = data
         xmin, xmax, ymin, ymax = snapshot.grid_box
         classes = snapshot.grid.shape[-1]
+        chart.heat(lambda xs, ys: region_colors(snapshot.grid[run], snapshot.grid_box, xs, ys))
         for c in range(classes):
             points = snapshot.x_train[snapshot.y_train == c]
-            if len(points):
-                plt.scatter(points[:, 0].tolist(), points[:, 1].tolist(), marker="•",
-                            color=category(c))
-        plt.xlim(xmin, xmax)
-        plt.ylim(ymin, ymax)
-        fit_title(plt, width, f"regions of variant {run + 1} ({snapshot.labels[run]})", f"regions of {run + 1}")
+            chart.points(points[:, 0], points[:, 1], category(c), class_glyph(c))
+        chart.x_axis(limits=(xmin, xmax))
+        chart.y_axis(limits=(ymin, ymax))
+        chart.title(f"regions of variant {run + 1} ({snapshot.labels[run]})", f"regions of {run + 1}")
 
-    def background(self, data: Any, rows: int, cols: int) -> np.ndarray | None:
-        """Each cell in its predicted class's color, darker where the network is unsure."""
-        snapshot, run = data
-        grid = snapshot.grid[run]
-        size = grid.shape[0]
-        gx = np.clip(((np.arange(cols) + 0.5) / cols * size).astype(int), 0, size - 1)
-        gy = np.clip(((rows - 0.5 - np.arange(rows)) / rows * size).astype(int), 0, size - 1)
-        probabilities = np.nan_to_num(grid[np.ix_(gy, gx)], nan=0.0)
-        label = np.argmax(probabilities, axis=-1)
-        confidence = np.max(probabilities, axis=-1)[..., None]
-        palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
-        return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8)
+
+def class_glyph(index: int) -> Glyph:
+    """A training point of class index: `•` in its colour, or the class's own character without colour."""
+    char = CLASS_CHARS[index % len(CLASS_CHARS)]
+    return Glyph("•", char, char)
+
+
+def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: np.ndarray,
+                  ys: np.ndarray) -> np.ndarray:
+    """(len(ys), len(xs), 3) RGB: each point in its predicted class's colour, darker where the network is unsure.
+
+    grid is (size, size, classes) of class probabilities over box = (xmin, xmax, ymin, ymax), row 0 at ymin.
+    """
+    xmin, xmax, ymin, ymax = box
+    size = grid.shape[0]
+    gx = np.clip(((xs - xmin) / (xmax - xmin) * size).astype(int), 0, size - 1)
+    gy = np.clip(((ys - ymin) / (ymax - ymin) * size).astype(int), 0, size - 1)
+    probabilities = np.nan_to_num(grid[np.ix_(gy, gx)], nan=0.0)
+    label = np.argmax(probabilities, axis=-1)
+    confidence = np.max(probabilities, axis=-1)[..., None]
+    palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
+    return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8)
 
 
 class OverfittingPane(Pane):
@@ -169,7 +207,8 @@ class OverfittingPane(Pane):
         for run in range(runs):
             if run:
                 text.append("  ")
-            text.append(f"● {legend_entry(snapshot, run, metric)}", style=f"bold {hex_color(series(run))}")
+            text.append(f"{series_mark(run, self.mode)} {legend_entry(snapshot, run, metric)}",
+                        style=f"bold {hex_color(series(run))}")
         if snapshot.task != "classification" and metric == "accuracy":
             text.append("\naccuracy: classification only", style="dim")
         self.set_note(text)

@@ -1,7 +1,7 @@
 """A grid of small histograms drawn with block characters: one row per run, one column per layer.
 
 This is the textbook's figure (each layer's activation histogram side by side) at terminal size.
-Plotext subplots spend most of a 5-line cell on axes; eighth blocks (▁▂▃▄▅▆▇█) give every line to
+Charts with axes would spend most of a 5-line cell on them; eighth blocks (▁▂▃▄▅▆▇█) give every line to
 the bars, so three runs x five layers stay readable in a 60 x 15 pane. Heights share one scale
 per run, so a layer whose outputs collapse onto one bin stands out against its neighbours.
 """
@@ -9,16 +9,18 @@ per run, so a layer whose outputs collapse onto one bin stands out against its n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from rich.text import Text
-from textual.app import RenderResult
-from textual.widget import Widget
 
-from tui_dl.app.palette import FOREGROUND_DIM, hex_color, series
+from tui_dl.app.canvas.cells import BOLD, Cells, rgb
+from tui_dl.app.glyphs import to_ascii
+from tui_dl.app.palette import series
+from tui_dl.app.widgets.plot import CanvasWidget
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 LABEL = 11
+TEXT, DIM = rgb((200, 200, 200)), rgb((128, 128, 128))
 
 
 @dataclass(frozen=True)
@@ -50,61 +52,50 @@ def bar_lines(columns: np.ndarray, scale: float, height: int) -> list[str]:
     return lines
 
 
-class HistogramGrid(Widget):
-    """Rows of per-layer histograms with a layer header and a range footer."""
+class HistogramGrid(CanvasWidget):
+    """Rows of per-layer histograms with a layer header and a range footer; data is (rows, footer)."""
 
     DEFAULT_CSS = """
     HistogramGrid { width: 1fr; height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.rows: list[HistogramRow] = []
-        self.footer = ""
-        self.draws = 0
-        """How many times the grid has been built."""
-
-    def show(self, rows: list[HistogramRow], footer: str) -> None:
-        """New histograms: keep and redraw once."""
-        self.rows = rows
-        self.footer = footer
-        self.refresh()
-
-    def render(self) -> RenderResult:
-        if not self.rows:
-            return Text("computing...", style=FOREGROUND_DIM)
-        self.draws += 1
-        width, height = self.size.width, self.size.height
-        layers = self.rows[0].counts.shape[0]
+    def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
+        rows, footer = data
+        cells = Cells(width, height)
+        if not rows:
+            return cells
+        text = to_ascii if mode == "ascii" else str
+        layers = rows[0].counts.shape[0]
         label = min(LABEL, max(width // 6, 4))
         column = max((width - label) // layers, 2)
         bar = max(column - 1, 1)
-        band = max((height - 2) // len(self.rows), 2)
+        band = max((height - 2) // len(rows), 2)
         bar_height = band - 1 if band >= 3 else band
-        text = Text()
-        text.append(" " * label)
         step = max(1, -(-5 // column))  # label every layer, or every k-th when columns are narrow
-        for layer in range(layers):
-            tag = f"L{layer + 1}" if layer % step == 0 else ""
-            text.append(tag[:column].ljust(column), style="bold")
-        for row in self.rows:
+        for layer in range(0, layers, step):
+            cells.text(0, label + layer * column, f"L{layer + 1}"[:column], TEXT, attr=BOLD)
+        line = 1
+        for row in rows:
             counts = np.asarray(row.counts, dtype=np.float64)
             columns = [resample(counts[layer], bar) for layer in range(layers)]
             scale = max(float(max(c.max() for c in columns)), 1e-12)
             blocks = [bar_lines(c, scale, bar_height) for c in columns]
-            color = hex_color(series(row.color))
-            for line in range(bar_height):
-                text.append("\n")
-                name = row.label[:label - 1].ljust(label) if line == 0 else " " * label
-                text.append(name, style=f"bold {color}")
+            color = rgb(series(row.color))
+            cells.text(line, 0, text(row.label)[:label - 1], color, attr=BOLD)
+            for offset in range(bar_height):
                 for layer in range(layers):
-                    text.append(blocks[layer][line] + " " * (column - bar), style=color)
+                    cells.text(line + offset, label + layer * column, text(blocks[layer][offset]), color)
+            line += bar_height
             if band > bar_height:
-                text.append("\n" + " " * label)
                 for layer in range(layers):
                     note = row.notes[layer] if layer < len(row.notes) else ""
                     if len(note) > column - 1:  # keep whole words: the std first
                         note = note.split(" ")[0]
-                    text.append(note[:column - 1].ljust(column), style=FOREGROUND_DIM)
-        text.append("\n" + self.footer[:width], style=FOREGROUND_DIM)
-        return text
+                    cells.text(line, label + layer * column, text(note[:column - 1]), DIM)
+                line += 1
+        cells.text(min(line, height - 1), 0, text(footer)[:width], DIM)
+        return cells
+
+    def show_rows(self, rows: list[HistogramRow], footer: str) -> None:
+        """New histograms: keep and redraw once."""
+        self.show((rows, footer))

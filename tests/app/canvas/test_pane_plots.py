@@ -1,0 +1,89 @@
+"""The panes' charts on edge cases: a constant schedule on a log axis, an all-NaN schedule, a diverging run,
+distinct glyphs and basin colours; and the app without plotext."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+
+from tui_dl.app.canvas.cells import rgb
+from tui_dl.app.canvas.chart import MINIMUM, NOW, START, Chart
+from tui_dl.app.panes.learning_rate import SchedulePlot
+from tui_dl.app.panes.optimizer_paths import (
+    BASIN_COLORS,
+    DIVERGED,
+    DIVERGED_COLOR,
+    NONE_YET_COLOR,
+    NOT_CONVERGED,
+    basin_colors,
+    basin_key,
+)
+from tui_dl.app.panes.overfitting import CurvesPlot
+
+
+def schedule_chart(rates: np.ndarray, log: bool, position: int = 10) -> tuple[Chart, list[str]]:
+    frame = SimpleNamespace(rates=np.atleast_2d(rates), position=position, slots=[0], horizon=rates.shape[-1] - 1)
+    chart = Chart(80, 20)
+    SchedulePlot().chart(chart, (frame, log))
+    return chart, chart.render().plain()
+
+
+def test_a_constant_schedule_on_a_log_axis_is_the_right_way_up():
+    chart, lines = schedule_chart(np.full(100, 1e-3), log=True)
+    y_axis = chart.axes[1]
+    assert y_axis.low < 1e-3 < y_axis.high
+    rows = [i for i, line in enumerate(lines) if "┤" in line]
+    values = [float(lines[i].split("┤")[0].strip()) for i in rows]
+    assert values == sorted(values, reverse=True)  # labels fall from top to bottom
+
+
+def test_an_all_nan_schedule_is_a_note_not_an_error():
+    _, lines = schedule_chart(np.full(100, np.nan), log=False)
+    text = "\n".join(lines)
+    assert "no finite values to draw" in text and "cannot draw" not in text
+
+
+def test_a_diverging_run_does_not_squash_the_others():
+    epochs = 40
+    val = np.vstack([np.linspace(1.0, 0.3, epochs), np.linspace(1.0, 0.5, epochs)])
+    val[1, 30:] = [10.0 ** (5 * k) for k in range(1, 9)] + [np.inf, np.nan]
+    snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], train_data_loss=val * 0.9, val_data_loss=val, val_loss=val,
+                               train_acc=None, val_acc=None, best_epoch=np.array([-1, -1]),
+                               stopped_epoch=np.array([-1, -1]), diverged_epoch=np.array([-1, 38]))
+    chart = Chart(80, 24)
+    CurvesPlot().chart(chart, (snapshot, 200, "loss"))
+    lines = chart.render().plain()
+    y_axis = chart.axes[1]
+    assert y_axis.high <= 10.0 and all(len(label) <= 7 for label in y_axis.labels)
+    assert chart.area[3] >= 70  # the plot keeps the pane's width
+    healthy = chart.raster.occupied()[:, : chart.area[3] // 2]
+    assert np.flatnonzero(healthy.any(axis=1)).size >= 3  # the healthy curves span rows, not one flat line
+    assert any("✖" in line for line in lines)  # where the run diverged
+
+
+def test_paths_markers_and_series_never_share_a_character():
+    for mode in ("mono", "ascii"):
+        marks = {MINIMUM.char(mode)[0], START.char(mode)[0]}
+        heads = {NOW.char(mode, r)[0] for r in range(4)}
+        assert len(marks) == 2 and len(heads) == 4 and not marks & heads
+
+
+def test_basin_colours_tell_every_minimum_none_yet_and_diverged_apart():
+    basins = SimpleNamespace(minimum=np.tile([0, 1, 2, 3, 4, 5, 6, NOT_CONVERGED, DIVERGED], (9, 1)))
+    xs = (np.arange(9) + 0.5) / 9
+    colors = basin_colors(basins, (0.0, 1.0, 0.0, 1.0), xs, np.array([0.5]))[0]
+    assert len({rgb(tuple(c)) for c in colors}) == 9
+    assert rgb(tuple(colors[-1])) == rgb(DIVERGED_COLOR) and rgb(tuple(colors[-2])) == rgb(NONE_YET_COLOR)
+    assert all(len(set(c)) > 1 for c in BASIN_COLORS)  # no grey minimum next to the greys
+    assert len({basin_key(code, "mono") for code in (0, 1, 2, NOT_CONVERGED, DIVERGED)}) == 5
+
+
+def test_the_app_no_longer_imports_plotext():
+    code = ("import sys; from tui_dl.app import AppConfig, make_app; make_app(AppConfig()); "
+            "import tui_dl.app.panes.learning_rate, tui_dl.app.panes.optimizer_paths; "
+            "print(sorted(m for m in sys.modules if 'plotext' in m))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,233 @@
+"""The plot area as dots: lines and points rasterized with NumPy, heat maps in half blocks, glyphs on top.
+
+In colour mode a cell holds 2 x 4 braille dots (U+2800 + one bit per dot), so a line has 2 dots
+per column and 4 per row of resolution. In the glyph modes (`mono` for NO_COLOR, `ascii` for
+`--ascii`) a dot is a whole cell drawn with its series' own character (`*`, `%` ...), because
+colour cannot tell the series apart and braille may not be in the font.
+
+Lines are drawn through every point given, with the segments between them (clipped at the plot's
+edge by Liang-Barsky in float64, so a line to a point 1e200 away leaves the plot in the right
+direction).
+Consecutive points that fall into the same dot are merged, which is the only thinning: a long
+series costs what the dots it crosses cost, and a zigzag stays a zigzag.
+
+Layers, bottom to top: heat map (two colours a cell, `▀` over its background), dots under the
+data (contour lines, left out of any cell the data's dots are in), the data's dots, glyphs
+(markers such as ◆ ✖ ●), then whatever text the chart writes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tui_dl.app.canvas.cells import NONE, Cells, rgb_array
+
+# the bit of each dot of a braille cell, indexed [dot row, dot column] (Unicode's braille patterns)
+BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
+BRAILLE_BASE = 0x2800
+UPPER_HALF = ord("▀")
+
+
+def clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, xmax: float,
+                  ymax: float) -> tuple[np.ndarray, ...]:
+    """Segments clipped to the box [0, xmax] x [0, ymax] (Liang-Barsky); returns (x0, y0, x1, y1, kept).
+
+    `kept` marks the segments with a part inside; the coordinates of the others are meaningless.
+    """
+    dx, dy = x1 - x0, y1 - y0
+    start, end = np.zeros_like(x0), np.ones_like(x0)
+    kept = np.ones(x0.shape, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x0), (dx, xmax - x0), (-dy, y0), (dy, ymax - y0)):
+            ratio = q / p
+            kept &= ~((p == 0) & (q < 0))
+            start = np.where(p < 0, np.maximum(start, ratio), start)
+            end = np.where(p > 0, np.minimum(end, ratio), end)
+    kept &= start <= end
+    return x0 + start * dx, y0 + start * dy, x0 + end * dx, y0 + end * dy, kept
+
+
+def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int,
+                   unique: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixels on the polyline through (px, py) inside width x height; NaN points break the line.
+
+    A point without a finite neighbour is a pixel of its own (a single point is a dot).
+    With `unique`, segments drawn twice (an oscillation) are sampled once; the order of the
+    pixels is then not the path's order (it matters only for dotted lines).
+    """
+    px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
+    finite = np.isfinite(px) & np.isfinite(py)
+    neighbour = np.zeros_like(finite)
+    neighbour[1:] |= finite[:-1]
+    neighbour[:-1] |= finite[1:]
+    lone = finite & ~neighbour  # a point without a finite neighbour is drawn as a dot of its own
+    lone_x, lone_y = np.rint(px[lone]), np.rint(py[lone])
+    inside = (lone_x >= 0) & (lone_x < width) & (lone_y >= 0) & (lone_y < height)
+    lone_x, lone_y = lone_x[inside].astype(np.int64), lone_y[inside].astype(np.int64)
+    if len(px) < 2:
+        return lone_x, lone_y
+    both = finite[:-1] & finite[1:]
+    x0, y0, x1, y1 = px[:-1][both], py[:-1][both], px[1:][both], py[1:][both]
+    with np.errstate(over="ignore", invalid="ignore"):  # a segment spanning 1e308: dropped, not raised
+        x0, y0, x1, y1, kept = clip_segments(x0, y0, x1, y1, width - 1, height - 1)
+        kept &= np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
+    ends = np.rint(np.stack([x0[kept], y0[kept], x1[kept], y1[kept]], axis=1)).astype(np.int64)
+    if unique and len(ends) > 1:  # one int64 key per segment (coordinates < 2**15): a fast 1-D unique
+        key = ((ends[:, 0] << 45) | (ends[:, 1] << 30) | (ends[:, 2] << 15) | ends[:, 3])
+        _, first = np.unique(key, return_index=True)
+        ends = ends[first]
+    if not len(ends):
+        return lone_x, lone_y
+    span = np.maximum(np.abs(ends[:, 2] - ends[:, 0]), np.abs(ends[:, 3] - ends[:, 1]))
+    count = span + 1
+    segment = np.repeat(np.arange(len(ends)), count)
+    first = np.repeat(np.cumsum(count) - count, count)
+    t = (np.arange(int(count.sum())) - first) / np.maximum(span, 1)[segment]
+    xs = np.rint(ends[segment, 0] + t * (ends[segment, 2] - ends[segment, 0])).astype(np.int64)
+    ys = np.rint(ends[segment, 1] + t * (ends[segment, 3] - ends[segment, 1])).astype(np.int64)
+    return np.concatenate([xs, lone_x]), np.concatenate([ys, lone_y])
+
+
+class Raster:
+    """A plot area of cols x rows cells with a dot layer, a glyph layer and a heat map.
+
+    Args:
+        cols, rows: the area in cells.
+        braille: 2 x 4 braille dots a cell; else one dot a cell, drawn with a character.
+    """
+
+    def __init__(self, cols: int, rows: int, braille: bool = True) -> None:
+        self.cols, self.rows = cols, rows
+        self.braille = braille
+        self.sub = (2, 4) if braille else (1, 1)  # dots per cell: columns, rows
+        self.dots = np.zeros((rows, cols), dtype=np.uint8)
+        self.dot_char = np.zeros((rows, cols), dtype=np.uint32)  # glyph modes: the series' character
+        self.dot_fg = np.full((rows, cols), NONE, dtype=np.int64)
+        self.glyph = np.zeros((rows, cols), dtype=np.uint32)
+        self.glyph_fg = np.full((rows, cols), NONE, dtype=np.int64)
+        self.glyph_attr = np.zeros((rows, cols), dtype=np.uint8)
+        self.under = np.zeros((rows, cols), dtype=np.uint8)  # dots under the data (contour lines)
+        self.under_fg = np.full((rows, cols), NONE, dtype=np.int64)
+        self.heat_top = np.full((rows, cols), NONE, dtype=np.int64)
+        self.heat_bottom = np.full((rows, cols), NONE, dtype=np.int64)
+
+    @property
+    def pixels(self) -> tuple[int, int]:
+        """(width, height) of the area in dots."""
+        return self.cols * self.sub[0], self.rows * self.sub[1]
+
+    def to_pixels(self, fx: np.ndarray, fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Axis fractions (0 = left/bottom, 1 = right/top) as pixel coordinates (row 0 at the top)."""
+        width, height = self.pixels
+        return np.asarray(fx) * (width - 1), (1 - np.asarray(fy)) * (height - 1)
+
+    def line(self, fx: np.ndarray, fy: np.ndarray, fg: int, char: str = "•", dotted: bool = False,
+             under: bool = False) -> None:
+        """A polyline through the points at axis fractions (fx, fy), in colour fg (0xRRGGBB).
+
+        dotted: every other dot along the line (train curves under solid validation curves).
+        char: the line's character in the glyph modes.
+        under: a line under the data (a contour): shown only in cells without data dots, so a
+        path's cell keeps the path's colour and shape.
+        """
+        px, py = self.to_pixels(fx, fy)
+        if dotted:
+            px, py = _thin_consecutive(px, py)
+        xs, ys = segment_pixels(px, py, *self.pixels, unique=not dotted)
+        if dotted:  # every other dot along the path (segments share their ends: count each dot once)
+            new = np.ones(len(xs), dtype=bool)
+            new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
+            xs, ys = xs[new][::2], ys[new][::2]
+        self.set_dots(xs, ys, fg, char, under)
+
+    def points(self, fx: np.ndarray, fy: np.ndarray, fg: int, char: str = "•") -> None:
+        """Single dots at axis fractions (a scatter), without lines between them."""
+        px, py = self.to_pixels(fx, fy)
+        width, height = self.pixels
+        with np.errstate(invalid="ignore"):
+            inside = np.isfinite(px) & np.isfinite(py) & (px > -0.5) & (px < width - 0.5) & (py > -0.5) & \
+                (py < height - 0.5)
+        self.set_dots(np.rint(px[inside]).astype(np.int64), np.rint(py[inside]).astype(np.int64), fg, char)
+
+    def set_dots(self, xs: np.ndarray, ys: np.ndarray, fg: int, char: str = "•", under: bool = False) -> None:
+        """Turn on the dots at integer pixels (xs, ys), all inside the area; their cells take colour fg.
+
+        under: in the layer under the data (see `line`); in the glyph modes it is drawn with `char` too.
+        """
+        cols, rows = xs // self.sub[0], ys // self.sub[1]
+        dots, colors = (self.under, self.under_fg) if under else (self.dots, self.dot_fg)
+        if self.braille:
+            np.bitwise_or.at(dots, (rows, cols), BRAILLE_BITS[ys % 4, xs % 2])
+        else:
+            dots[rows, cols] = ord(char) if under else 1
+            if not under:
+                self.dot_char[rows, cols] = ord(char)
+        colors[rows, cols] = fg
+
+    def glyphs(self, fx: np.ndarray, fy: np.ndarray, char: str, fg: int, attr: int = 0) -> None:
+        """A character in the cells at axis fractions (markers: ◆ best, ✖ stop, ● now); outside: none."""
+        col = np.rint(np.asarray(fx, dtype=np.float64) * (self.cols - 1))
+        row = np.rint((1 - np.asarray(fy, dtype=np.float64)) * (self.rows - 1))
+        with np.errstate(invalid="ignore"):
+            inside = np.isfinite(col) & np.isfinite(row) & (col >= 0) & (col < self.cols) & (row >= 0) & \
+                (row < self.rows)
+        col, row = col[inside].astype(np.int64), row[inside].astype(np.int64)
+        self.glyph[row, col] = ord(char)
+        self.glyph_fg[row, col] = fg
+        self.glyph_attr[row, col] = attr
+
+    def heat(self, colors: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """A heat map of (2 * rows, cols, 3) RGB colours, top first: two colours a cell (half blocks).
+
+        mask (2 * rows, cols), if given, leaves the False pixels uncoloured.
+        """
+        values = rgb_array(colors)
+        if mask is not None:
+            values = np.where(mask, values, NONE)
+        self.heat_top, self.heat_bottom = values[0::2], values[1::2]
+
+    def occupied(self) -> np.ndarray:
+        """(rows, cols) bool: the cells where data is drawn (dots or glyphs)."""
+        return (self.dots != 0) | (self.glyph != 0)
+
+    def compose(self, cells: Cells, top: int, left: int) -> None:
+        """Draw the layers into cells with the area's top-left cell at (top, left)."""
+        area = (slice(top, top + self.rows), slice(left, left + self.cols))
+        char, fg, bg, attr = cells.char[area], cells.fg[area], cells.bg[area], cells.attr[area]
+        if self.braille:  # blank braille, not spaces: a run of cells has one glyph width in any font (SVG)
+            char[:] = BRAILLE_BASE
+        heated = self.heat_top >= 0
+        mixed = _mix(self.heat_top, self.heat_bottom)  # a cell with a dot or a glyph: one background
+        if self.braille:  # two colours a cell: the top one is the foreground of `▀`
+            split = heated & (self.heat_top != self.heat_bottom) & (self.heat_bottom >= 0)
+            bg[heated] = np.where(split, self.heat_bottom, self.heat_top)[heated]
+            char[split], fg[split] = UPPER_HALF, self.heat_top[split]
+        else:  # the glyph modes have no half blocks (ASCII): one colour a cell
+            bg[heated] = mixed[heated]
+        under = (self.under != 0) & (self.dots == 0)
+        under_chars = BRAILLE_BASE + self.under.astype(np.uint32) if self.braille else self.under.astype(np.uint32)
+        for layer, layer_fg, layer_char in ((under, self.under_fg, under_chars),
+                                            (self.dots != 0, self.dot_fg, self._dot_chars()),
+                                            (self.glyph != 0, self.glyph_fg, self.glyph)):
+            char[layer], fg[layer] = layer_char[layer], layer_fg[layer]
+            bg[layer & heated] = mixed[layer & heated]
+            attr[layer] = 0
+        attr[self.glyph != 0] = self.glyph_attr[self.glyph != 0]
+
+    def _dot_chars(self) -> np.ndarray:
+        return BRAILLE_BASE + self.dots.astype(np.uint32) if self.braille else self.dot_char
+
+
+def _mix(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """The mean colour of two 0xRRGGBB arrays (bottom NONE: top)."""
+    bottom = np.where(bottom >= 0, bottom, top)
+    channels = [((top >> shift) & 255) + ((bottom >> shift) & 255) for shift in (16, 8, 0)]
+    return ((channels[0] // 2) << 16) | ((channels[1] // 2) << 8) | (channels[2] // 2)
+
+
+def _thin_consecutive(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop points that fall into the same dot as the point before (a dotted line's pattern stays even)."""
+    rx, ry = np.rint(px), np.rint(py)
+    keep = np.ones(len(px), dtype=bool)
+    keep[1:] = (rx[1:] != rx[:-1]) | (ry[1:] != ry[:-1]) | ~np.isfinite(rx[1:])
+    return px[keep], py[keep]
