@@ -50,8 +50,8 @@ def test_a_diverging_run_does_not_squash_the_others():
     epochs = 40
     val = np.vstack([np.linspace(1.0, 0.3, epochs), np.linspace(1.0, 0.5, epochs)])
     val[1, 30:] = [10.0 ** (5 * k) for k in range(1, 9)] + [np.inf, np.nan]
-    snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], train_data_loss=val * 0.9, val_data_loss=val, val_loss=val,
-                               train_acc=None, val_acc=None, best_epoch=np.array([-1, -1]),
+    snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], train_data_loss=val * 0.9, val_data_loss=val,
+                               val_loss=val, train_acc=None, val_acc=None, best_epoch=np.array([-1, -1]),
                                stopped_epoch=np.array([-1, -1]), diverged_epoch=np.array([-1, 38]))
     chart = Chart(80, 24)
     CurvesPlot().chart(chart, (snapshot, 200, "loss"))
@@ -87,3 +87,28 @@ def test_the_app_no_longer_imports_plotext():
             "print(sorted(m for m in sys.modules if 'plotext' in m))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_too_large_rate_preset_keeps_its_zigzag_at_step_300():
+    """SGD at lr 1.02 on x^2/20 + y^2: y flips sign and grows every step; every iterate in view is drawn."""
+    from tui_dl.engine.experiments import optimizer_race as race
+
+    state = race.init(race.RaceConfig(racers=(race.Racer("SGD", "sgd", {"lr": 1.02}),)))
+    snapshot = race.snapshot(race.step(state, 300))
+    path = snapshot.path[:, 0, :]
+    xmin, xmax, ymin, ymax = snapshot.view
+    chart = Chart(100, 30)
+    chart.line(path[:, 0], path[:, 1], (255, 99, 71))
+    chart.x_axis(limits=(xmin, xmax))
+    chart.y_axis(limits=(ymin, ymax))
+    chart.render()
+    raster, (x_axis, y_axis) = chart.raster, chart.axes
+    inside = (path[:, 0] >= xmin) & (path[:, 0] <= xmax) & (path[:, 1] >= ymin) & (path[:, 1] <= ymax)
+    assert inside.sum() > 20 and np.all(np.sign(path[1:25, 1]) != np.sign(path[:24, 1]))  # a real zigzag
+    px, py = raster.to_pixels(x_axis.fraction(path[inside, 0]), y_axis.fraction(path[inside, 1]))
+    px, py = np.rint(px).astype(int), np.rint(py).astype(int)
+    bits = raster.dots[py // 4, px // 2] & np.array([[1, 8], [2, 16], [4, 32], [64, 128]])[py % 4, px % 2]
+    assert (bits > 0).all()  # every iterate is a lit dot: nothing skipped
+    middle = raster.rows // 2
+    crossing = raster.dots[: middle - 2].any(axis=0) & raster.dots[middle + 2:].any(axis=0)
+    assert crossing.sum() >= 10  # many columns swing from above to below the valley floor
