@@ -3,6 +3,10 @@
 `Terminal` is a minimal screen emulator: enough of the escape sequences Textual emits (cursor moves,
 colors, erases, a few modes) to know what the screen shows, so a benchmark can tell when the first
 complete frame is on it. It is not a general terminal (no scrolling regions, no wide characters).
+Asked to (`sync=True`), it answers the query for synchronized output (DEC mode 2026) as the modern
+terminals that support it do; Textual then wraps every screen update in `\x1b[?2026h` ... `\x1b[?2026l`,
+and `PtyApp.frames` counts the updates written. Unasked, it stays silent like an older terminal, and
+Textual writes its updates unwrapped.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import time
 from collections.abc import Callable
 
 # CSI (with parameters), OSC / DCS / APC strings, two-byte escapes; the rest is text
+SYNC_QUERY = ("?2026$", "p")  # CSI ? 2026 $ p: does the terminal support synchronized output?
+SYNC_REPLY = "\x1b[?2026;2$y"  # mode 2026 is supported and reset (Textual checks for a setting > 0)
+SYNC_END = b"\x1b[?2026l"  # the end of a synchronized update: one per screen update written
+
 _TOKEN = re.compile(
     r"\x1b\[([0-9;?<=>!$ ]*)([@-~])"  # CSI: parameters, final byte
     r"|\x1b[\]P_^][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC, DCS, APC, PM strings
@@ -31,11 +39,15 @@ _TOKEN = re.compile(
 class Terminal:
     """A width x height grid of characters that escape sequences and text are applied to."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, sync: bool = False) -> None:
         self.width, self.height = width, height
         self.rows = [[" "] * width for _ in range(height)]
         self.x = self.y = 0
         self._tail = ""
+        self.sync = sync
+        """Whether to say that synchronized output is supported, when asked."""
+        self.replies: list[str] = []
+        """Answers to the app's queries, for the owner to write back and clear."""
 
     def feed(self, data: str) -> None:
         """Apply a chunk of output (an escape sequence cut at the end waits for the next chunk)."""
@@ -65,6 +77,8 @@ class Terminal:
                 self.x += 1
 
     def _escape(self, params: str | None, final: str | None) -> None:
+        if (params, final) == SYNC_QUERY and self.sync:
+            self.replies.append(SYNC_REPLY)
         if final is None or params is None or params.startswith(("?", "<", "=", ">")):
             return  # private modes (alternate screen, mouse, sync output): no effect on the grid
         numbers = [int(p) if p.isdigit() else 0 for p in params.split(";")]
@@ -93,7 +107,7 @@ class Terminal:
 class PtyApp:
     """A child process on a pty of a given size; the parent reads and writes its master side."""
 
-    def __init__(self, argv: list[str], size: tuple[int, int], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], size: tuple[int, int], env: dict[str, str], sync: bool = False) -> None:
         self.size = size
         self.started = time.perf_counter()
         pid, fd = pty.fork()
@@ -102,7 +116,10 @@ class PtyApp:
             os.execve(argv[0], argv, env)
         self.pid, self.fd = pid, fd
         self.bytes = 0
-        self.terminal = Terminal(*size)
+        self.frames = 0
+        """Synchronized updates ended so far (0 unless sync: the app wraps its updates only if told it may)."""
+        self._last = b""  # the end of the previous chunk, where a SYNC_END may begin
+        self.terminal = Terminal(*size, sync=sync)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.closed = False
         self.capture: list[bytes] | None = None
@@ -120,9 +137,16 @@ class PtyApp:
         if not data:
             self.closed = True
         self.bytes += len(data)
+        # the tail is shorter than SYNC_END, so a match ends in data and was not counted before
+        seen = self._last + data
+        self.frames += seen.count(SYNC_END)
+        self._last = seen[-(len(SYNC_END) - 1):]
         if self.capture is not None:
             self.capture.append(data)
         self.terminal.feed(self._decoder.decode(data))
+        if self.terminal.replies:
+            os.write(self.fd, "".join(self.terminal.replies).encode())
+            self.terminal.replies.clear()
         return data
 
     def read_until(self, condition: Callable[[str], bool], timeout: float) -> float | None:
@@ -149,6 +173,12 @@ class PtyApp:
         while time.perf_counter() < end and not self.closed:
             self.read(min(0.05, max(end - time.perf_counter(), 0)))
         return self.bytes - before
+
+    def count_frames(self, seconds: float) -> int:
+        """Synchronized updates ended during the next `seconds` seconds (see `frames`)."""
+        before = self.frames
+        self.count_bytes(seconds)
+        return self.frames - before
 
     def quit(self, key: bytes = b"q", timeout: float = 10.0) -> bool:
         """Press key and wait for the exit; True if it exited by itself (else it is killed)."""
