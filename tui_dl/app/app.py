@@ -12,6 +12,7 @@ the pane (messages up, method calls down).
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -186,6 +187,7 @@ class TuiDlApp(App[None]):
             titles = {pane.KIND: pane.TITLE for pane in self.panes}
             self.demo = Demo(self, tour({kind: r.model for kind, r in self.runners.items()}, titles), self._caption)
             self.demo.start(self.config.autoplay)
+        self.call_after_refresh(gc.freeze)
 
     async def on_event(self, event: events.Event) -> None:
         """Input first goes to a running demo: a key hands control to the user (and is consumed, see demo.py)."""

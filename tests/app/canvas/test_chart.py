@@ -9,7 +9,7 @@ import pytest
 
 from tui_dl.app.canvas.cells import BLANK_BRAILLE, Cells, rgb
 from tui_dl.app.canvas.chart import BEST, MINIMUM, NOW, SERIES_CHARS, START, STOP, Chart, series_key, series_mark
-from tui_dl.app.canvas.raster import BRAILLE_BASE, Raster, segment_pixels
+from tui_dl.app.canvas.raster import BRAILLE_BASE, Polyline, Raster, segment_pixels
 
 RED, GREEN = (255, 99, 71), (80, 200, 120)
 
@@ -96,7 +96,7 @@ def test_a_single_point_is_a_dot():
 
 
 def test_lines_leave_the_plot_in_the_right_direction():
-    xs, ys = segment_pixels(np.array([5.0, 1e200]), np.array([5.0, 5.0 + 1e199]), 20, 20)
+    xs, ys, _ = segment_pixels(np.array([5.0, 1e200]), np.array([5.0, 5.0 + 1e199]), 20, 20)
     assert xs.max() == 19 and set(ys[xs == 19]) == {6}  # slope 0.1 kept up to the edge: 5 + 14 * 0.1
 
 
@@ -231,3 +231,18 @@ def test_contours_stay_under_the_data():
     crossing = int(np.flatnonzero(raster.dots[middle])[0])
     assert cells.fg[middle, crossing] == rgb(RED)  # the path's cell shows the path only
     assert cells.fg[middle, 0] == rgb((90, 90, 90))
+
+
+def test_lines_drawn_in_one_pass_keep_their_order_and_patterns():
+    """A later line's colour wins a cell both lines pass through; a dotted line keeps every other dot."""
+    raster = Raster(20, 5)
+    x = np.linspace(0, 1, 50)
+    raster.lines([Polyline(x, np.full(50, 0.5), rgb(RED)), Polyline(x, np.full(50, 0.5), rgb(GREEN), dotted=True),
+                  Polyline(np.array([0.5, 0.5]), np.array([0.0, 1.0]), rgb(RED))])
+    middle = 2
+    assert raster.dot_fg[middle, 3] == rgb(GREEN)  # the dotted green line came after the red one
+    assert raster.dot_fg[middle, 10] == rgb(RED)  # the vertical red line came last
+    alone = Raster(20, 5)
+    alone.lines([Polyline(x, np.full(50, 0.5), rgb(GREEN), dotted=True)])
+    dots = int(np.unpackbits(alone.dots[:, :, None], axis=2).sum())
+    assert dots == 20  # 40 dots across, every other one

@@ -9,6 +9,7 @@ Segment instead of one per cell (the escape codes, not the characters, were most
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 from rich.color import Color
@@ -19,7 +20,7 @@ from textual.strip import Strip
 BLANK_BRAILLE = 0x2800  # a cell of a braille plot without dots (blank, like a space)
 NONE = -1  # no colour: the terminal's (or the widget's) default
 BOLD, DIM, REVERSE = 1, 2, 4
-_STYLES: dict[tuple[int, int, int], Style] = {}  # (fg, bg, attr) -> Style, shared by every canvas
+_STYLES: dict[int, Style] = {}  # a cell's style key (see `strips`) -> Style, shared by every canvas
 
 
 def rgb(color: tuple[int, int, int]) -> int:
@@ -35,17 +36,12 @@ def rgb_array(colors: np.ndarray) -> np.ndarray:
 
 
 def style_of(fg: int, bg: int, attr: int) -> Style:
-    """The Rich Style of a cell (cached: a frame uses a few dozen)."""
-    key = (fg, bg, attr)
-    style = _STYLES.get(key)
-    if style is None:
-        style = Style(
-            color=None if fg < 0 else Color.from_rgb(fg >> 16, (fg >> 8) & 255, fg & 255),
-            bgcolor=None if bg < 0 else Color.from_rgb(bg >> 16, (bg >> 8) & 255, bg & 255),
-            bold=bool(attr & BOLD) or None, dim=bool(attr & DIM) or None, reverse=bool(attr & REVERSE) or None,
-        )
-        _STYLES[key] = style
-    return style
+    """The Rich Style of a cell's foreground, background (0xRRGGBB or NONE) and attributes."""
+    return Style(
+        color=None if fg < 0 else Color.from_rgb(fg >> 16, (fg >> 8) & 255, fg & 255),
+        bgcolor=None if bg < 0 else Color.from_rgb(bg >> 16, (bg >> 8) & 255, bg & 255),
+        bold=bool(attr & BOLD) or None, dim=bool(attr & DIM) or None, reverse=bool(attr & REVERSE) or None,
+    )
 
 
 class Cells:
@@ -66,13 +62,9 @@ class Cells:
         """
         if not 0 <= row < self.height or col >= self.width or not text:
             return
-        cells = []
-        for char in text:
-            cells.append(ord(char))
-            if _wide(char):
-                cells.append(0)
+        codes = _cell_codes(text)
         start = max(col, 0)
-        codes = np.array(cells[start - col: self.width - col], dtype=np.uint32)
+        codes = codes[start - col: self.width - col]
         end = start + len(codes)
         self.char[row, start:end] = codes
         self.fg[row, start:end] = fg
@@ -88,22 +80,24 @@ class Cells:
     def strips(self) -> list[Strip]:
         """One Strip per row, each run of cells with one style as one Segment."""
         fg = self._fg_where_seen()
-        key = (fg + 1) * (1 << 25) + (self.bg + 1)  # fg and bg (25 bits each), then attributes
-        key = key * 8 + self.attr
-        out, fg_rows = [], fg
-        for row in range(self.height):
-            keys = key[row]
-            starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-            ends = np.append(starts[1:], self.width)
-            codes = self.char[row]
-            text = codes[codes != 0].tobytes().decode("utf-32-le")
-            # wide characters: their empty second cell is not in the text, so count cells per run
-            offsets = np.concatenate([[0], np.cumsum(codes != 0)])
-            fg, bg, attr = fg_rows[row], self.bg[row], self.attr[row]
-            segments = [Segment(text[offsets[a]:offsets[b]], style_of(int(fg[a]), int(bg[a]), int(attr[a])))
-                        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-            out.append(Strip(segments, self.width))
-        return out
+        key = ((fg + 1) * (1 << 25) + (self.bg + 1)) * 8 + self.attr  # fg and bg (25 bits each), attributes
+        first = np.ones(key.shape, dtype=bool)
+        first[:, 1:] = key[:, 1:] != key[:, :-1]
+        starts = np.flatnonzero(first)  # every run's first cell, row-major
+        ends = np.append(starts[1:], key.size)  # every row's first cell starts a run: no run spans two rows
+        codes = self.char.ravel()
+        text = codes[codes != 0].tobytes().decode("utf-32-le")
+        # a wide character's second cell holds no character: runs are cut by cells, the text by characters
+        offsets = np.concatenate([[0], np.cumsum(codes != 0)]).tolist()
+        run_keys = key.ravel()[starts].tolist()
+        missing = {k for k in run_keys if k not in _STYLES}
+        for k in missing:  # a few new styles a frame at most: decode the key once each
+            _STYLES[k] = style_of((k >> 28) - 1, ((k >> 3) & ((1 << 25) - 1)) - 1, k & 7)
+        rows: list[list[Segment]] = [[] for _ in range(self.height)]
+        width, styles = self.width, _STYLES
+        for a, b, k in zip(starts.tolist(), ends.tolist(), run_keys, strict=True):
+            rows[a // width].append(Segment(text[offsets[a]:offsets[b]], styles[k]))
+        return [Strip(segments, width) for segments in rows]
 
     def _fg_where_seen(self) -> np.ndarray:
         """The foreground with each blank cell's taken from the cell before it: a blank shows no
@@ -118,5 +112,14 @@ class Cells:
         return [codes[codes != 0].tobytes().decode("utf-32-le") for codes in self.char]
 
 
-def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in "WF"
+@lru_cache(4096)
+def _cell_codes(text: str) -> np.ndarray:
+    """The code point of each cell text takes: a wide character's second cell is 0 (texts repeat: cached)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    if not text.isascii():
+        wide = np.array([unicodedata.east_asian_width(char) in "WF" for char in text])
+        if wide.any():
+            spread = np.zeros(len(codes) + int(wide.sum()), dtype=np.uint32)
+            spread[np.arange(len(codes)) + np.concatenate([[0], np.cumsum(wide)[:-1]])] = codes
+            codes = spread
+    return codes

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.app.canvas.cells import BOLD, NONE, REVERSE, Cells, rgb
-from tui_dl.app.canvas.raster import Raster
+from tui_dl.app.canvas.raster import Polyline, Raster
 from tui_dl.app.canvas.ticks import Axis, axis_for, integer_axis
 
 RGB = tuple[int, int, int]
@@ -113,6 +113,8 @@ class Chart:
     x_spec: dict[str, Any] = field(default_factory=dict)
     y_spec: dict[str, Any] = field(default_factory=dict)
     x_labeler: Callable[[Axis], Axis] | None = None
+    backdrop_cache: dict[str, Any] | None = None
+    backdrop_identity: Any = None
     raster: Raster | None = None
     """After `render`: the plot area's raster (tests look at what was drawn where)."""
     area: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -177,6 +179,15 @@ class Chart:
         ys = np.concatenate([_array(v) for v in y]) if len(y) else np.empty(0)
         self.layers.append(_Layer("extent", xs, ys, NONE))
 
+    def backdrop(self, cache: dict[str, Any], identity: Any) -> None:
+        """Keep the layers under the data (heat map, contour lines) in cache from one render to the next.
+
+        They are rasterized again only when identity (the object they are drawn from, compared with
+        `is`), the plot's size, the mode or the axes change: a path's every step then redraws only
+        the path. cache is any dict the caller keeps (a widget's).
+        """
+        self.backdrop_cache, self.backdrop_identity = cache, identity
+
     def note(self, text: str) -> None:
         """A line of text in the middle of the plot (why something is not drawn)."""
         self.notes.append(text)
@@ -230,27 +241,40 @@ class Chart:
                         extend=spec.get("extend", index == 1))
 
     def _rasterize(self, raster: Raster, x_axis: Axis, y_axis: Axis) -> None:
-        if self.heat_fill is not None:
-            self._heat(raster, x_axis, y_axis)
-        glyph_layers = []
-        for layer in self.layers:
-            if layer.kind in ("line", "vline", "contours") or (layer.kind == "points" and layer.glyph is None):
-                char = series_char(layer.series) if layer.series is not None else "."
-                if layer.kind == "contours":
-                    raster.line(x_axis.fraction(layer.x), y_axis.fraction(layer.y), layer.color, char, under=True)
-                elif layer.kind == "vline":
-                    fx = x_axis.fraction(layer.x)
-                    raster.line(np.repeat(fx, 2), np.array([0.0, 1.0]), layer.color, char)
-                elif layer.kind == "line":
-                    raster.line(x_axis.fraction(layer.x), y_axis.fraction(layer.y), layer.color, char, layer.dotted)
-                else:
-                    raster.points(x_axis.fraction(layer.x), y_axis.fraction(layer.y), layer.color,
-                                  "o" if layer.series is None else char)
-            elif layer.kind == "points":
-                glyph_layers.append(layer)
-        for layer in glyph_layers:  # markers on top of every line
-            char, attr = layer.glyph.char(self.mode, layer.series)
-            raster.glyphs(x_axis.fraction(layer.x), y_axis.fraction(layer.y), char, layer.color, attr | BOLD)
+        key = (raster.cols, raster.rows, self.mode, x_axis.low, x_axis.high, x_axis.log, y_axis.low, y_axis.high,
+               y_axis.log)
+        cached = self.backdrop_cache.get("backdrop") if self.backdrop_cache is not None else None
+        reuse = cached is not None and cached[0] is self.backdrop_identity and cached[1] == key
+        if reuse:
+            raster.heat_top, raster.heat_bottom, raster.under, raster.under_char, raster.under_fg = cached[2]
+        else:
+            if self.heat_fill is not None:
+                self._heat(raster, x_axis, y_axis)
+            raster.lines([self._polyline(layer, x_axis, y_axis) for layer in self.layers
+                          if layer.kind == "contours"], under=True)
+        if self.backdrop_cache is not None and not reuse:
+            backdrop = (raster.heat_top, raster.heat_bottom, raster.under, raster.under_char, raster.under_fg)
+            for array in backdrop:
+                array.flags.writeable = False  # shared with later renders: never drawn into again
+            self.backdrop_cache["backdrop"] = (self.backdrop_identity, key, backdrop)
+        raster.lines([self._polyline(layer, x_axis, y_axis) for layer in self.layers
+                      if layer.kind in ("line", "vline") or (layer.kind == "points" and layer.glyph is None)])
+        for layer in self.layers:  # markers on top of every line
+            if layer.kind == "points" and layer.glyph is not None:
+                char, attr = layer.glyph.char(self.mode, layer.series)
+                raster.glyphs(x_axis.fraction(layer.x), y_axis.fraction(layer.y), char, layer.color, attr | BOLD)
+
+    def _polyline(self, layer: _Layer, x_axis: Axis, y_axis: Axis) -> Polyline:
+        """A line, vertical line, contour or scatter layer as a polyline at axis fractions."""
+        char = series_char(layer.series) if layer.series is not None else ("o" if layer.kind == "points" else ".")
+        fx = x_axis.fraction(layer.x)
+        if layer.kind == "vline":
+            return Polyline(np.repeat(fx, 2), np.array([0.0, 1.0]), layer.color, char)
+        fy = y_axis.fraction(layer.y)
+        if layer.kind == "points":  # a scatter: a NaN after every point, so no point joins the next
+            gaps = np.full(len(fx), np.nan)
+            fx, fy = np.column_stack([fx, gaps]).ravel(), np.column_stack([fy, gaps]).ravel()
+        return Polyline(fx, fy, layer.color, char, layer.dotted)
 
     def _heat(self, raster: Raster, x_axis: Axis, y_axis: Axis) -> None:
         cols, rows = raster.cols, raster.rows

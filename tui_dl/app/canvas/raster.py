@@ -18,14 +18,28 @@ data (contour lines, left out of any cell the data's dots are in), the data's do
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from tui_dl.app.canvas.cells import NONE, Cells, rgb_array
+
+
+class Polyline(NamedTuple):
+    """A line through points at axis fractions (fx, fy): its colour 0xRRGGBB, glyph-mode character, pattern."""
+
+    fx: np.ndarray
+    fy: np.ndarray
+    fg: int
+    char: str = "•"
+    dotted: bool = False
 
 # the bit of each dot of a braille cell, indexed [dot row, dot column] (Unicode's braille patterns)
 BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
 BRAILLE_BASE = 0x2800
 UPPER_HALF = ord("▀")
+UNIQUE_BITS = 12  # bits per pixel coordinate in a segment's key (4096 dots: 2048 columns, 1024 rows)
 
 
 def clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, xmax: float,
@@ -47,37 +61,38 @@ def clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
     return x0 + start * dx, y0 + start * dy, x0 + end * dx, y0 + end * dy, kept
 
 
-def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int,
-                   unique: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int, unique: bool = True,
+                   ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer pixels on the polyline through (px, py) inside width x height; NaN points break the line.
 
-    A point without a finite neighbour is a pixel of its own (a single point is a dot).
-    With `unique`, segments drawn twice (an oscillation) are sampled once; the order of the
-    pixels is then not the path's order (it matters only for dotted lines).
+    A point without a finite neighbour is a pixel of its own (a single point is a dot). ids (one
+    int per point, >= 0, default 0) tell polylines concatenated with NaN between them apart:
+    returns (xs, ys, id of each pixel). With `unique`, a segment drawn twice by one polyline (an
+    oscillation) is sampled once; the order of the pixels is then not the path's order (it
+    matters only for dotted lines).
     """
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
+    ids = np.zeros(len(px), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
     finite = np.isfinite(px) & np.isfinite(py)
     neighbour = np.zeros_like(finite)
     neighbour[1:] |= finite[:-1]
     neighbour[:-1] |= finite[1:]
     lone = finite & ~neighbour  # a point without a finite neighbour is drawn as a dot of its own
-    lone_x, lone_y = np.rint(px[lone]), np.rint(py[lone])
+    lone_x, lone_y, lone_id = np.rint(px[lone]), np.rint(py[lone]), ids[lone]
     inside = (lone_x >= 0) & (lone_x < width) & (lone_y >= 0) & (lone_y < height)
-    lone_x, lone_y = lone_x[inside].astype(np.int64), lone_y[inside].astype(np.int64)
-    if len(px) < 2:
-        return lone_x, lone_y
+    lone_x, lone_y, lone_id = lone_x[inside].astype(np.int64), lone_y[inside].astype(np.int64), lone_id[inside]
     both = finite[:-1] & finite[1:]
-    x0, y0, x1, y1 = px[:-1][both], py[:-1][both], px[1:][both], py[1:][both]
+    x0, y0, x1, y1, line = px[:-1][both], py[:-1][both], px[1:][both], py[1:][both], ids[:-1][both]
     with np.errstate(over="ignore", invalid="ignore"):  # a segment spanning 1e308: dropped, not raised
         x0, y0, x1, y1, kept = clip_segments(x0, y0, x1, y1, width - 1, height - 1)
         kept &= np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
     ends = np.rint(np.stack([x0[kept], y0[kept], x1[kept], y1[kept]], axis=1)).astype(np.int64)
-    if unique and len(ends) > 1:  # one int64 key per segment (coordinates < 2**15): a fast 1-D unique
-        key = ((ends[:, 0] << 45) | (ends[:, 1] << 30) | (ends[:, 2] << 15) | ends[:, 3])
+    line = line[kept]
+    if unique and len(ends) > 1 and max(width, height) <= 1 << UNIQUE_BITS:
+        key = (line << (4 * UNIQUE_BITS)) | (ends[:, 0] << (3 * UNIQUE_BITS)) | (ends[:, 1] << (2 * UNIQUE_BITS)) | \
+            (ends[:, 2] << UNIQUE_BITS) | ends[:, 3]  # one int64 per segment: a fast 1-D unique
         _, first = np.unique(key, return_index=True)
-        ends = ends[first]
-    if not len(ends):
-        return lone_x, lone_y
+        ends, line = ends[first], line[first]
     span = np.maximum(np.abs(ends[:, 2] - ends[:, 0]), np.abs(ends[:, 3] - ends[:, 1]))
     count = span + 1
     segment = np.repeat(np.arange(len(ends)), count)
@@ -85,7 +100,7 @@ def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int,
     t = (np.arange(int(count.sum())) - first) / np.maximum(span, 1)[segment]
     xs = np.rint(ends[segment, 0] + t * (ends[segment, 2] - ends[segment, 0])).astype(np.int64)
     ys = np.rint(ends[segment, 1] + t * (ends[segment, 3] - ends[segment, 1])).astype(np.int64)
-    return np.concatenate([xs, lone_x]), np.concatenate([ys, lone_y])
+    return np.concatenate([xs, lone_x]), np.concatenate([ys, lone_y]), np.concatenate([line[segment], lone_id])
 
 
 class Raster:
@@ -107,6 +122,7 @@ class Raster:
         self.glyph_fg = np.full((rows, cols), NONE, dtype=np.int64)
         self.glyph_attr = np.zeros((rows, cols), dtype=np.uint8)
         self.under = np.zeros((rows, cols), dtype=np.uint8)  # dots under the data (contour lines)
+        self.under_char = np.zeros((rows, cols), dtype=np.uint32)
         self.under_fg = np.full((rows, cols), NONE, dtype=np.int64)
         self.heat_top = np.full((rows, cols), NONE, dtype=np.int64)
         self.heat_bottom = np.full((rows, cols), NONE, dtype=np.int64)
@@ -130,38 +146,64 @@ class Raster:
         under: a line under the data (a contour): shown only in cells without data dots, so a
         path's cell keeps the path's colour and shape.
         """
-        px, py = self.to_pixels(fx, fy)
-        if dotted:
-            px, py = _thin_consecutive(px, py)
-        xs, ys = segment_pixels(px, py, *self.pixels, unique=not dotted)
-        if dotted:  # every other dot along the path (segments share their ends: count each dot once)
-            new = np.ones(len(xs), dtype=bool)
-            new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
-            xs, ys = xs[new][::2], ys[new][::2]
-        self.set_dots(xs, ys, fg, char, under)
+        self.lines([Polyline(fx, fy, fg, char, dotted)], under)
+
+    def lines(self, polylines: Sequence[Polyline], under: bool = False) -> None:
+        """Several polylines in one vectorized pass, in order: a later one's colour wins a shared cell."""
+        width, height = self.pixels
+        found = []
+        for dotted in (False, True):
+            chosen = [(index, line) for index, line in enumerate(polylines) if line.dotted == dotted]
+            if not chosen:
+                continue
+            parts, ids = [], []
+            for index, line in chosen:
+                px, py = _thin_consecutive(*self.to_pixels(line.fx, line.fy))
+                parts.append((np.append(px, np.nan), np.append(py, np.nan)))
+                ids.append(np.full(len(px) + 1, index))
+            xs, ys, line_ids = segment_pixels(np.concatenate([p[0] for p in parts]),
+                                              np.concatenate([p[1] for p in parts]), width, height,
+                                              unique=not dotted, ids=np.concatenate(ids))
+            if dotted:  # every other dot along each path (segments share their ends: each dot counts once)
+                new = np.ones(len(xs), dtype=bool)
+                new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (line_ids[1:] != line_ids[:-1])
+                xs, ys, line_ids = xs[new], ys[new], line_ids[new]
+                starts = np.flatnonzero(np.concatenate([[True], line_ids[1:] != line_ids[:-1]]))
+                rank = np.arange(len(xs)) - np.repeat(starts, np.diff(np.append(starts, len(xs))))
+                keep = rank % 2 == 0
+                xs, ys, line_ids = xs[keep], ys[keep], line_ids[keep]
+            found.append((xs, ys, line_ids))
+        if not found:
+            return
+        xs, ys, line_ids = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        order = np.argsort(line_ids, kind="stable")  # z order: the last polyline's colour wins its cells
+        xs, ys, line_ids = xs[order], ys[order], line_ids[order]
+        colors = np.array([line.fg for line in polylines], dtype=np.int64)[line_ids]
+        chars = np.array([ord(line.char) for line in polylines], dtype=np.uint32)[line_ids]
+        self.set_dots(xs, ys, colors, chars, under)
 
     def points(self, fx: np.ndarray, fy: np.ndarray, fg: int, char: str = "•") -> None:
         """Single dots at axis fractions (a scatter), without lines between them."""
-        px, py = self.to_pixels(fx, fy)
-        width, height = self.pixels
-        with np.errstate(invalid="ignore"):
-            inside = np.isfinite(px) & np.isfinite(py) & (px > -0.5) & (px < width - 0.5) & (py > -0.5) & \
-                (py < height - 0.5)
-        self.set_dots(np.rint(px[inside]).astype(np.int64), np.rint(py[inside]).astype(np.int64), fg, char)
+        fx, fy = np.asarray(fx, dtype=np.float64), np.asarray(fy, dtype=np.float64)
+        gaps = np.full(len(fx), np.nan)
+        self.line(np.column_stack([fx, gaps]).ravel(), np.column_stack([fy, gaps]).ravel(), fg, char)
 
-    def set_dots(self, xs: np.ndarray, ys: np.ndarray, fg: int, char: str = "•", under: bool = False) -> None:
+    def set_dots(self, xs: np.ndarray, ys: np.ndarray, fg: Any, chars: Any = 0x2022, under: bool = False) -> None:
         """Turn on the dots at integer pixels (xs, ys), all inside the area; their cells take colour fg.
 
-        under: in the layer under the data (see `line`); in the glyph modes it is drawn with `char` too.
+        fg and chars (code points, the glyph modes' characters) are one value or one per dot; where
+        dots share a cell the last one's wins. under: in the layer under the data (see `line`).
         """
         cols, rows = xs // self.sub[0], ys // self.sub[1]
         dots, colors = (self.under, self.under_fg) if under else (self.dots, self.dot_fg)
         if self.braille:
             np.bitwise_or.at(dots, (rows, cols), BRAILLE_BITS[ys % 4, xs % 2])
+        elif under:
+            self.under_char[rows, cols] = chars
+            dots[rows, cols] = 1
         else:
-            dots[rows, cols] = ord(char) if under else 1
-            if not under:
-                self.dot_char[rows, cols] = ord(char)
+            dots[rows, cols] = 1
+            self.dot_char[rows, cols] = chars
         colors[rows, cols] = fg
 
     def glyphs(self, fx: np.ndarray, fy: np.ndarray, char: str, fg: int, attr: int = 0) -> None:
@@ -205,7 +247,7 @@ class Raster:
         else:  # the glyph modes have no half blocks (ASCII): one colour a cell
             bg[heated] = mixed[heated]
         under = (self.under != 0) & (self.dots == 0)
-        under_chars = BRAILLE_BASE + self.under.astype(np.uint32) if self.braille else self.under.astype(np.uint32)
+        under_chars = BRAILLE_BASE + self.under.astype(np.uint32) if self.braille else self.under_char
         for layer, layer_fg, layer_char in ((under, self.under_fg, under_chars),
                                             (self.dots != 0, self.dot_fg, self._dot_chars()),
                                             (self.glyph != 0, self.glyph_fg, self.glyph)):
@@ -226,8 +268,10 @@ def _mix(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
 
 
 def _thin_consecutive(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop points that fall into the same dot as the point before (a dotted line's pattern stays even)."""
+    """Drop points that fall into the same dot as the point before: the only thinning (a zigzag keeps
+    every turn that moves by a dot), and a dotted line's pattern stays even."""
     rx, ry = np.rint(px), np.rint(py)
     keep = np.ones(len(px), dtype=bool)
-    keep[1:] = (rx[1:] != rx[:-1]) | (ry[1:] != ry[:-1]) | ~np.isfinite(rx[1:])
+    with np.errstate(invalid="ignore"):
+        keep[1:] = (rx[1:] != rx[:-1]) | (ry[1:] != ry[:-1]) | ~np.isfinite(rx[1:]) | ~np.isfinite(ry[1:])
     return px[keep], py[keep]

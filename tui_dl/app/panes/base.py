@@ -31,6 +31,7 @@ from tui_dl.app.widgets.throttle import Throttle
 PROGRESS_INTERVAL = 0.5
 # after the current pane restarts (a key), the other panes wait this long so its first frame is drawn alone
 HOLD_OTHERS = 0.1
+NOTE_LINES = 3  # the most lines the note under the plots takes (its max-height)
 # the clock rate the app's draw rates are meant for; a slower clock (SSH) scales them down with it
 REFERENCE_FPS = AppConfig.fps
 
@@ -47,7 +48,7 @@ class Pane(Horizontal):
     }
     Pane.-current { border: round $accent; border-title-color: $accent; border-title-style: bold; }
     Pane > #body { width: 1fr; height: 1fr; }
-    Pane > #body > #note { height: auto; max-height: 3; }
+    Pane > #body > #note { height: auto; max-height: 3; }  /* NOTE_LINES */
     Pane > ParamPanel { display: none; }
     Pane.-current > ParamPanel { display: block; }
     """
@@ -148,8 +149,20 @@ class Pane(Horizontal):
         self.progress_throttle.interval = max(seconds, PROGRESS_INTERVAL) if seconds else 0.0
 
     def set_note(self, text: Text | str) -> None:
-        """The line under the plots (legend details, hints)."""
-        self.query_one("#note", Static).update(text)
+        """The line under the plots (legend details, hints).
+
+        The layout is computed again only when the note needs another number of lines: the
+        numbers in a legend change on every frame, its height seldom, and a layout pass over
+        the whole screen would cost more than drawing the plots.
+        """
+        note = self.query_one("#note", Static)
+        width = note.size.width
+        if not width:
+            note.update(text)
+            return
+        rich = Text(text) if isinstance(text, str) else text
+        lines = min(len(rich.wrap(self.app.console, width)), NOTE_LINES)
+        note.update(text, layout=lines != note.size.height)
 
     # ------------------------------------------------------------------ keys
     def action_cycle_view(self) -> None:

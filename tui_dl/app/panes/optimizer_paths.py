@@ -105,10 +105,11 @@ class PathsPlot(Plot):
         if view == "basins":
             self._basins(chart, frame)
             return
-        levels = surface_levels(frame)
+        levels, contours = self.surface_contours(frame)
         chart.heat(lambda xs, ys: heat_colors(frame, levels, xs, ys))
-        for segments in contour_lines(frame.grid, levels):
-            chart.contours(world_segments(segments, frame.grid, frame.view), CONTOUR)
+        for segments in contours:
+            chart.contours(segments, CONTOUR)
+        chart.backdrop(self.cache, frame.grid)  # heat and contours: drawn again only for a new surface or size
         race = frame.race
         for r in range(race.path.shape[1]):
             path = race.path[:, r, :]
@@ -119,6 +120,15 @@ class PathsPlot(Plot):
         self._minima(chart, frame)
         chart.points([frame.start[0]], [frame.start[1]], MARKER, START)
         chart.title(f"step {race.step}/{frame.horizon} · o start · + minimum · contours of f", f"step {race.step}")
+
+    def surface_contours(self, frame: Any) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The contour levels of the frame's surface and their segments in view coordinates (kept per grid)."""
+        kept = self.cache.get("contours")
+        if kept is None or kept[0] is not frame.grid:
+            levels = surface_levels(frame)
+            segments = [world_segments(s, frame.grid, frame.view) for s in contour_lines(frame.grid, levels)]
+            kept = self.cache["contours"] = (frame.grid, levels, segments)
+        return kept[1], kept[2]
 
     @staticmethod
     def _minima(chart: Chart, frame: Any) -> None:
@@ -244,7 +254,7 @@ class OptimizerPathsPane(Pane):
             text.append(f" diverged at step {step}" if step >= 0 else f" loss {compact(race.loss[-1, r])}")
         if self.view == "paths":
             text.append("\n")
-            text.append_text(color_scale(surface_levels(self.frame)))
+            text.append_text(color_scale(self.query_one(PathsPlot).surface_contours(self.frame)[0]))
         if self.start_mode:
             text.append("\nstart-point mode: arrows/hjkl move the start, m or esc when done", style="bold")
         return text

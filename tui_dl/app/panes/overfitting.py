@@ -23,6 +23,7 @@ from tui_dl.app.panes.base import Pane
 from tui_dl.app.widgets.plot import Plot
 
 NARROW = 56  # below this many columns the curves and the regions take turns
+CONFIDENCE_SHADES = 5  # how many shades of a class's colour tell how sure the network is
 CLASS_CHARS = "ox^v<>"  # a training point's character per class without colour (none is a series' character)
 
 
@@ -144,7 +145,8 @@ def class_glyph(index: int) -> Glyph:
 
 def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: np.ndarray,
                   ys: np.ndarray) -> np.ndarray:
-    """(len(ys), len(xs), 3) RGB: each point in its predicted class's colour, darker where the network is unsure.
+    """(len(ys), len(xs), 3) RGB: each point in its predicted class's colour, darker where the network is unsure
+    (the highest class probability in 5 shades: below 0.2, 0.4, 0.6, 0.8, and 0.8 or more).
 
     grid is (size, size, classes) of class probabilities over box = (xmin, xmax, ymin, ymax), row 0 at ymin.
     """
@@ -154,7 +156,8 @@ def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: 
     gy = np.clip(((ys - ymin) / (ymax - ymin) * size).astype(int), 0, size - 1)
     probabilities = np.nan_to_num(grid[np.ix_(gy, gx)], nan=0.0)
     label = np.argmax(probabilities, axis=-1)
-    confidence = np.max(probabilities, axis=-1)[..., None]
+    # confidence in CONFIDENCE_SHADES steps: a few shades read as well, and equal colours merge into one run
+    confidence = np.floor(np.max(probabilities, axis=-1) * CONFIDENCE_SHADES)[..., None] / CONFIDENCE_SHADES
     palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
     return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8)
 

@@ -42,14 +42,16 @@ def resample(counts: np.ndarray, width: int) -> np.ndarray:
     return np.diff(at)
 
 
-def bar_lines(columns: np.ndarray, scale: float, height: int) -> list[str]:
-    """Vertical bars of column heights (in units of scale) as height lines of block characters."""
+def bar_cells(columns: np.ndarray, scale: float, height: int) -> np.ndarray:
+    """Vertical bars of column heights (in units of scale): (height, len(columns)) indices into BLOCKS, top first."""
     eighths = np.round(np.clip(columns / scale if scale > 0 else columns * 0, 0, 1) * height * 8).astype(int)
-    lines = []
-    for level in range(height - 1, -1, -1):
-        part = np.clip(eighths - level * 8, 0, 8)
-        lines.append("".join(BLOCKS[p] for p in part))
-    return lines
+    levels = np.arange(height - 1, -1, -1)[:, None] * 8
+    return np.clip(eighths[None, :] - levels, 0, 8)
+
+
+def bar_lines(columns: np.ndarray, scale: float, height: int) -> list[str]:
+    """The bars of `bar_cells` as height lines of block characters."""
+    return ["".join(BLOCKS[p] for p in line) for line in bar_cells(columns, scale, height)]
 
 
 class HistogramGrid(CanvasWidget):
@@ -65,6 +67,7 @@ class HistogramGrid(CanvasWidget):
         if not rows:
             return cells
         text = to_ascii if mode == "ascii" else str
+        block_codes = np.array([ord(c) for c in text(BLOCKS)], dtype=np.uint32)
         layers = rows[0].counts.shape[0]
         label = min(LABEL, max(width // 6, 4))
         column = max((width - label) // layers, 2)
@@ -79,12 +82,14 @@ class HistogramGrid(CanvasWidget):
             counts = np.asarray(row.counts, dtype=np.float64)
             columns = [resample(counts[layer], bar) for layer in range(layers)]
             scale = max(float(max(c.max() for c in columns)), 1e-12)
-            blocks = [bar_lines(c, scale, bar_height) for c in columns]
             color = rgb(series(row.color))
             cells.text(line, 0, text(row.label)[:label - 1], color, attr=BOLD)
-            for offset in range(bar_height):
-                for layer in range(layers):
-                    cells.text(line + offset, label + layer * column, text(blocks[layer][offset]), color)
+            for layer in range(layers):
+                left = label + layer * column
+                area = (slice(line, min(line + bar_height, height)), slice(left, min(left + bar, width)))
+                blocks = block_codes[bar_cells(columns[layer], scale, bar_height)]
+                cells.char[area] = blocks[: area[0].stop - line, : area[1].stop - left]
+                cells.fg[area] = color
             line += bar_height
             if band > bar_height:
                 for layer in range(layers):

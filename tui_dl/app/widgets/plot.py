@@ -88,6 +88,11 @@ class CanvasWidget(Widget):
 class Plot(CanvasWidget):
     """A chart widget: subclasses implement `chart(chart, data)` to add layers to a `Chart`."""
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cache: dict[str, Any] = {}
+        """What a subclass keeps from one drawing to the next (a chart's backdrop, contour lines)."""
+
     def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
         chart = Chart(width, height, mode)
         self.chart(chart, data)
