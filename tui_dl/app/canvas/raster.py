@@ -62,14 +62,16 @@ def clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
 
 
 def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int, unique: bool = True,
-                   ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   ids: np.ndarray | None = None, dotted: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer pixels on the polyline through (px, py) inside width x height; NaN points break the line.
 
     A point without a finite neighbour is a pixel of its own (a single point is a dot). ids (one
     int per point, >= 0, default 0) tell polylines concatenated with NaN between them apart:
     returns (xs, ys, id of each pixel). With `unique`, a segment drawn twice by one polyline (an
-    oscillation) is sampled once; the order of the pixels is then not the path's order (it
-    matters only for dotted lines).
+    oscillation) is sampled once. dotted (one bool per id) keeps every other pixel of those
+    polylines: the even columns of a flat segment, the even rows of a steep one, so the pattern
+    sits still on the grid when the line grows or shrinks at one end.
     """
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
     ids = np.zeros(len(px), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
@@ -100,7 +102,12 @@ def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int, uniq
     t = (np.arange(int(count.sum())) - first) / np.maximum(span, 1)[segment]
     xs = np.rint(ends[segment, 0] + t * (ends[segment, 2] - ends[segment, 0])).astype(np.int64)
     ys = np.rint(ends[segment, 1] + t * (ends[segment, 3] - ends[segment, 1])).astype(np.int64)
-    return np.concatenate([xs, lone_x]), np.concatenate([ys, lone_y]), np.concatenate([line[segment], lone_id])
+    line = line[segment]
+    if dotted is not None:
+        flat = (np.abs(ends[:, 2] - ends[:, 0]) >= np.abs(ends[:, 3] - ends[:, 1]))[segment]
+        keep = ~np.asarray(dotted)[line] | (np.where(flat, xs, ys) % 2 == 0)
+        xs, ys, line = xs[keep], ys[keep], line[keep]
+    return np.concatenate([xs, lone_x]), np.concatenate([ys, lone_y]), np.concatenate([line, lone_id])
 
 
 class Raster:
@@ -141,7 +148,7 @@ class Raster:
              under: bool = False) -> None:
         """A polyline through the points at axis fractions (fx, fy), in colour fg (0xRRGGBB).
 
-        dotted: every other dot along the line (train curves under solid validation curves).
+        dotted: every other dot along the line, fixed to the grid (train curves under solid validation curves).
         char: the line's character in the glyph modes.
         under: a line under the data (a contour): shown only in cells without data dots, so a
         path's cell keeps the path's colour and shape.
@@ -150,32 +157,14 @@ class Raster:
 
     def lines(self, polylines: Sequence[Polyline], under: bool = False) -> None:
         """Several polylines in one vectorized pass, in order: a later one's colour wins a shared cell."""
-        width, height = self.pixels
-        found = []
-        for dotted in (False, True):
-            chosen = [(index, line) for index, line in enumerate(polylines) if line.dotted == dotted]
-            if not chosen:
-                continue
-            parts, ids = [], []
-            for index, line in chosen:
-                px, py = _thin_consecutive(*self.to_pixels(line.fx, line.fy))
-                parts.append((np.append(px, np.nan), np.append(py, np.nan)))
-                ids.append(np.full(len(px) + 1, index))
-            xs, ys, line_ids = segment_pixels(np.concatenate([p[0] for p in parts]),
-                                              np.concatenate([p[1] for p in parts]), width, height,
-                                              unique=not dotted, ids=np.concatenate(ids))
-            if dotted:  # every other dot along each path (segments share their ends: each dot counts once)
-                new = np.ones(len(xs), dtype=bool)
-                new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (line_ids[1:] != line_ids[:-1])
-                xs, ys, line_ids = xs[new], ys[new], line_ids[new]
-                starts = np.flatnonzero(np.concatenate([[True], line_ids[1:] != line_ids[:-1]]))
-                rank = np.arange(len(xs)) - np.repeat(starts, np.diff(np.append(starts, len(xs))))
-                keep = rank % 2 == 0
-                xs, ys, line_ids = xs[keep], ys[keep], line_ids[keep]
-            found.append((xs, ys, line_ids))
-        if not found:
+        if not polylines:
             return
-        xs, ys, line_ids = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        parts = [_thin_consecutive(*self.to_pixels(line.fx, line.fy)) for line in polylines]
+        ids = np.concatenate([np.full(len(px) + 1, index) for index, (px, _) in enumerate(parts)])
+        px = np.concatenate([np.append(px, np.nan) for px, _ in parts])  # a NaN between two polylines
+        py = np.concatenate([np.append(py, np.nan) for _, py in parts])
+        dotted = np.array([line.dotted for line in polylines])
+        xs, ys, line_ids = segment_pixels(px, py, *self.pixels, ids=ids, dotted=dotted if dotted.any() else None)
         order = np.argsort(line_ids, kind="stable")  # z order: the last polyline's colour wins its cells
         xs, ys, line_ids = xs[order], ys[order], line_ids[order]
         colors = np.array([line.fg for line in polylines], dtype=np.int64)[line_ids]

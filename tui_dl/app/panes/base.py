@@ -18,6 +18,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Static
 
@@ -126,8 +127,24 @@ class Pane(Horizontal):
         self.redraw()
 
     def _show_progress(self) -> None:
-        if self.border_subtitle != self.progress:  # any assignment repaints the whole pane
-            self.border_subtitle = self.progress
+        if self.border_subtitle != self.progress:
+            self.set_border_subtitle(self.progress)
+
+    def set_border_subtitle(self, text: str) -> None:
+        """The text in the bottom border, repainting that border row only.
+
+        Assigning `border_subtitle` repaints the whole pane, and the terminal receives every cell of
+        it (plots and panel included) twice a second; Textual keeps the subtitle in
+        `_border_subtitle`, so the pane sets it there and marks its bottom row dirty. Should a
+        Textual release keep it elsewhere, the plain assignment is used.
+        """
+        width, height = self.outer_size  # with the border
+        if not hasattr(self, "_border_subtitle") or height < 2:
+            self.border_subtitle = text
+            return
+        self._border_subtitle = self.render_str(text).expand_tabs(4).split()[0]
+        left, top = self.content_offset  # refresh regions are relative to the content, inside the border
+        self.refresh(Region(-left, height - 1 - top, width, 1))
 
     def show_error(self, message: str) -> None:
         """The experiment failed: say so where the plot was."""

@@ -1,15 +1,18 @@
 """The widgets every pane draws with: data in, Strips out, rasterized once per data and size.
 
-`CanvasWidget` is a Textual line-API widget: `show(data)` keeps the data and marks the picture
-stale; the next `render_line` (on the UI thread, at the widget's size) calls `rasterize` once,
-which asks the subclass to `draw` the data into `Cells` (the app's canvas) and caches their
-Strips. A resize or a change of glyph mode redraws; an unchanged pane costs nothing.
+`CanvasWidget` is a Textual line-API widget: the subclass `draw`s its data into `Cells` (the
+app's canvas), whose Strips are kept until the data, the size or the glyph mode change; an
+unchanged pane costs nothing. `show(data)` on a widget already on screen draws at once and
+repaints only the rows that changed (bytes to the terminal follow them); otherwise the next
+`render_line` draws, at the widget's size.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -19,6 +22,13 @@ from tui_dl.app.glyphs import glyph_mode
 
 WAITING_COLOR = rgb((128, 128, 128))
 ERROR_COLOR = rgb((230, 80, 80))
+
+
+def changed_rows(old: Cells, new: Cells) -> list[tuple[int, int]]:
+    """(start, stop) of each run of rows whose cells differ between two pictures of one size."""
+    changed = ((old.char != new.char) | (old.fg != new.fg) | (old.bg != new.bg) | (old.attr != new.attr)).any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], changed, [False]]).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 class CanvasWidget(Widget):
@@ -38,6 +48,7 @@ class CanvasWidget(Widget):
         self.draws = 0
         """How many times the picture has been rasterized (tests check that unchanged data is not redrawn)."""
         self.waiting = "computing..."
+        self._cells: Cells | None = None
         self._strips: list[Strip] = []
         self._key: tuple[Any, ...] | None = None  # (width, height, mode) the strips were drawn for
 
@@ -47,10 +58,22 @@ class CanvasWidget(Widget):
         return glyph_mode(self.app)
 
     def show(self, data: Any) -> None:
-        """Keep data and redraw once (at the next screen update)."""
+        """Keep data and redraw: now, repainting only the rows that changed, when the widget is on screen
+        at the size it was last drawn at; else once, at the next screen update.
+
+        A new step of a live plot changes a few rows (the newest points, a marker, a legend); the
+        terminal then receives those rows only, not the whole plot.
+        """
         self.data = data
-        self._key = None
-        self.refresh()
+        key = (self.size.width, self.size.height, self.mode)
+        previous = self._cells
+        if previous is None or key != self._key or not self.display or not self.region.area:
+            self._key = None
+            self.refresh()
+            return
+        self._paint(key)
+        for start, stop in changed_rows(previous, self._cells):
+            self.refresh(Region(0, start, key[0], stop - start))
 
     def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
         """The picture of data in width x height cells; subclasses override."""
@@ -58,10 +81,13 @@ class CanvasWidget(Widget):
 
     def rasterize(self) -> list[Strip]:
         """The strips of the current data at the current size (drawn now if stale)."""
-        width, height = self.size.width, self.size.height
-        key = (width, height, self.mode)
-        if key == self._key:
-            return self._strips
+        key = (self.size.width, self.size.height, self.mode)
+        if key != self._key:
+            self._paint(key)
+        return self._strips
+
+    def _paint(self, key: tuple[int, int, str]) -> None:
+        width, height, mode = key
         self._key = key
         if self.data is None or width < 1 or height < 1:
             cells = Cells(max(width, 1), max(height, 1))
@@ -69,12 +95,12 @@ class CanvasWidget(Widget):
         else:
             self.draws += 1
             try:
-                cells = self.draw(self.data, width, height, key[2])
+                cells = self.draw(self.data, width, height, mode)
             except Exception as error:  # a bug in a pane's drawing: say it where the plot was, never crash
                 cells = Cells(width, height)
                 cells.text(0, 0, f"cannot draw: {type(error).__name__}: {error}", ERROR_COLOR)
+        self._cells = cells
         self._strips = cells.strips()
-        return self._strips
 
     def render_line(self, y: int) -> Strip:
         strips = self.rasterize()
