@@ -246,3 +246,12 @@ def test_lines_drawn_in_one_pass_keep_their_order_and_patterns():
     alone.lines([Polyline(x, np.full(50, 0.5), rgb(GREEN), dotted=True)])
     dots = int(np.unpackbits(alone.dots[:, :, None], axis=2).sum())
     assert dots == 20  # 40 dots across, every other one
+
+
+def test_a_log_scale_without_positive_values_says_it_is_drawn_linear():
+    chart = Chart(60, 16)
+    chart.line([0, 1, 2], [-1.0, -2.0, 0.0], RED)
+    chart.y_axis(log=True)
+    text = "\n".join(chart.render().plain())
+    assert not chart.axes[1].log and "no positive y value for a log scale: drawn linear" in text
+    assert chart.raster.occupied().any()

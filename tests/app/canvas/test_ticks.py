@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_dl.app.canvas.ticks import LABEL_WIDTH, axis_for, compact, integer_axis, linear_axis, log_axis, tick_labels
@@ -36,6 +36,7 @@ def test_linear_axis_extends_to_nice_ticks_around_the_data():
     assert (axis.low, axis.high) == (-1.08, 1.07) and axis.labels == ("-1", "0", "1")
 
 
+@settings(derandomize=True, max_examples=500)  # the same examples every run: CI never meets a new one by chance
 @given(st.floats(-1e300, 1e300, allow_subnormal=False), st.floats(1e-6, 1e6), st.integers(2, 8))
 def test_linear_axes_cover_the_data_with_1_2_5_ticks_and_short_labels(low, relative, count):
     high = low + max(abs(low), 1.0) * relative

@@ -112,7 +112,6 @@ class Chart:
     heat_fill: Callable[[np.ndarray, np.ndarray], Any] | None = None
     x_spec: dict[str, Any] = field(default_factory=dict)
     y_spec: dict[str, Any] = field(default_factory=dict)
-    x_labeler: Callable[[Axis], Axis] | None = None
     backdrop_cache: dict[str, Any] | None = None
     backdrop_identity: Any = None
     raster: Raster | None = None
@@ -189,7 +188,8 @@ class Chart:
         self.backdrop_cache, self.backdrop_identity = cache, identity
 
     def note(self, text: str) -> None:
-        """A line of text in the middle of the plot (why something is not drawn)."""
+        """A line of text: in the middle of an empty plot (why nothing is drawn), else beside the data
+        like a legend line, marked `!`."""
         self.notes.append(text)
 
     # ------------------------------------------------------------------ rendering
@@ -209,6 +209,9 @@ class Chart:
         if x_axis is None or y_axis is None:
             empty = not any(len(layer.y) for layer in self.layers if layer.scale)
             self.notes.insert(0, "nothing to draw yet" if empty else "no finite values to draw: all NaN or inf")
+        for axis, spec, name in ((x_axis, self.x_spec, "x"), (y_axis, self.y_spec, "y")):
+            if axis is not None and spec.get("log") and not axis.log:
+                self.notes.append(f"no positive {name} value for a log scale: drawn linear")
         self.axes = (x_axis, y_axis)
         self.area = (title_rows, left, rows, cols)
         raster = self.raster = Raster(cols, rows, braille=not self.mode)
@@ -218,10 +221,14 @@ class Chart:
         self._frame(cells, x_axis, y_axis)
         if x_axis is not None and y_axis is not None:
             self._labels(cells, x_axis, y_axis)
+        notes = self.notes
+        if raster.occupied().any():  # beside the data like a legend, never over it
+            self.legend_entries = [*self.legend_entries, *(("!", TEXT_COLOR, note) for note in notes)]
+            notes = []
         title_free = self._legend(cells, raster)
         if title_rows and title_free:
             self._title(cells, left, cols)
-        for offset, note in enumerate(self.notes):
+        for offset, note in enumerate(notes):  # nothing drawn: the plot's middle says why
             row = title_rows + rows // 2 + offset
             cells.text(row, left + max(0, (cols - len(note)) // 2), note[:cols], TEXT_COLOR)
         return cells
@@ -232,7 +239,7 @@ class Chart:
         if spec.get("integer"):
             low, high = spec.get("limits", (None, None))
             finite = data[np.isfinite(data)]
-            if low is None and not finite.size:
+            if (low is None or high is None) and not finite.size:
                 return None
             low = int(np.floor(finite.min())) if low is None else int(low)
             high = int(np.ceil(finite.max())) if high is None else int(high)

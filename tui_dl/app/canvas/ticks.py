@@ -126,21 +126,26 @@ def linear_axis(low: float, high: float, count: int = 5, extend: bool = True) ->
 
     With extend, the ends move out to the ticks around the data (the plot is framed by labelled
     ticks); a range that starts near 0 on either side starts at 0. A constant (low == high)
-    gets a range of about 10% of the value around it (-1..1 around 0). Fewer ticks are taken
+    gets a range of about 10% of the value around it (-1..1 around 0), and so does a range too
+    narrow for 7-character labels to tell its ends apart (1e-4 of the values in fixed notation,
+    2% in exponent notation: 1.05e16 has three digits). Fewer ticks are taken
     when their labels would be longer than LABEL_WIDTH (1.05e300 -> 1.2e300).
     """
-    for fewer in range(max(count, 2), 1, -1):
-        axis = _linear_axis(low, high, fewer, extend)
+    tries = [(fewer, 0) for fewer in range(max(count, 2), 1, -1)] + [(2, coarser) for coarser in (1, 2, 3)]
+    for fewer, coarser in tries:
+        axis = _linear_axis(low, high, fewer, extend, coarser)
         if max(len(label.lstrip("-")) for label in axis.labels) <= LABEL_WIDTH:
             break
     return axis
 
 
-def _linear_axis(low: float, high: float, count: int, extend: bool) -> Axis:
+def _linear_axis(low: float, high: float, count: int, extend: bool, coarser: int = 0) -> Axis:
+    """linear_axis for one tick count; coarser: that many steps up the 1-2-5 grid from the count's step."""
     low, high = float(low), float(high)
     if high < low:
         low, high = high, low
-    if high - low <= 1e-4 * max(abs(low), abs(high)):  # constant, or closer than 7-character labels can tell
+    size = max(abs(low), abs(high))
+    if high - low <= size * (1e-4 if 0.01 <= size < 1e5 else 2e-2):  # constant, or closer than labels can tell
         low = high = low / 2 + high / 2
         pad = abs(low) * 0.1 if low else 1.0
         low, high = low - pad, high + pad
@@ -150,12 +155,14 @@ def _linear_axis(low: float, high: float, count: int, extend: bool) -> Axis:
         high = 0.0
     span = high / 2 - low / 2  # half the span: never overflows
     step = nice_step(span, max(count - 1, 1) / 2) if math.isfinite(span) and span > 0 else 1.0
+    for _ in range(coarser):
+        step = nice_step(step * 1.01, 1)  # the next larger 1-2-5 step
     if not math.isfinite(step) or step <= 0:
         return Axis(low, high, False, np.array([low, high]), tick_labels(np.array([low, high])))
     if extend:
         outer_low, outer_high = math.floor(low / step) * step, math.ceil(high / step) * step
-        if math.isfinite(outer_low) and math.isfinite(outer_high):
-            low, high = outer_low, outer_high
+        if math.isfinite(outer_low) and math.isfinite(outer_high):  # never inside the data (rounding at 1e305)
+            low, high = min(outer_low, low), max(outer_high, high)
     ticks = _multiples(low, high, step)
     for _ in range(6):  # fixed ends narrower than the step: the next finer 1-2-5 steps
         if len(ticks) >= 2:
