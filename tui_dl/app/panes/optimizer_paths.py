@@ -183,11 +183,11 @@ def basin_legend(frame: Any, mode: str = "") -> Text:
     text = Text()
     for k, (x, y) in enumerate(frame.minima):
         color = hex_color(BASIN_COLORS[k % len(BASIN_COLORS)])
-        text.append(f"{basin_key(k, mode)} ({x:.3g}, {y:.3g}) {int(basins.counts[k])}  ", style=f"bold {color}")
+        text.append(f"{basin_key(k, mode)} min ({x:.3g}, {y:.3g}): {int(basins.counts[k])}  ", style=f"bold {color}")
     text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet {basins.not_converged}  ",
                 style=f"bold {hex_color(NONE_YET_COLOR)}")
     text.append(f"{basin_key(DIVERGED, mode)} diverged {basins.diverged}", style=f"bold {hex_color(DIVERGED_COLOR)}")
-    text.append(f"   ({basins.minimum.size} starts; basins of: panel)", style="dim")
+    text.append(f"   (starts of {basins.minimum.size}; basins of: panel)", style="dim")
     return text
 
 
