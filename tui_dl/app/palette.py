@@ -40,6 +40,9 @@ def dim(rgb: RGB, amount: float = 0.5) -> RGB:
     return tuple(int(c * (1 - amount) + 110 * amount) for c in rgb)  # type: ignore[return-value]
 
 
+GREY_RAMP = ((12, 12, 12), (140, 140, 140))  # without colour (NO_COLOR) levels differ in lightness only
+
+
 def ramp(levels: int, low: RGB = (16, 32, 64), high: RGB = (96, 72, 40)) -> list[RGB]:
     """levels background colors from low to high, for the surface's levels (dark, under the bright paths)."""
     if levels == 1:

@@ -54,7 +54,7 @@ def test_a_diverging_run_does_not_squash_the_others():
                                val_loss=val, train_acc=None, val_acc=None, best_epoch=np.array([-1, -1]),
                                stopped_epoch=np.array([-1, -1]), diverged_epoch=np.array([-1, 38]))
     chart = Chart(80, 24)
-    CurvesPlot().chart(chart, (snapshot, 200, "loss"))
+    CurvesPlot().chart(chart, (snapshot, 200, "loss", False))
     lines = chart.render().plain()
     y_axis = chart.axes[1]
     assert y_axis.high <= 10.0 and all(len(label) <= 7 for label in y_axis.labels)
@@ -112,3 +112,24 @@ def test_the_too_large_rate_preset_keeps_its_zigzag_at_step_300():
     middle = raster.rows // 2
     crossing = raster.dots[: middle - 2].any(axis=0) & raster.dots[middle + 2:].any(axis=0)
     assert crossing.sum() >= 10  # many columns swing from above to below the valley floor
+
+
+def test_a_diverged_optimizer_ends_at_its_divergence_with_a_cross_and_does_not_squash_the_rest():
+    """Frozen runs repeat their last point after diverging: the loss view must not draw that as data."""
+    from tui_dl.app.panes.optimizer_paths import PathsPlot
+
+    steps = 101
+    loss = np.vstack([np.geomspace(10.0, 1e-6, steps), np.concatenate([10.0 * 100.0 ** np.arange(6),
+                                                                      np.full(steps - 6, 1e180)])]).T
+    race = SimpleNamespace(loss=loss, diverged_step=np.array([-1, 6]))
+    frame = SimpleNamespace(race=race, min_value=0.0, horizon=100)
+    chart = Chart(80, 24)
+    PathsPlot()._loss(chart, frame)
+    lines = chart.render().plain()
+    y_axis = chart.axes[1]
+    assert y_axis.high <= 1e5  # three decades above the highest start (10), not 1e180
+    assert any("✖" in line for line in lines)
+    _, _, rows, cols = chart.area
+    right_half = chart.raster.dots[:, cols // 2:]
+    assert not right_half[0].any()  # no flat line along the top after the divergence
+    assert np.flatnonzero(chart.raster.dots.any(axis=1)).size >= rows // 2  # the converging run spans the plot

@@ -51,8 +51,12 @@ def test_linear_axes_cover_the_data_with_1_2_5_ticks_and_short_labels(low, relat
 
 
 def test_log_axis_uses_decades_or_1_2_5_within_one():
-    wide = log_axis(1e-7, 10)
-    assert wide.labels == ("1e-7", "1e-5", "1e-3", "0.1", "10") and (wide.low, wide.high) == (1e-7, 10)
+    wide = log_axis(1e-7, 10)  # every 2nd decade, the ends on ticks: both labelled
+    assert wide.labels == ("1e-8", "1e-6", "1e-4", "0.01", "1", "100") and (wide.low, wide.high) == (1e-8, 100)
+    fixed = axis_for(np.array([1e-7, 10.0]), log=True, limits=(1e-7, 10.0))  # an LR range test's rates
+    assert fixed.labels == ("1e-7", "1e-5", "1e-3", "0.1", "10") and (fixed.low, fixed.high) == (1e-7, 10)
+    huge = log_axis(1e-31, 1e180, count=6)  # strides of 1, 2, 5, 10, 20, 50 ... decades
+    assert huge.labels == ("1e-50", "1", "1e50", "1e100", "1e150", "1e200")
     narrow = log_axis(2e-4, 8e-4)  # less than a decade: intermediate labels
     assert narrow.labels == ("2e-4", "5e-4", "1e-3") and narrow.low == pytest.approx(2e-4)
     tight = log_axis(6.9e-4, 1e-3)

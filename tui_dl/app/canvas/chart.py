@@ -34,7 +34,7 @@ TEXT_COLOR = rgb((200, 200, 200))
 # none of them is a marker's character (o start, + minimum, # best, x stop)
 SERIES_CHARS = "*%&=$~@?"
 # axis lines per mode: vertical, y tick, corner, horizontal, x tick
-BOX = {"": "│┤└─┬", "mono": "│┤└─┬", "ascii": "|+'-+"}
+BOX = {"": "│┤└─┬", "mono": "│┤└─┬", "ascii": "|-+-|"}  # ASCII ticks are not `+`, the minimum's marker
 
 
 @dataclass(frozen=True)
@@ -298,12 +298,12 @@ class Chart:
         for row in range(top, top + rows):
             cells.text(row, left - 1, vertical, AXIS_COLOR)
         cells.text(top + rows, left - 1, corner + horizontal * cols, AXIS_COLOR)
-        if y_axis is not None:
-            for row in self._tick_rows(y_axis):
-                cells.text(row, left - 1, y_tick, AXIS_COLOR)
-        if x_axis is not None:
-            for col in self._tick_cols(x_axis):
-                cells.text(top + rows, col, x_tick, AXIS_COLOR)
+        if x_axis is None or y_axis is None:  # no labels: no ticks either
+            return
+        for row in self._tick_rows(y_axis):
+            cells.text(row, left - 1, y_tick, AXIS_COLOR)
+        for col in self._tick_cols(x_axis):
+            cells.text(top + rows, col, x_tick, AXIS_COLOR)
 
     def _tick_rows(self, axis: Axis) -> list[int]:
         """The row of each tick: the row of the dots a value there is drawn with."""

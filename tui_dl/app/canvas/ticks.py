@@ -21,6 +21,7 @@ import numpy as np
 LABEL_WIDTH = 7
 NICE_STEPS = (1.0, 2.0, 5.0, 10.0)
 FLOOR_MARK = "≤"
+DECADE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200)  # decades between two ticks of a log axis
 
 
 @dataclass(frozen=True)
@@ -183,12 +184,14 @@ def _multiples(low: float, high: float, step: float) -> np.ndarray:
     return np.where(np.abs(ticks) < abs(step) * 1e-9, 0.0, ticks)  # -0.0 and 1e-17 are 0
 
 
-def log_axis(low: float, high: float, count: int = 5) -> Axis:
+def log_axis(low: float, high: float, count: int = 5, extend: bool = True) -> Axis:
     """A log axis over positive [low, high]: ends and ticks on whole decades, or on 1-2-5 within one.
 
-    Wide ranges keep every k-th decade (at most count ticks); a range under one decade ends on
+    Wide ranges tick every 1, 2, 5, 10, 20 ... decades (at most count ticks), the ends on ticks
+    (so the top and the bottom are labelled); a range under one decade ends on
     the 1-2-5 values around the data (2e-4 .. 1e-3) with ticks on them, or on 1..9 when 1-2-5
-    gives fewer than three. A constant gets the 1-2-5 values on either side of it.
+    gives fewer than three. A constant gets the 1-2-5 values on either side of it. Without
+    extend the ends stay at low and high (fixed limits), with the ticks between them.
     """
     low, high = float(low), float(high)
     if high < low:
@@ -197,17 +200,28 @@ def log_axis(low: float, high: float, count: int = 5) -> Axis:
         low, high = low / 1.5, high * 1.5
     lo_exp, hi_exp = math.floor(math.log10(low) + 1e-12), math.ceil(math.log10(high) - 1e-12)
     if hi_exp - lo_exp >= 2:
-        exponents = np.arange(lo_exp, hi_exp + 1)
-        stride = math.ceil(len(exponents) / max(count, 2))
-        ticks = 10.0 ** exponents[::stride]
-        return Axis(10.0**lo_exp, 10.0**hi_exp, True, ticks, tick_labels(ticks))
+        stride = next((s for s in DECADE_STRIDES if (hi_exp - lo_exp) / s <= max(count - 1, 1)), DECADE_STRIDES[-1])
+        if extend:  # ends on multiples of the stride, within float64
+            lo_exp = max(math.floor(lo_exp / stride) * stride, -323)
+            hi_exp = min(math.ceil(hi_exp / stride) * stride, 308)
+            exponents = np.arange(math.ceil(lo_exp / stride) * stride, hi_exp + 1, stride)
+            low, high = 10.0**lo_exp, 10.0**hi_exp
+        else:  # fixed ends: every stride-th decade down from the top one inside them
+            top, bottom = math.floor(math.log10(high) + 1e-12), math.ceil(math.log10(low) - 1e-12)
+            exponents = np.arange(top, bottom - 1, -stride)[::-1]
+        ticks = 10.0 ** exponents.astype(np.float64)
+        return Axis(low, high, True, ticks, tick_labels(ticks))
     for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
         grid = np.array([m * 10.0**e for e in range(lo_exp - 1, hi_exp + 1) for m in mantissas] + [10.0**(hi_exp + 1)])
         below, above = grid[grid <= low * (1 + 1e-12)], grid[grid >= high * (1 - 1e-12)]
         axis_low, axis_high = float(below.max()), float(above.min())
-        ticks = grid[(grid >= axis_low) & (grid <= axis_high)]
+        if not extend:
+            axis_low, axis_high = low, high
+        ticks = grid[(grid >= axis_low * (1 - 1e-12)) & (grid <= axis_high * (1 + 1e-12))]
         if len(ticks) >= 3:
             break
+    if len(ticks) < 2:
+        ticks = np.array([axis_low, axis_high])
     return Axis(axis_low, axis_high, True, ticks, tick_labels(ticks))
 
 
@@ -239,7 +253,7 @@ def axis_for(values: np.ndarray, log: bool = False, count: int = 5,
                 floor = 10.0 ** (math.floor(math.log10(positive.min())) - 1)
             lo = floor if floor is not None else (low if low is not None and low > 0 else float(positive.min()))
             hi = high if high is not None and high > 0 else float(positive.max())
-            axis = log_axis(lo, max(hi, lo))
+            axis = log_axis(lo, max(hi, lo), count, extend=not (low is not None and high is not None))
             if floor is None:
                 return axis
             ticks = axis.ticks[axis.ticks > floor]

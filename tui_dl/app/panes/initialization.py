@@ -17,6 +17,7 @@ from textual.binding import Binding
 
 from tui_dl.app.canvas.cells import Cells
 from tui_dl.app.canvas.chart import NOW, Chart, series_mark
+from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.widgets.histograms import HistogramGrid, HistogramRow
@@ -28,7 +29,8 @@ def layer_note(stats: Any, run: int, layer: int) -> str:
     std = stats.std[run, layer]
     if not np.isfinite(std):
         return ""
-    note = f"σ{std:.2g}".replace("0.", ".")
+    value = compact(std, 2)
+    note = "σ" + (value[1:] if value.startswith("0.") else value)  # σ.21, σ1.4, σ4.2e-6
     share = stats.saturated[run, layer] if np.isfinite(stats.saturated[run, layer]) else stats.dead[run, layer]
     if np.isfinite(share):
         note += f" {'s' if np.isfinite(stats.saturated[run, layer]) else 'd'}{share * 100:.0f}%"

@@ -19,6 +19,7 @@ from tui_dl.app.canvas.chart import STOP, Chart, series_mark
 from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.frameworks import optimizer_name
 from tui_dl.app.palette import MARKER, dim, hex_color, series
+from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
 from tui_dl.app.widgets.plot import Plot
 
 HEADROOM = 1.1  # the range test's loss axis ends this far above the highest smoothed loss it shows
@@ -29,12 +30,6 @@ def epoch_axis(chart: Chart, epoch: int, horizon: int) -> None:
     """Epochs 1 .. a quarter ahead of training (at least 20), up to the horizon: early curves are not squashed."""
     right = min(max(horizon, 2), max(20, int(epoch * 1.25) + 1))
     chart.x_axis(integer=True, limits=(1, right))
-
-
-def last_finite(values: np.ndarray, end: int) -> tuple[int, float] | None:
-    """(index, value) of the last finite value up to index end (included), or None."""
-    finite = np.flatnonzero(np.isfinite(values[: end + 1]))
-    return (int(finite[-1]), float(values[finite[-1]])) if finite.size else None
 
 
 def scale_word(log: bool) -> str:
@@ -53,13 +48,14 @@ class RacePlot(Plot):
             chart.note("nothing races")
             return
         epochs = np.arange(1, race.epoch + 1)
+        top = divergence_top(race.train_loss, race.diverged_epoch >= 0, log)
         for run, slot in enumerate(frame.slots):
             chart.line(epochs, race.train_loss[run], series(slot), slot)
             end = int(race.diverged_epoch[run])
             point = last_finite(race.train_loss[run], end) if 0 <= end < race.epoch else None
             if point is not None:
-                chart.points([point[0] + 1], [point[1]], MARKER, STOP)
-        chart.y_axis(log=log)
+                chart.points([point[0] + 1], [marker_y(point[1], top)], MARKER, STOP)
+        chart.y_axis(log=log, limits=(None, top))
         epoch_axis(chart, race.epoch, race.epochs)
         scale = scale_word(log)
         chart.title(f"training loss{scale} per epoch under each schedule · ✖ diverged",

@@ -16,11 +16,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from tui_dl.app.canvas.chart import MINIMUM, NOW, START, Chart, Glyph, series_mark
+from tui_dl.app.canvas.chart import MINIMUM, NOW, START, STOP, Chart, Glyph, series_mark
 from tui_dl.app.canvas.contours import contour_levels, contour_lines
 from tui_dl.app.canvas.ticks import compact
-from tui_dl.app.palette import CATEGORIES, MARKER, hex_color, ramp, series
+from tui_dl.app.palette import CATEGORIES, GREY_RAMP, MARKER, hex_color, ramp, series
 from tui_dl.app.panes.base import Pane
+from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
@@ -58,11 +59,17 @@ def surface_levels(frame: Any) -> np.ndarray:
     return contour_levels(frame.grid, frame.min_value, LEVELS)
 
 
-def heat_colors(frame: Any, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """(len(ys), len(xs), 3): each point in the colour of its band between contour levels (dark low, warm high)."""
+def band_colors(levels: np.ndarray, mode: str) -> list[tuple[int, int, int]]:
+    """The colour of each band between contour levels: dark blue low to warm brown high, or, without
+    colour (NO_COLOR turns colours grey), greys far enough apart to tell every band from the next."""
+    return ramp(len(levels) + 1, *GREY_RAMP) if mode == "mono" else ramp(len(levels) + 1)
+
+
+def heat_colors(frame: Any, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray, mode: str = "") -> np.ndarray:
+    """(len(ys), len(xs), 3): each point in the colour of its band between contour levels."""
     values = sample_grid(frame.grid, frame.view, xs, ys)
     band = np.searchsorted(levels, np.where(np.isfinite(values), values, np.inf))
-    return np.asarray(ramp(len(levels) + 1), dtype=np.uint8)[band]
+    return np.asarray(band_colors(levels, mode), dtype=np.uint8)[band]
 
 
 def world_segments(segments: np.ndarray, grid: np.ndarray, view: tuple[float, float, float, float]) -> np.ndarray:
@@ -106,7 +113,7 @@ class PathsPlot(Plot):
             self._basins(chart, frame)
             return
         levels, contours = self.surface_contours(frame)
-        chart.heat(lambda xs, ys: heat_colors(frame, levels, xs, ys))
+        chart.heat(lambda xs, ys: heat_colors(frame, levels, xs, ys, chart.mode))
         for segments in contours:
             chart.contours(segments, CONTOUR)
         chart.backdrop(self.cache, frame.grid)  # heat and contours: drawn again only for a new surface or size
@@ -154,12 +161,19 @@ class PathsPlot(Plot):
         floor = frame.min_value if np.isfinite(frame.min_value) else np.nanmin(race.loss) - 1.0
         steps = np.arange(race.loss.shape[0])
         with np.errstate(all="ignore"):
-            gap = race.loss - floor
-        for r in range(race.loss.shape[1]):
-            chart.line(steps, gap[:, r], series(r), r)
+            gap = (race.loss - floor).T  # (runs, steps)
+        ended = (race.diverged_step >= 0) & (race.diverged_step < len(steps))
+        for r in np.flatnonzero(ended):  # a frozen run repeats its last point: that is no data
+            gap[r, race.diverged_step[r] + 1:] = np.nan
+        top = divergence_top(gap, ended, log=True)
+        for r in range(len(gap)):
+            chart.line(steps, gap[r], series(r), r)
+            point = last_finite(gap[r], int(race.diverged_step[r])) if ended[r] else None
+            if point is not None:
+                chart.points([point[0]], [marker_y(point[1], top)], MARKER, STOP)
         chart.x_axis(integer=True, limits=(0, max(frame.horizon, 1)))
-        chart.y_axis(log=True)
-        chart.title("loss − minimum (log) against step", "loss − min (log)")
+        chart.y_axis(log=True, limits=(None, top))
+        chart.title("loss − minimum (log) against step · ✖ diverged", "loss − minimum (log)", "loss − min")
 
 
 def basins_grid_centres(basins: Any, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +205,10 @@ def basin_legend(frame: Any, mode: str = "") -> Text:
     return text
 
 
-def color_scale(levels: np.ndarray) -> Text:
+def color_scale(levels: np.ndarray, mode: str = "") -> Text:
     """The heat map's key: each band's colour, with the contour level between bands."""
     text = Text("f: ", style="dim")
-    colors = ramp(len(levels) + 1)
+    colors = band_colors(levels, mode)
     for band, color in enumerate(colors):
         text.append("  ", style=f"on {hex_color(color)}")
         if band < len(levels):
@@ -254,7 +268,7 @@ class OptimizerPathsPane(Pane):
             text.append(f" diverged at step {step}" if step >= 0 else f" loss {compact(race.loss[-1, r])}")
         if self.view == "paths":
             text.append("\n")
-            text.append_text(color_scale(self.query_one(PathsPlot).surface_contours(self.frame)[0]))
+            text.append_text(color_scale(self.query_one(PathsPlot).surface_contours(self.frame)[0], self.mode))
         if self.start_mode:
             text.append("\nstart-point mode: arrows/hjkl move the start, m or esc when done", style="bold")
         return text

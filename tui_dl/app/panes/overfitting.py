@@ -20,11 +20,12 @@ from tui_dl.app.canvas.chart import BEST, STOP, Chart, Glyph, series_key, series
 from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series
 from tui_dl.app.panes.base import Pane
+from tui_dl.app.panes.divergence import divergence_top, marker_y
 from tui_dl.app.widgets.plot import Plot
 
 NARROW = 56  # below this many columns the curves and the regions take turns
 CONFIDENCE_SHADES = 5  # how many shades of a class's colour tell how sure the network is
-CLASS_CHARS = "ox^v<>"  # a training point's character per class without colour (none is a series' character)
+CLASS_CHARS = "^v<>"  # a training point's character per class without colour: no series' or marker's character
 
 
 def best_epoch(snapshot: Any, run: int, metric: str) -> int:
@@ -69,36 +70,15 @@ def curves(snapshot: Any, metric: str) -> tuple[np.ndarray, np.ndarray, str]:
     return snapshot.train_data_loss, snapshot.val_data_loss, "data loss"
 
 
-DIVERGENCE_ROOM = 2.0  # after a divergence the loss axis ends this many times above the highest first-epoch loss
-
-
-def divergence_cap(values: np.ndarray, diverged: np.ndarray) -> float | None:
-    """The top of the loss axis when a run diverged, or None: the axis then shows all the data.
-
-    A diverging loss climbs to 1e35 before it overflows; an axis up to there would press every
-    other curve onto its floor. With a diverged run the axis ends DIVERGENCE_ROOM times above the
-    highest first-epoch loss (where training starts, before the blow-up), values above leave the
-    plot at its top edge, and the ✖ marks the run there.
-    """
-    if not diverged.any() or not values.size:
-        return None
-    first = values[:, 0]
-    first = first[np.isfinite(first)]
-    finite = values[np.isfinite(values)]
-    if not first.size or not finite.size:
-        return None
-    cap = DIVERGENCE_ROOM * float(first.max())
-    return cap if finite.max() > cap else None
-
-
 class CurvesPlot(Plot):
-    """Train (dotted) and val (solid) curves with best and stop markers; data is (snapshot, horizon, metric)."""
+    """Train (dotted) and val (solid) curves with best and stop markers; data is (snapshot, horizon, metric, log)."""
 
     def chart(self, chart: Chart, data: Any) -> None:
-        snapshot, horizon, metric = data
+        snapshot, horizon, metric, log = data
         train, val, title = curves(snapshot, metric)
         epochs = np.arange(1, snapshot.epoch + 1)
-        cap = divergence_cap(np.concatenate([train, val]), snapshot.diverged_epoch >= 0) if metric == "loss" else None
+        diverged = np.concatenate([snapshot.diverged_epoch, snapshot.diverged_epoch]) >= 0
+        cap = divergence_top(np.concatenate([train, val]), diverged, log) if metric == "loss" else None
         for run in range(len(snapshot.labels)):
             color = series(run)
             chart.line(epochs, train[run], dim(color, 0.6), run, dotted=True)
@@ -110,15 +90,15 @@ class CurvesPlot(Plot):
             if 0 <= end < snapshot.epoch:
                 finite = np.flatnonzero(np.isfinite(val[run, : end + 1]))
                 if finite.size:
-                    value = float(val[run, finite[-1]])
-                    chart.points([end + 1], [value if cap is None else min(value, cap)], MARKER, STOP)
+                    chart.points([end + 1], [marker_y(float(val[run, finite[-1]]), cap)], MARKER, STOP)
         # the axis grows with training (a quarter ahead) up to the epochs asked, so early curves are not squashed
         right = min(max(horizon, 2), max(20, int(snapshot.epoch * 1.25) + 1))
         chart.x_axis(integer=True, limits=(1, right))
-        chart.y_axis(limits=(None, cap))
+        chart.y_axis(log=log, limits=(None, cap))
         mode = chart.mode
         chart.legend([(series_key(0, mode, dotted=True), MARKER, "train"), (series_key(0, mode), MARKER, "val")])
-        chart.title(f"{title} per epoch · ◆ best ✖ stop", title)
+        scale = " (log)" if log else ""
+        chart.title(f"{title}{scale} per epoch · ◆ best ✖ stop", f"{title}{scale}")
 
 
 class BoundaryPlot(Plot):
@@ -128,7 +108,7 @@ class BoundaryPlot(Plot):
         snapshot, run = data
         xmin, xmax, ymin, ymax = snapshot.grid_box
         classes = snapshot.grid.shape[-1]
-        chart.heat(lambda xs, ys: region_colors(snapshot.grid[run], snapshot.grid_box, xs, ys))
+        chart.heat(lambda xs, ys: region_colors(snapshot.grid[run], snapshot.grid_box, xs, ys, chart.mode))
         for c in range(classes):
             points = snapshot.x_train[snapshot.y_train == c]
             chart.points(points[:, 0], points[:, 1], category(c), class_glyph(c))
@@ -143,23 +123,31 @@ def class_glyph(index: int) -> Glyph:
     return Glyph("•", char, char)
 
 
-def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: np.ndarray,
-                  ys: np.ndarray) -> np.ndarray:
-    """(len(ys), len(xs), 3) RGB: each point in its predicted class's colour, darker where the network is unsure
-    (the highest class probability in 5 shades: below 0.2, 0.4, 0.6, 0.8, and 0.8 or more).
+def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: np.ndarray, ys: np.ndarray,
+                  mode: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """(len(ys), len(xs), 3) RGB and a mask: each point in its predicted class's colour, darker where the
+    network is unsure (the highest class probability in 5 shades: below 0.2, 0.4, 0.6, 0.8, and above).
 
-    grid is (size, size, classes) of class probabilities over box = (xmin, xmax, ymin, ymax), row 0 at ymin.
+    grid is (size, size, classes) of class probabilities over box = (xmin, xmax, ymin, ymax), row 0 at
+    ymin. Without colour (mode `mono`: NO_COLOR turns colours grey) each class is one grey of its own,
+    far from the others, and unsureness is not shaded. Points where the network has no finite
+    prediction (a diverged run) are masked out: no region is drawn there.
     """
     xmin, xmax, ymin, ymax = box
     size = grid.shape[0]
     gx = np.clip(((xs - xmin) / (xmax - xmin) * size).astype(int), 0, size - 1)
     gy = np.clip(((ys - ymin) / (ymax - ymin) * size).astype(int), 0, size - 1)
-    probabilities = np.nan_to_num(grid[np.ix_(gy, gx)], nan=0.0)
+    probabilities = grid[np.ix_(gy, gx)]
+    known = np.isfinite(probabilities).all(axis=-1)
+    probabilities = np.nan_to_num(probabilities, nan=0.0, posinf=0.0, neginf=0.0)
     label = np.argmax(probabilities, axis=-1)
+    if mode == "mono":
+        greys = np.linspace(30, 150, max(grid.shape[-1], 2))[label]
+        return np.repeat(greys[..., None], 3, axis=-1).astype(np.uint8), known
     # confidence in CONFIDENCE_SHADES steps: a few shades read as well, and equal colours merge into one run
     confidence = np.floor(np.max(probabilities, axis=-1) * CONFIDENCE_SHADES)[..., None] / CONFIDENCE_SHADES
     palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
-    return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8)
+    return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8), known
 
 
 class OverfittingPane(Pane):
@@ -171,6 +159,7 @@ class OverfittingPane(Pane):
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "Loss/acc", tooltip="loss or accuracy curves"),
         Binding("b", "cycle_boundary", "Regions", tooltip="decision regions of the next variant, or none"),
+        Binding("g", "toggle_log", "Log scale", tooltip="linear or log axis of the curves (a loss that blew up)"),
     ]
     DEFAULT_CSS = """
     OverfittingPane #plots { height: 1fr; }
@@ -184,6 +173,8 @@ class OverfittingPane(Pane):
         """The variant whose decision regions are drawn, None for none."""
         self.regions_asked = False
         """b was pressed: in a narrow pane the regions then replace the curves."""
+        self.log_scale = False
+        """The curves' y axis is logarithmic (g)."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="plots"):
@@ -203,7 +194,7 @@ class OverfittingPane(Pane):
         curves_plot.display = not (narrow and regions and self.regions_asked)
         boundary.display = regions and (not narrow or self.regions_asked)
         if curves_plot.display:
-            curves_plot.show((snapshot, horizon, metric))
+            curves_plot.show((snapshot, horizon, metric, self.log_scale))
         if boundary.display:
             boundary.show((snapshot, self.boundary))
         text = Text()
@@ -218,7 +209,13 @@ class OverfittingPane(Pane):
 
     def status(self) -> str:
         regions = "no regions" if self.boundary is None else f"regions of variant {self.boundary + 1}"
-        return f"{self.view}, {regions}"
+        return f"{self.view}, {'log' if self.log_scale else 'linear'} scale, {regions}"
+
+    def action_toggle_log(self) -> None:
+        """Linear or log y axis of the curves."""
+        self.log_scale = not self.log_scale
+        self.redraw()
+        self.post_message(self.Changed())
 
     def action_cycle_boundary(self) -> None:
         """Decision regions of the next variant, then none."""

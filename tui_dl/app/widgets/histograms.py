@@ -94,9 +94,10 @@ class HistogramGrid(CanvasWidget):
             if band > bar_height:
                 for layer in range(layers):
                     note = row.notes[layer] if layer < len(row.notes) else ""
-                    if len(note) > column - 1:  # keep whole words: the std first
+                    if len(note) > column - 1:  # keep whole words: the std first, and no number cut short
                         note = note.split(" ")[0]
-                    cells.text(line, label + layer * column, text(note[:column - 1]), DIM)
+                    if len(note) <= column - 1:
+                        cells.text(line, label + layer * column, text(note), DIM)
                 line += 1
         cells.text(min(line, height - 1), 0, text(footer)[:width], DIM)
         return cells
