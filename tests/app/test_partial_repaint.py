@@ -64,3 +64,16 @@ def test_the_progress_text_repaints_the_border_row_only(drive):
     assert seen["regions"] == {Region(0, height - 1, width, 1)}
     assert "step&#160;123/456" in seen["svg"] or "step 123/456" in seen["svg"]
     assert np.isfinite(width)
+
+
+def test_unchanged_rows_keep_their_strips():
+    first, second = Cells(12, 4), Cells(12, 4)
+    for cells in (first, second):
+        cells.text(0, 0, "same", 0x00FF00)
+    second.text(2, 3, "new", 0xFF0000)
+    before = first.strips()
+    changed = np.array([False, False, True, False])
+    after = second.strips(changed, before)
+    assert [a is b for a, b in zip(before, after, strict=True)] == [True, True, False, True]
+    assert "".join(segment.text for segment in after[2]).startswith("   new")
+    assert [list(s) for s in after] == [list(s) for s in second.strips()]  # the same picture as drawn afresh

@@ -77,15 +77,29 @@ class Cells:
         area = (slice(row, row + other.height), slice(col, col + other.width))
         self.char[area], self.fg[area], self.bg[area], self.attr[area] = other.char, other.fg, other.bg, other.attr
 
-    def strips(self) -> list[Strip]:
-        """One Strip per row, each run of cells with one style as one Segment."""
-        fg = self._fg_where_seen()
-        key = ((fg + 1) * (1 << 25) + (self.bg + 1)) * 8 + self.attr  # fg and bg (25 bits each), attributes
+    def strips(self, changed: np.ndarray | None = None, previous: list[Strip] | None = None) -> list[Strip]:
+        """One Strip per row, each run of cells with one style as one Segment.
+
+        With changed (one bool per row) and the previous picture's strips, a row that did not
+        change keeps its previous Strip (a new step changes a few rows; a Strip is not cheap).
+        """
+        if changed is not None and previous is not None and len(previous) == self.height:
+            fresh = iter(self._rows(np.flatnonzero(changed)))
+            return [next(fresh) if row_changed else strip for row_changed, strip in zip(changed, previous,
+                                                                                        strict=True)]
+        return self._rows(np.arange(self.height))
+
+    def _rows(self, rows: np.ndarray) -> list[Strip]:
+        """The Strips of the given rows, in order."""
+        if not len(rows):
+            return []
+        fg = self._fg_where_seen()[rows]
+        key = ((fg + 1) * (1 << 25) + (self.bg[rows] + 1)) * 8 + self.attr[rows]  # fg, bg (25 bits each), attr
         first = np.ones(key.shape, dtype=bool)
         first[:, 1:] = key[:, 1:] != key[:, :-1]
         starts = np.flatnonzero(first)  # every run's first cell, row-major
         ends = np.append(starts[1:], key.size)  # every row's first cell starts a run: no run spans two rows
-        codes = self.char.ravel()
+        codes = self.char[rows].ravel()
         text = codes[codes != 0].tobytes().decode("utf-32-le")
         # a wide character's second cell holds no character: runs are cut by cells, the text by characters
         offsets = np.concatenate([[0], np.cumsum(codes != 0)]).tolist()
@@ -93,11 +107,11 @@ class Cells:
         missing = {k for k in run_keys if k not in _STYLES}
         for k in missing:  # a few new styles a frame at most: decode the key once each
             _STYLES[k] = style_of((k >> 28) - 1, ((k >> 3) & ((1 << 25) - 1)) - 1, k & 7)
-        rows: list[list[Segment]] = [[] for _ in range(self.height)]
+        lines: list[list[Segment]] = [[] for _ in range(len(rows))]
         width, styles = self.width, _STYLES
         for a, b, k in zip(starts.tolist(), ends.tolist(), run_keys, strict=True):
-            rows[a // width].append(Segment(text[offsets[a]:offsets[b]], styles[k]))
-        return [Strip(segments, width) for segments in rows]
+            lines[a // width].append(Segment(text[offsets[a]:offsets[b]], styles[k]))
+        return [Strip(segments, width) for segments in lines]
 
     def _fg_where_seen(self) -> np.ndarray:
         """The foreground with each blank cell's taken from the cell before it: a blank shows no

@@ -24,11 +24,20 @@ WAITING_COLOR = rgb((128, 128, 128))
 ERROR_COLOR = rgb((230, 80, 80))
 
 
-def changed_rows(old: Cells, new: Cells) -> list[tuple[int, int]]:
-    """(start, stop) of each run of rows whose cells differ between two pictures of one size."""
-    changed = ((old.char != new.char) | (old.fg != new.fg) | (old.bg != new.bg) | (old.attr != new.attr)).any(axis=1)
+def changed_mask(old: Cells, new: Cells) -> np.ndarray:
+    """(height,) bool: the rows whose cells differ between two pictures of one size."""
+    return ((old.char != new.char) | (old.fg != new.fg) | (old.bg != new.bg) | (old.attr != new.attr)).any(axis=1)
+
+
+def row_runs(changed: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True rows."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], changed, [False]]).astype(np.int8)))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def changed_rows(old: Cells, new: Cells) -> list[tuple[int, int]]:
+    """(start, stop) of each run of rows whose cells differ between two pictures of one size."""
+    return row_runs(changed_mask(old, new))
 
 
 class CanvasWidget(Widget):
@@ -49,6 +58,8 @@ class CanvasWidget(Widget):
         """How many times the picture has been rasterized (tests check that unchanged data is not redrawn)."""
         self.waiting = "computing..."
         self._cells: Cells | None = None
+        self._painted: tuple[Any, ...] | None = None  # the key _cells were painted at
+        self._changed = np.zeros(0, dtype=bool)  # the rows the last paint changed
         self._strips: list[Strip] = []
         self._key: tuple[Any, ...] | None = None  # (width, height, mode) the strips were drawn for
 
@@ -66,13 +77,12 @@ class CanvasWidget(Widget):
         """
         self.data = data
         key = (self.size.width, self.size.height, self.mode)
-        previous = self._cells
-        if previous is None or key != self._key or not self.display or not self.region.area:
+        if self._cells is None or key != self._key or not self.display or not self.region.area:
             self._key = None
             self.refresh()
             return
         self._paint(key)
-        for start, stop in changed_rows(previous, self._cells):
+        for start, stop in row_runs(self._changed):
             self.refresh(Region(0, start, key[0], stop - start))
 
     def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
@@ -99,8 +109,10 @@ class CanvasWidget(Widget):
             except Exception as error:  # a bug in a pane's drawing: say it where the plot was, never crash
                 cells = Cells(width, height)
                 cells.text(0, 0, f"cannot draw: {type(error).__name__}: {error}", ERROR_COLOR)
-        self._cells = cells
-        self._strips = cells.strips()
+        previous = self._cells if self._painted == key else None  # the last picture, at this size
+        self._changed = changed_mask(previous, cells) if previous is not None else np.ones(cells.height, bool)
+        self._strips = cells.strips(self._changed, self._strips if previous is not None else None)
+        self._cells, self._painted = cells, key
 
     def render_line(self, y: int) -> Strip:
         strips = self.rasterize()
