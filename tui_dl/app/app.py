@@ -16,7 +16,7 @@ import gc
 import signal
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,7 +29,6 @@ from textual.widgets import Static
 
 from tui_dl.app import AppConfig
 from tui_dl.app.commands import palette_commands
-from tui_dl.app.demo import Demo, DemoCaption, tour
 from tui_dl.app.export import write_export
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
@@ -39,10 +38,12 @@ from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
 from tui_dl.app.settings import Preset
 from tui_dl.app.setups import SetupState, remember, start_setup, write_setup
-from tui_dl.app.widgets.formula import FormulaScreen
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
 from tui_dl.params import ParamError
+
+if TYPE_CHECKING:
+    from tui_dl.app.demo import Demo
 
 MIN_SIZE = (60, 20)
 # plot redraw rates with the clock running: the pane in view often, the others now and then
@@ -143,6 +144,8 @@ class TuiDlApp(App[None]):
         yield self._status
         yield self._tabs
         if self.config.demo:
+            from tui_dl.app.demo import DemoCaption  # only with --demo: not imported on a plain start
+
             self._caption = DemoCaption(id="caption")
             yield self._caption
         yield self._grid
@@ -185,6 +188,8 @@ class TuiDlApp(App[None]):
         self._start_preferences()
         if self.config.demo:
             titles = {pane.KIND: pane.TITLE for pane in self.panes}
+            from tui_dl.app.demo import Demo, tour
+
             self.demo = Demo(self, tour({kind: r.model for kind, r in self.runners.items()}, titles), self._caption)
             self.demo.start(self.config.autoplay)
         # what startup made lives as long as the app: frozen, it is left out of the full collections,
@@ -406,6 +411,8 @@ class TuiDlApp(App[None]):
         row = pane.panel.selected
         runner = self.runners[pane.KIND]
         selection = runner.model.selection(row.key if row else None, runner.frame)
+        from tui_dl.app.widgets.formula import FormulaScreen  # a text area with syntax: imported when first shown
+
         self.push_screen(FormulaScreen(describe(selection)))
 
     def action_write_setup(self) -> None:
@@ -433,6 +440,8 @@ class TuiDlApp(App[None]):
             return
         sections = [("Everywhere", self.BINDINGS), ("Parameter panel", ParamPanel.BINDINGS)]
         sections += [(f"{i} {pane.TITLE}", pane.BINDINGS) for i, pane in enumerate(PANES, 1)]
+        from tui_dl.app.widgets.formula import FormulaScreen
+
         sections += [("Formula panel (f)", FormulaScreen.BINDINGS),
                      ("Anywhere", [Binding("ctrl+q", "quit", "Quit"),
                                    Binding("ctrl+p", "command_palette", "Command palette: actions and presets")])]
