@@ -123,3 +123,25 @@ def test_a_late_drawing_is_taken_by_the_next_request_that_finds_it_due():
     throttle.interval = 0.0  # as if the interval had passed: a plot drawing comes along and takes it
     throttle.request(late=LONG)
     assert len(draws) == 2 and owner.timers[0].stopped
+
+
+def test_a_restarted_pane_computes_its_first_frame_before_the_others_step_again(drive):
+    """While a key's restart computes, the clock gives the other runners no steps (one interpreter lock)."""
+    seen = {}
+
+    async def scenario(pilot, app) -> None:
+        restarted, others = app.runners["train"], [r for k, r in app.runners.items() if k != "train"]
+        app.paused = False  # the clock runs (the test drives it by calling its tick)
+        held = []
+        restarted._launch = lambda work, group: held.append(work)  # the worker is held: busy, no frame yet
+        restarted.restart()
+        credits = [r._credit for r in others]
+        app._tick()
+        seen["held"] = [r._credit for r in others] == credits and restarted.busy and restarted.frame is None
+        held[0]()  # the first frame is computed and posted
+        await drive.settle(pilot)
+        app._tick()
+        seen["after"] = [r._credit for r in others] != credits or any(r.busy for r in others)
+
+    drive.run(scenario)
+    assert seen == {"held": True, "after": True}

@@ -219,7 +219,12 @@ class TuiDlApp(App[None]):
 
     # ------------------------------------------------------------------ clock and frames
     def _tick(self) -> None:
+        """One frame of the clock: every runner takes its steps, unless a restarted one is computing
+        its first frame (a key was pressed): the others' workers would share the CPU with it, and the
+        key's answer would wait for them (worker threads share one interpreter lock)."""
         if self.paused or self.layout_mode == "too-small":
+            return
+        if any(runner.busy and runner.frame is None for runner in self.runners.values()):
             return
         for runner in self.runners.values():
             runner.tick()
