@@ -132,16 +132,36 @@ def test_a_restarted_pane_computes_its_first_frame_before_the_others_step_again(
     async def scenario(pilot, app) -> None:
         restarted, others = app.runners["train"], [r for k, r in app.runners.items() if k != "train"]
         app.paused = False  # the clock runs (the test drives it by calling its tick)
-        held = []
+        held, launch = [], restarted._launch
         restarted._launch = lambda work, group: held.append(work)  # the worker is held: busy, no frame yet
         restarted.restart()
         credits = [r._credit for r in others]
         app._tick()
         seen["held"] = [r._credit for r in others] == credits and restarted.busy and restarted.frame is None
+        restarted._launch = launch
         held[0]()  # the first frame is computed and posted
         await drive.settle(pilot)
         app._tick()
         seen["after"] = [r._credit for r in others] != credits or any(r.busy for r in others)
+        app.paused = True
+        await drive.settle(pilot)  # the steps the tick asked for are done before the app closes
 
     drive.run(scenario)
     assert seen == {"held": True, "after": True}
+
+
+def test_a_frame_that_arrives_while_the_app_closes_is_dropped(drive):
+    """A worker may post its frame after the app began to close and removed the panes' plots."""
+    from tui_dl.app.runner import FrameReady
+    from tui_dl.app.widgets.plot import CanvasWidget
+
+    async def scenario(pilot, app) -> None:
+        runner = app.runners["lr"]
+        for widget in app.panes[0].query(CanvasWidget):
+            await widget.remove()
+        message = FrameReady("lr", runner.generation, runner._state, runner.frame)
+        app._running = False  # what Textual's shutdown does before it closes the widgets
+        app.on_frame_ready(message)  # no NoMatches
+        app._running = True
+
+    drive.run(scenario)

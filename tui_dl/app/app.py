@@ -22,6 +22,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -234,13 +235,17 @@ class TuiDlApp(App[None]):
         pane = self.pane(message.pane)
         if not runner.accept(message) or not pane.is_attached:  # stale, or the app is closing
             return
-        if runner.error:
-            pane.show_error(runner.error)
-            self._update_progress(pane)
-        else:
-            pane.show_frame(runner.frame, self.progress(pane.KIND))
-            if pane is self.current_pane:
-                self._update_status()
+        try:
+            if runner.error:
+                pane.show_error(runner.error)
+                self._update_progress(pane)
+            else:
+                pane.show_frame(runner.frame, self.progress(pane.KIND))
+                if pane is self.current_pane:
+                    self._update_status()
+        except NoMatches:  # a worker's last frame arrived while the app was closing: its plots are gone
+            if getattr(self, "_running", False):  # Textual clears it first thing in its shutdown
+                raise
 
     def _update_progress(self, pane: Pane) -> None:
         pane.progress = pane.border_subtitle = self.progress(pane.KIND)
