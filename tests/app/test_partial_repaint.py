@@ -7,7 +7,7 @@ from textual.geometry import Region
 
 from tui_dl.app.canvas.cells import Cells
 from tui_dl.app.panes.learning_rate import SchedulePlot
-from tui_dl.app.widgets.plot import changed_rows
+from tui_dl.app.widgets.plot import changed_mask, row_runs
 
 
 def test_changed_rows_are_the_runs_of_rows_that_differ():
@@ -15,8 +15,8 @@ def test_changed_rows_are_the_runs_of_rows_that_differ():
     new.text(1, 2, "x")
     new.text(2, 0, "y")
     new.fg[5, 9] = 0xFF0000
-    assert changed_rows(old, new) == [(1, 3), (5, 6)]
-    assert changed_rows(old, old) == []
+    assert row_runs(changed_mask(old, new)) == [(1, 3), (5, 6)]
+    assert row_runs(changed_mask(old, old)) == []
 
 
 def test_a_new_step_repaints_only_the_rows_that_changed(drive):

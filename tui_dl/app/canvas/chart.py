@@ -60,7 +60,6 @@ MINIMUM = Glyph("+", "+", "+")
 BEST = Glyph("◆", "◆", "#")
 STOP = Glyph("✖", "✖", "x")
 NOW = Glyph("●")  # a path's head, the rate now: the series' character reversed in the glyph modes
-POINT = Glyph("•", "•", ".")
 
 
 def series_char(index: int) -> str:

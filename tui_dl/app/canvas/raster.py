@@ -171,12 +171,6 @@ class Raster:
         chars = np.array([ord(line.char) for line in polylines], dtype=np.uint32)[line_ids]
         self.set_dots(xs, ys, colors, chars, under)
 
-    def points(self, fx: np.ndarray, fy: np.ndarray, fg: int, char: str = "•") -> None:
-        """Single dots at axis fractions (a scatter), without lines between them."""
-        fx, fy = np.asarray(fx, dtype=np.float64), np.asarray(fy, dtype=np.float64)
-        gaps = np.full(len(fx), np.nan)
-        self.line(np.column_stack([fx, gaps]).ravel(), np.column_stack([fy, gaps]).ravel(), fg, char)
-
     def set_dots(self, xs: np.ndarray, ys: np.ndarray, fg: Any, chars: Any = 0x2022, under: bool = False) -> None:
         """Turn on the dots at integer pixels (xs, ys), all inside the area; their cells take colour fg.
 

@@ -35,10 +35,6 @@ def row_runs(changed: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def changed_rows(old: Cells, new: Cells) -> list[tuple[int, int]]:
-    """(start, stop) of each run of rows whose cells differ between two pictures of one size."""
-    return row_runs(changed_mask(old, new))
-
 
 class CanvasWidget(Widget):
     """A widget drawn by `draw(data, width, height, mode) -> Cells`, cached until data or size change."""
