@@ -11,12 +11,12 @@ import ast
 import numpy as np
 import pytest
 
-from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.frameworks import describe
 from tui_dl.app.frameworks.lr_finder import KERAS_RANGE_TEST
 from tui_dl.app.panes.lr_plots import race_legend
 from tui_dl.app.runner import make_models
 from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.ticks import compact
 
 
 def status_text(app) -> str:

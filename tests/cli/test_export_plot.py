@@ -23,7 +23,7 @@ SMALL_TRAINING = ("--set", "train_samples=64", "--set", "val_samples=32", "--set
 CASES = {
     "schedule": (["cosine_decay_restarts", "--set", "initial_learning_rate=0.1", "--set", "first_decay_steps=100",
                   "--steps", "400"],
-                 ["cosine_decay_restarts (keras): learning rate per step", "step", "lr", "0.10", "300"]),
+                 ["cosine_decay_restarts (keras): learning rate per step", "step", "lr", "0.1", "300"]),
     "path": (["--surface", "rosenbrock", "--optimizer", "adam", "--set", "lr=0.1", "--steps", "30"],
              ["paths on rosenbrock", "loss per step", "adam", "SS start", "MM minimum"]),
     "init": (["--init", "normal_1", "--convention", "keras", "--activation", "sigmoid", "--layers", "3",
@@ -189,10 +189,11 @@ def test_a_terminal_chart_fills_the_terminal_but_its_last_line():
 
 
 def test_ticks_are_short_and_round():
-    assert ticks(1e-7, 10, 6, log=True) == ([1e-7, 1e-5, 1e-3, 1e-1, 10.0], ["1e-7", "1e-5", "0.001", "0.1", "10"])
-    assert ticks(1, 10, 4, integer=True)[1] == ["2", "4", "6", "8", "10"]
-    assert ticks(0, 0.1, 4)[1] == ["0", "0.02", "0.04", "0.06", "0.08", "0.10"]
-    assert ticks(0, 2.5e6, 3)[1] == ["0", "1e6", "2e6"]
+    """The same ticks and labels as the app's canvas (tui_dl.ticks), within the chart's fixed ends."""
+    assert ticks(1e-7, 10, 6, log=True) == ([1e-7, 1e-5, 1e-3, 1e-1, 10.0], ["1e-7", "1e-5", "1e-3", "0.1", "10"])
+    assert ticks(1, 10, 4, integer=True)[1] == ["1", "5", "10"]
+    assert ticks(0, 0.1, 6)[1] == ["0", "0.02", "0.04", "0.06", "0.08", "0.1"]
+    assert ticks(0, 2.5e6, 3)[1] == ["0", "2e6"]
 
 
 def test_plot_does_not_import_textual():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_dl.app.canvas.ticks import LABEL_WIDTH, axis_for, compact, integer_axis, linear_axis, log_axis, tick_labels
+from tui_dl.ticks import LABEL_WIDTH, axis_for, compact, integer_axis, linear_axis, log_axis, tick_labels
 
 
 def mantissa(step: float) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 
 from tui_dl.app.canvas.cells import BOLD, NONE, REVERSE, Cells, rgb
 from tui_dl.app.canvas.raster import Polyline, Raster
-from tui_dl.app.canvas.ticks import Axis, axis_for, integer_axis
+from tui_dl.ticks import Axis, axis_for, integer_axis
 
 RGB = tuple[int, int, int]
 AXIS_COLOR = rgb((128, 128, 128))

@@ -17,11 +17,11 @@ from textual.binding import Binding
 
 from tui_dl.app.canvas.cells import Cells
 from tui_dl.app.canvas.chart import NOW, Chart, series_mark
-from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.widgets.histograms import HistogramGrid, HistogramRow
 from tui_dl.app.widgets.plot import CanvasWidget
+from tui_dl.ticks import compact
 
 
 def layer_note(stats: Any, run: int, layer: int) -> str:

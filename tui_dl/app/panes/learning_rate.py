@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from tui_dl.app.canvas.chart import NOW, Chart, series_mark
-from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import dim, hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.lr_plots import RacePlot, RangePlot, StepSizePlot, race_legend, range_legend, step_legend
 from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
+from tui_dl.ticks import compact
 
 TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color

@@ -16,11 +16,11 @@ import numpy as np
 from rich.text import Text
 
 from tui_dl.app.canvas.chart import STOP, Chart, series_mark
-from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.frameworks import optimizer_name
 from tui_dl.app.palette import MARKER, dim, hex_color, series
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
 from tui_dl.app.widgets.plot import Plot
+from tui_dl.ticks import compact
 
 HEADROOM = 1.1  # the range test's loss axis ends this far above the highest smoothed loss it shows
 BAND_ROOM = 100.0  # on a log axis the step-size band may reach this far above the highest median

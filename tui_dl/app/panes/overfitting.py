@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 
 from tui_dl.app.canvas.chart import BEST, STOP, Chart, Glyph, series_key, series_mark
-from tui_dl.app.canvas.ticks import compact
 from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.divergence import divergence_top, marker_y
 from tui_dl.app.widgets.plot import Plot
+from tui_dl.ticks import compact
 
 NARROW = 56  # below this many columns the curves and the regions take turns
 CONFIDENCE_SHADES = 5  # how many shades of a class's colour tell how sure the network is

@@ -3,10 +3,10 @@
 The charts of `--plot` are described as data (rows of `Panel`s of `Series`) and drawn here, the only
 place that imports plotext (lazily, so plain exports never load it). Non-finite points are left out,
 so a diverged run ends where it diverged and an all-NaN series is absent; a series marked `clip`
-(a run that blew up before it diverged) does not stretch the axes but leaves them. Axis ticks are
-chosen here too: 1-2-5 steps on linear axes and decades on log axes, with short labels (`1e-3`,
-`0.25`), because plotext's own ticks print 1e-7 as `0.000000`. The legend gets empty rows above the
-data, so it never covers a line.
+(a run that blew up before it diverged) does not stretch the axes but leaves them. Axis ticks come
+from `tui_dl.ticks`, as in the app's canvas: 1-2-5 steps on linear axes and decades on log axes,
+with short labels (`1e-3`, `0.25`), because plotext's own ticks print 1e-7 as `0.000000`. The
+legend gets empty rows above the data, so it never covers a line.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from tui_dl.ticks import integer_axis, linear_axis, log_axis
 
 # colour per group in a terminal; a glyph per group (solid, dotted) without colour
 COLOURS = ("blue+", "red+", "green+", "magenta+", "cyan+", "yellow+", "blue", "red", "green", "magenta")
@@ -98,40 +100,17 @@ def _limits(values: np.ndarray, log: bool) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _decimals(step: float) -> int:
-    """Decimals that write step exactly (0.25 -> 2, 20 -> 0)."""
-    return next((d for d in range(12) if abs(round(step, d) - step) <= step * 1e-6), 12)
-
-
-def _label(value: float, step: float) -> str:
-    """value with the digits the tick step needs: `0.25`, `1000`, `1e-7`, `2.5e6`."""
-    if value == 0:
-        return "0"
-    exponent = math.floor(math.log10(abs(value)))
-    if -3 <= exponent < 5:
-        return f"{value:.{_decimals(step)}f}"
-    scale = 10.0**exponent
-    mantissa = f"{value / scale:.{_decimals(step / scale)}f}"
-    return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{exponent}"
-
-
 def ticks(low: float, high: float, count: int, log: bool = False,
           integer: bool = False) -> tuple[list[float], list[str]]:
-    """About count ticks in [low, high]: decades on a log axis, 1-2-5 steps otherwise (whole ones if integer)."""
-    if log:
-        decades = range(math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9) + 1)
-        if len(decades) >= 2:
-            stride = max(1, math.ceil(len(decades) / count))
-            values = [10.0**k for k in decades[::stride]]
-            return values, [_label(v, v) for v in values]
-    raw = (high - low) / count
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10)  # up to a third more ticks than count
-                if m * magnitude >= 0.75 * raw and not (integer and m == 2.5))
-    step = max(step, 1.0) if integer else step
-    first = math.ceil(low / step - 1e-9)
-    values = [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
-    return values, [_label(v, step) for v in values]
+    """About count ticks in [low, high] and their labels, chosen as the app's canvas chooses them
+    (tui_dl.ticks): decades on a log axis, 1-2-5 steps otherwise, whole ones if integer."""
+    if integer and math.floor(high) > math.ceil(low):
+        axis = integer_axis(math.ceil(low), math.floor(high), count)
+    elif log:
+        axis = log_axis(low, high, count, extend=False)
+    else:
+        axis = linear_axis(low, high, count, extend=False)
+    return axis.ticks.tolist(), list(axis.labels)
 
 
 def _limits_of(points: Sequence[tuple[Series, np.ndarray, np.ndarray]], axis: str, panel: Panel) -> tuple[float, float]:

@@ -209,7 +209,7 @@ def log_axis(low: float, high: float, count: int = 5, extend: bool = True) -> Ax
         else:  # fixed ends: every stride-th decade down from the top one inside them
             top, bottom = math.floor(math.log10(high) + 1e-12), math.ceil(math.log10(low) - 1e-12)
             exponents = np.arange(top, bottom - 1, -stride)[::-1]
-        ticks = 10.0 ** exponents.astype(np.float64)
+        ticks = np.array([float(f"1e{int(e)}") for e in exponents])  # exact decades (10.0 ** -5 is not 1e-5)
         return Axis(low, high, True, ticks, tick_labels(ticks))
     for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
         grid = np.array([m * 10.0**e for e in range(lo_exp - 1, hi_exp + 1) for m in mantissas] + [10.0**(hi_exp + 1)])
