@@ -10,6 +10,7 @@ import pytest
 from tui_dl.engine.experiments import schedule_race as S
 from tui_dl.engine.experiments import training as T
 from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import ParamError
 
 # 60 points in batches of 16: 4 iterations per epoch
@@ -17,9 +18,9 @@ SMALL = T.TrainConfig(dataset_params={"train_samples": 60, "val_samples": 50}, h
                       lr=1e-2, epochs=12, dtype="float64", optimizer="sgd", optimizer_params={"momentum": 0.9})
 
 
-def race(racers, train=SMALL, seed=0, epochs=None, run_rngs=None):
+def race(racers, train=SMALL, seed=0, epochs=None, streams=None):
     config = S.ScheduleRaceConfig(train=train, racers=tuple(S.parse_racer(t, train) for t in racers))
-    state = S.init(config, np.random.default_rng(seed), run_rngs)
+    state = S.init(config, np.random.default_rng(seed), streams)
     S.step(state, train.epochs if epochs is None else epochs)
     return state, S.snapshot(state)
 
@@ -89,9 +90,10 @@ def test_batched_racers_equal_each_racer_alone():
     racers = ["constant", "cosine_decay:optimizer=adam,lr=3e-3", "step_lr:step_size=8", "constant:optimizer=adagrad"]
     _, together = race(racers, seed=5, epochs=6)
     assert together.optimizers == ("sgd", "adam", "sgd", "adagrad")
-    children = np.random.default_rng(5).spawn(len(racers))
+    np.testing.assert_array_equal(together.batch_loss[:, 0], together.batch_loss[0, 0])  # paired: same start
+    root = root_of(np.random.default_rng(5))
     for r, text in enumerate(racers):
-        _, alone = race([text], seed=5, epochs=6, run_rngs=[children[r]])
+        _, alone = race([text], seed=5, epochs=6, streams=Streams(root, [0]))
         for key in (*T.HISTORY_KEYS, "batch_loss", "step_median", "step_p10", "step_p90", "lr"):
             np.testing.assert_allclose(getattr(alone, key)[0], getattr(together, key)[r], rtol=1e-12, err_msg=key)
 
@@ -129,7 +131,7 @@ def test_batch_losses_and_history_shapes():
 
 def test_a_diverging_racer_stops_alone():
     _, snap = race(["constant", "constant:lr=1e4"], train=replace(SMALL, dataset="sine", dataset_params={}),
-                   epochs=6)
+                   epochs=6, seed=1)  # under seeds 0 and 3 the ReLUs die and the loss stays finite
     diverged = int(snap.diverged_epoch[1])
     assert snap.diverged_epoch[0] == -1 and 0 <= diverged < 5
     assert np.isnan(snap.step_median[1, diverged:]).all() and np.isfinite(snap.step_median[0]).all()

@@ -11,6 +11,7 @@ import pytest
 from tui_dl.engine.datasets import make_dataset
 from tui_dl.engine.experiments import training as T
 from tui_dl.engine.mlp import CLASSIFICATION
+from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import ParamError
 
 # a small, fast setting that still overfits: 60 spiral points, 2 x 24 units, Adam at 1e-2
@@ -24,8 +25,8 @@ def variants(*specs):
     return tuple(T.parse_variant(s) for s in specs)
 
 
-def run(config, seed=0, epochs=None, run_rngs=None):
-    state = T.init(config, np.random.default_rng(seed), run_rngs)
+def run(config, seed=0, epochs=None, streams=None):
+    state = T.init(config, np.random.default_rng(seed), streams)
     T.step(state, config.epochs if epochs is None else epochs)
     return state, T.snapshot(state)
 
@@ -186,8 +187,7 @@ def test_a_diverging_variant_freezes_alone_without_warnings():
     assert diverged >= 0 and bool(snap.finished[1])
     assert np.isnan(snap.train_loss[1, diverged + 1:]).all()
     assert np.isfinite(snap.val_loss[[0, 2]]).all() and snap.epoch == 12
-    children = np.random.default_rng(0).spawn(3)
-    _, alone = run(replace(config, variants=config.variants[:1]), run_rngs=children[:1])
+    _, alone = run(replace(config, variants=config.variants[:1]))
     np.testing.assert_allclose(alone.val_loss[0], snap.val_loss[0], rtol=1e-6)
 
 
@@ -205,13 +205,67 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 def test_batched_runs_equal_each_run_trained_alone():
     config = replace(SMALL, epochs=8, variants=variants(
         "none", "l2=1e-3", "l1=1e-4+dropout=0.3", "weight_decay=0.1", "dropout=0.5+patience=2", "lr=3e-3"))
-    _, together = run(config, seed=5)
-    children = np.random.default_rng(5).spawn(len(config.variants))
-    for r, variant in enumerate(config.variants):
-        _, alone = run(replace(config, variants=(variant,)), seed=5, run_rngs=[children[r]])
-        for key in T.HISTORY_KEYS:
-            np.testing.assert_allclose(getattr(alone, key)[0], getattr(together, key)[r], rtol=1e-12, err_msg=key)
-        assert alone.stopped_epoch[0] == together.stopped_epoch[r]
+    root = root_of(np.random.default_rng(5))
+    for paired in (True, False):
+        _, together = run(replace(config, paired=paired), seed=5)
+        for r, variant in enumerate(config.variants):
+            streams = Streams(root, [0 if paired else r])
+            _, alone = run(replace(config, variants=(variant,)), seed=5, streams=streams)
+            for key in T.HISTORY_KEYS:
+                np.testing.assert_allclose(getattr(alone, key)[0], getattr(together, key)[r], rtol=1e-12,
+                                           err_msg=key)
+            assert alone.stopped_epoch[0] == together.stopped_epoch[r]
+
+
+# ------------------------------------------------------------------------------------- pairing
+def test_paired_variants_share_weights_batches_and_masks():
+    config = replace(OVERFIT, epochs=30, variants=variants("none", "none", "patience=3", "dropout=0.3",
+                                                           "dropout=0.3", "l2=1e-3"))
+    state = T.init(config, np.random.default_rng(3))
+    assert (state.params == state.params[0]).all()  # one set of initial weights
+    T.step(state, 30)
+    snap = T.snapshot(state)
+    np.testing.assert_array_equal(snap.val_loss[0], snap.val_loss[1])
+    np.testing.assert_array_equal(snap.val_loss[3], snap.val_loss[4])  # equal rates, equal masks
+    stop = int(snap.stopped_epoch[2])
+    assert 0 <= stop < 29  # early stopping is the `none` curve cut at the stop
+    np.testing.assert_array_equal(snap.val_loss[2, :stop + 1], snap.val_loss[0, :stop + 1])
+    assert np.isnan(snap.val_loss[2, stop + 1:]).all()
+    assert not np.allclose(snap.val_loss[0], snap.val_loss[5])  # and L2 changes what it should
+
+
+def test_unpaired_variants_draw_their_own_numbers():
+    config = replace(SMALL, epochs=3, paired=False, variants=variants("none", "none"))
+    state = T.init(config, np.random.default_rng(3))
+    assert not np.allclose(state.params[0], state.params[1])
+    T.step(state, 3)
+    assert not np.allclose(T.snapshot(state).val_loss[0], T.snapshot(state).val_loss[1])
+
+
+def test_higher_dropout_rates_drop_a_superset_of_the_units():
+    config = replace(SMALL, epochs=1, variants=variants("dropout=0.2", "dropout=0.5", "none"))
+    state = T.init(config, np.random.default_rng(1))
+    masks = np.concatenate(T._dropout_masks(state, 16, None), axis=2)
+    low, high = masks[0] == 0, masks[1] == 0
+    assert (high | ~low).all() and high.sum() > low.sum() > 0  # dropped at 0.2 -> dropped at 0.5
+    assert (masks[2] == 1).all()
+    np.testing.assert_array_equal(masks[0][~low], np.float64(1 / 0.8))
+
+
+def test_seeds_train_every_variant_under_each_seed():
+    config = replace(SMALL, epochs=4, seeds=3, variants=variants("none", "dropout=0.3"))
+    _, snap = run(config, seed=2)
+    assert config.runs == 6 and snap.val_loss.shape == (6, 4) and snap.seeds == 3
+    assert snap.labels == ("none",) * 3 + ("dropout 0.3",) * 3
+    assert len({tuple(row) for row in snap.val_loss[:3]}) == 3  # three seeds, three curves
+    initial = T.init(config, np.random.default_rng(2)).params
+    np.testing.assert_array_equal(initial[0], initial[3])  # seed 0 of each variant: paired
+    assert not np.allclose(initial[0], initial[1])
+    _, single = run(replace(config, seeds=1), seed=2)  # seed 0 is the one-seed experiment
+    np.testing.assert_array_equal(single.val_loss, snap.val_loss[[0, 3]])
+    root = root_of(np.random.default_rng(2))
+    _, alone = run(replace(config, seeds=1, variants=config.variants[1:]), seed=2, streams=Streams(root, [2]))
+    np.testing.assert_allclose(alone.val_loss[0], snap.val_loss[5], rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ snapshot, tasks
@@ -256,3 +310,15 @@ def test_reduce_lr_on_plateau_gives_each_run_its_own_rate():
     _, snap = run(config)
     assert snap.lr[0] < SMALL.lr and snap.lr[0] != snap.lr[1]
     assert set(np.round(np.log2(snap.lr / SMALL.lr), 9)) <= {float(-k) for k in range(40)}
+
+
+def test_spread_is_the_median_and_range_of_the_finite_seeds():
+    values = np.array([[1.0, 2.0, np.nan], [3.0, np.nan, np.nan], [2.0, 4.0, np.nan],  # variant 0
+                       [5.0, 1.0, 0.5], [7.0, 1.0, 0.5], [6.0, np.inf, np.nan]])  # variant 1
+    median, low, high = T.spread(values, 3)
+    np.testing.assert_array_equal(median, [[2.0, 3.0, np.nan], [6.0, 1.0, 0.5]])
+    np.testing.assert_array_equal(low, [[1.0, 2.0, np.nan], [5.0, 1.0, 0.5]])
+    np.testing.assert_array_equal(high, [[3.0, 4.0, np.nan], [7.0, 1.0, 0.5]])
+    assert T.spread(values, 1)[0].shape == (6, 3)
+    with pytest.raises(ParamError, match="bad seeds 4"):
+        T.spread(values, 4)

@@ -29,7 +29,7 @@ checks). The hot path is one batched matmul per layer and direction over (R, B, 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -174,10 +174,19 @@ class MLP:
         """
         component = INITIALIZERS[initializer]
         resolved = component.resolve(init_params)
-        params = np.zeros((len(rngs), self.n_params), dtype=dtype)
-        for r, rng in enumerate(rngs):
-            for view, shape in zip(self.kernels(params[r:r + 1]), self.shapes, strict=True):
-                view[0] = component.fn(rng, shape, **resolved)
+        return self.init_params_from(lambda run, layer, shape: component.fn(rngs[run], shape, **resolved),
+                                     len(rngs), dtype)
+
+    def init_params_from(self, draw_kernel: Callable[[int, int, tuple[int, int]], np.ndarray], runs: int,
+                         dtype: Any = np.float32) -> np.ndarray:
+        """(R, P) parameters with kernel `layer` of run `run` from draw_kernel(run, layer, (fan_in, fan_out)).
+
+        Runs and layers are visited in order (run-major), once per experiment; biases are zero (Keras).
+        """
+        params = np.zeros((runs, self.n_params), dtype=dtype)
+        for run in range(runs):
+            for layer, (view, shape) in enumerate(zip(self.kernels(params[run:run + 1]), self.shapes, strict=True)):
+                view[0] = draw_kernel(run, layer, shape)
         return params
 
     # ----------------------------------------------------------------- forward
@@ -384,10 +393,30 @@ def dropout_masks(rngs: Sequence[np.random.Generator], rates: Any, batch: int, w
     if not np.any(rates > 0):
         return [None] * len(widths)
     total = int(sum(widths))
-    masks = np.empty((len(rngs), batch, total), dtype=dtype) if out is None else out
+    dropping = np.flatnonzero(rates > 0)
+    uniforms = np.empty((len(dropping), batch, total), dtype=dtype)
+    for row, r in enumerate(dropping):
+        rngs[r].random((batch, total), dtype=uniforms.dtype, out=uniforms[row])
+    return dropout_masks_from_uniforms(uniforms, np.arange(len(dropping)), rates, widths, out=out)
+
+
+def dropout_masks_from_uniforms(uniforms: np.ndarray, row: np.ndarray, rates: Any, widths: Sequence[int],
+                                out: np.ndarray | None = None) -> list[np.ndarray | None]:
+    """Inverted-dropout masks (R, batch, H) per hidden width from uniform draws in [0, 1).
+
+    uniforms: (U, batch, sum(widths)) draws; row: for each run that drops (rate > 0, in run order)
+    the row of uniforms it uses, so runs that share a row share their dropped units (Keras keeps a
+    unit where uniform >= rate and scales it by 1 / (1 - rate)). rates: scalar or (R,). Runs with
+    rate 0 get masks of ones. out: an (R, batch, sum(widths)) array of the uniforms' dtype to fill.
+    """
+    runs = len(np.atleast_1d(rates)) if out is None else out.shape[0]
+    rates = np.broadcast_to(np.asarray(rates, dtype=np.float64), (runs,))
+    if not np.any(rates > 0):
+        return [None] * len(widths)
+    masks = np.empty((runs, *uniforms.shape[1:]), dtype=uniforms.dtype) if out is None else out
+    dropping = np.flatnonzero(rates > 0)
     masks[rates <= 0] = 1.0
-    for r in np.flatnonzero(rates > 0):
-        uniform = rngs[r].random((batch, total), dtype=masks.dtype, out=masks[r])
-        np.multiply(uniform >= rates[r], 1.0 / (1.0 - rates[r]), out=uniform)
+    rate = rates[dropping][:, None, None]
+    masks[dropping] = (uniforms[np.asarray(row)] >= rate) * (1.0 / (1.0 - rate))
     edges = np.cumsum([0, *widths])
     return [masks[:, :, a:b] for a, b in itertools.pairwise(edges)]

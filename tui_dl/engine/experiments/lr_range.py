@@ -32,9 +32,7 @@ loss against the rate; runs that diverge are marked.
 
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -42,6 +40,7 @@ import numpy as np
 from tui_dl.engine.experiments import training
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.experiments.optimizer_groups import Groups, Member, init_groups
+from tui_dl.engine.streams import Streams
 from tui_dl.params import Component, ParamError, ParamSpec
 
 NONE = -1
@@ -199,13 +198,13 @@ def _check(config: LRRangeConfig) -> None:
 
 
 def init(config: LRRangeConfig, rng: np.random.Generator,
-         run_rngs: Sequence[np.random.Generator] | None = None) -> LRRangeState:
+         streams: Streams | None = None) -> LRRangeState:
     """Draw the data set and one network per sweep; nothing is trained yet."""
     _check(config)
     members = sweep_members(config)
     rates = sweep_rates(config.start_lr, config.end_lr, config.iterations)
     table = np.repeat(rates[:, None], len(members), axis=1)
-    groups = init_groups(config.train, members, rng, run_rngs, rates=table)
+    groups = init_groups(config.train, members, rng, streams, rates=table)
     runs = groups.size
     batches = math.ceil(len(groups.dataset.x_train) / config.train.batch_size)
     return LRRangeState(config, groups, rates, batches, History((runs,)), History((runs,)),
@@ -361,19 +360,14 @@ def parallel_train_config(config: ParallelSweepConfig) -> training.TrainConfig:
 
 
 def parallel_init(config: ParallelSweepConfig, rng: np.random.Generator,
-                  run_rngs: Sequence[np.random.Generator] | None = None) -> ParallelSweepState:
+                  streams: Streams | None = None) -> ParallelSweepState:
     """The training experiment of the sweep, and each run's loss before training.
 
-    With same_init (and no run_rngs) every run gets a copy of one child Generator of rng: the
-    same initial weights and the same shuffles.
+    With same_init the runs are paired (the same initial weights and the same shuffles); without
+    it each run draws its own.
     """
-    train_config = parallel_train_config(config)
-    if run_rngs is None and config.same_init:
-        dataset = training.draw_dataset(train_config, rng)
-        train_config = replace(train_config, data=dataset)
-        child = rng.spawn(1)[0]
-        run_rngs = [copy.deepcopy(child) for _ in train_config.variants]  # once, at init
-    state = training.init(train_config, rng, run_rngs)
+    train_config = replace(parallel_train_config(config), paired=config.same_init, seeds=1)
+    state = training.init(train_config, rng, streams)
     with np.errstate(all="ignore"):
         initial, _ = state.model.evaluate(state.params, state.x_train, state.y_train)
     rates = np.array([v.lr for v in train_config.variants])

@@ -7,8 +7,9 @@ a TrainState over its own runs, and gather the groups' per-run arrays back into 
 costs one update per group, never one per run.
 
 Every run computes what it would compute alone: the data set is drawn once from the Generator,
-then each run gets its own child Generator (`rng.spawn(R)`, in run order, exactly as training.py
-spawns them), from which it draws its initial weights and its shuffles.
+then each run draws its initial weights and shuffles from its streams (streams.py, as training.py
+does). Paired (config.paired, the default) every run has stream id 0, so the optimizers or
+schedules compared start from the same weights and see the same mini-batches.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from tui_dl.engine.datasets import Dataset
 from tui_dl.engine.experiments import training
 from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.streams import Streams
 from tui_dl.params import ParamError
 
 # optimizers whose step size is the learning rate itself for every parameter
@@ -62,7 +64,7 @@ def _key(member: Member) -> tuple[str, tuple[tuple[str, Any], ...]]:
 
 
 def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np.random.Generator,
-                run_rngs: Sequence[np.random.Generator] | None = None, *, rates: np.ndarray | None = None,
+                streams: Streams | None = None, *, rates: np.ndarray | None = None,
                 record_batches: bool = False) -> Groups:
     """Draw the data set, then one TrainState per distinct optimizer setting of members.
 
@@ -70,17 +72,18 @@ def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np
         config: everything the runs share (data, network, batch size, dtype, epochs); its optimizer,
             optimizer parameters and variants are replaced by each group's.
         members: one per run.
-        rng: draws the data set (unless config.data is given); the runs' Generators are spawned from it.
-        run_rngs: one Generator per run instead of `rng.spawn(R)`.
+        rng: draws the data set (unless config.data is given), then the root of the runs' streams.
+        streams: the runs' streams instead (training.default_streams with one seed).
         rates: (iterations, R) every iteration's learning rate per run (see training.init).
         record_batches: keep each mini-batch's loss (see training.init).
     """
     if not members:
         raise ParamError("no runs: give at least one")
     dataset = training.draw_dataset(config, rng)
-    rngs = list(run_rngs) if run_rngs is not None else rng.spawn(len(members))
-    if len(rngs) != len(members):
-        raise ParamError(f"{len(members)} runs need {len(members)} run generators, got {len(rngs)}")
+    config = replace(config, seeds=1)
+    streams = training.default_streams(config, rng, len(members)) if streams is None else streams
+    if len(streams.ids) != len(members):
+        raise ParamError(f"{len(members)} runs need {len(members)} stream ids, got {len(streams.ids)}")
     keys = [_key(member) for member in members]
     order = list(dict.fromkeys(keys))  # groups in order of first appearance
     states, runs = [], []
@@ -91,7 +94,7 @@ def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np
                                optimizer_params=dict(first.optimizer_params),
                                variants=tuple(training.Variant(members[r].label) for r in index))
         group_rates = None if rates is None else np.asarray(rates)[:, index]
-        states.append(training.init(group_config, rng, [rngs[r] for r in index], rates=group_rates,
+        states.append(training.init(group_config, rng, streams.subset(index), rates=group_rates,
                                     record_batches=record_batches))
         runs.append(index)
     return Groups(states, runs, len(members), dataset)
@@ -137,7 +140,7 @@ def step_size_quantiles(groups: Groups, quantiles: Sequence[float]) -> np.ndarra
     """
 
     def part(state: training.TrainState) -> np.ndarray:
-        runs = len(state.rngs)
+        runs = state.runs
         if state.iteration == 0:
             return np.full((runs, len(quantiles)), np.nan)
         lr = state.rates[state.iteration - 1] if state.rates is not None else state.plateau.lr

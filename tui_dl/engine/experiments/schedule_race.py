@@ -41,6 +41,7 @@ from tui_dl.engine.experiments.optimizer_groups import (
     step_size_quantiles,
 )
 from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.streams import Streams
 from tui_dl.params import ParamError, parse_named_assignments
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -203,7 +204,7 @@ class ScheduleRaceSnapshot:
 
 # ============================================================================ init, step
 def init(config: ScheduleRaceConfig, rng: np.random.Generator,
-         run_rngs: Sequence[np.random.Generator] | None = None) -> ScheduleRaceState:
+         streams: Streams | None = None) -> ScheduleRaceState:
     """Draw the data set, compute every racer's rates and initialize one network per racer."""
     if not config.racers:
         raise ParamError("no racers: give at least one schedule")
@@ -214,7 +215,7 @@ def init(config: ScheduleRaceConfig, rng: np.random.Generator,
     racers = tuple(racer_config(shared, racer, iterations) for racer in config.racers)
     rates = _rates(racers, iterations)
     members = [Member(r.variants[0].label, r.optimizer, r.optimizer_params) for r in racers]
-    groups = init_groups(shared, members, rng, run_rngs, rates=rates, record_batches=True)
+    groups = init_groups(shared, members, rng, streams, rates=rates, record_batches=True)
     return ScheduleRaceState(config, racers, groups, rates, batches, History((len(racers), len(QUANTILES))))
 
 

@@ -16,10 +16,18 @@ what Keras's `History` holds:
   mode, on the training and validation sets at the end of the epoch. These are the curves to
   compare when looking for overfitting, since train_loss carries dropout noise and a penalty.
 
-Randomness: the data set is drawn from the Generator passed to `init`; each run then gets its own
-child Generator (`rng.spawn`), from which it draws its initial kernels, its shuffle of every
-epoch and its dropout masks. Run r therefore computes the same numbers whether it trains alone or
-next to any other runs (given the same child Generator).
+Runs: every variant trains under `seeds` seeds, run r = variant r // seeds under seed r % seeds
+(seeds 1: one run per variant), so the spread across seeds shows whether a difference between
+variants is larger than the noise (`spread`).
+
+Randomness (streams.py): the data set is drawn from the Generator passed to `init`; then every
+random draw of a run (each layer's initial kernel, each epoch's shuffle, each batch's dropout
+uniforms) comes from a stream keyed by what it draws and by the run's stream id. Paired (the
+default), the id is the seed index: the variants under one seed start from the same kernels,
+see the same mini-batches and drop the same units (at equal rates), so they differ only in what
+is compared, and `none` and `patience=N` are one curve up to the stop. `paired=False` gives each
+run its own id (independent draws). Run r computes the same numbers whether it trains alone or
+next to any other runs, given the same root and stream id.
 
 Optimization: every run takes an optimizer step per mini-batch (`OPTIMIZERS`, PyTorch or Keras
 semantics, one update for all runs). The learning rate comes from a schedule (`SCHEDULES`)
@@ -62,9 +70,10 @@ from tui_dl.engine.early_stopping import (
 )
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.initializers import INITIALIZERS
-from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks, make_mlp
+from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms, make_mlp
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, per_run
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
+from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec
 
 PLATEAU = "reduce_lr_on_plateau"
@@ -180,6 +189,10 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     _choice("dtype", "float32", tuple(DTYPES), "float32 is fast; float64 for exact comparisons"),
     _choice("schedule", "constant", SCHEDULES.names(), "learning-rate schedule, per optimizer iteration"),
     *EARLY_STOPPING_PARAMS,
+    ParamSpec("seeds", "int", 1, low=1, high=64,
+              help="seeds per variant: each variant trains this many times, drawn as a median and a min-max band"),
+    ParamSpec("paired", "bool", True,
+              help="variants share initial weights, batch order and dropout draws (false: independent draws)"),
     ParamSpec("grid", "int", 40, low=2, high=400, help="decision-region grid size per side (2-D data)"),
     ParamSpec("eval_train", "bool", True,
               help="record train_data_loss: one forward pass over the training set per epoch"),
@@ -220,8 +233,15 @@ class TrainConfig:
     baseline: float | None = None
     restore_best_weights: bool = False
     start_from_epoch: int = 0
+    seeds: int = 1
+    paired: bool = True
     grid: int = 40
     eval_train: bool = True
+
+    @property
+    def runs(self) -> int:
+        """R, the number of runs: every variant under every seed."""
+        return len(self.variants) * self.seeds
 
 
 def config_from_assignments(assignments: Mapping[str, str], base: TrainConfig | None = None,
@@ -287,7 +307,7 @@ class TrainState:
     config: TrainConfig
     dataset: Dataset
     model: MLP
-    rngs: list[np.random.Generator]
+    streams: Streams  # each run's random streams (initial kernels, shuffles, dropout)
     params: np.ndarray
     optimizer: Optimizer
     opt_state: Any
@@ -312,7 +332,12 @@ class TrainState:
     iteration: int = 0
     grid_cache: tuple[int, np.ndarray | None] | None = None
     batch_loss: History | None = None  # (iterations, R) each mini-batch's loss, when init kept it
-    buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
+    buffers: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        """R, the number of runs."""
+        return len(self.params)
 
 
 @dataclass(frozen=True)
@@ -320,7 +345,8 @@ class TrainSnapshot:
     """What the overfitting pane draws; arrays are read-only and never change afterwards.
 
     Attributes:
-        labels: one legend label per run.
+        labels: one legend label per run (a variant's label for each of its seeds).
+        seeds: runs per variant: run r is variant r // seeds under seed r % seeds (see `spread`).
         task: "classification" or "regression".
         epoch: epochs completed.
         train_loss, val_loss, train_acc, val_acc: (R, epoch) Keras History values (see the module
@@ -337,6 +363,7 @@ class TrainSnapshot:
     """
 
     labels: tuple[str, ...]
+    seeds: int
     task: str
     epoch: int
     train_loss: np.ndarray
@@ -362,16 +389,30 @@ HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_data_lo
 
 
 # ============================================================================ init
-def _per_variant(variants: Sequence[Variant], key: str) -> np.ndarray:
-    return np.array([getattr(v, key) for v in variants], dtype=np.float64)
+def expand_to_runs(config: TrainConfig, values: Sequence[Any]) -> np.ndarray:
+    """(R,) one value per variant repeated for each of its seeds (run r = variant r // seeds)."""
+    return np.repeat(np.asarray(values), config.seeds, axis=0)
+
+
+def _per_variant(config: TrainConfig, key: str) -> np.ndarray:
+    return expand_to_runs(config, np.array([getattr(v, key) for v in config.variants], dtype=np.float64))
+
+
+def default_streams(config: TrainConfig, rng: np.random.Generator, runs: int | None = None) -> Streams:
+    """The runs' streams under a new root from rng: paired, the stream id is the seed index
+    (run r % seeds); with paired=False every run has its own id."""
+    runs = config.runs if runs is None else runs
+    ids = np.arange(runs) % config.seeds if config.paired else np.arange(runs)
+    return Streams(root_of(rng), ids)
 
 
 def _stopping(config: TrainConfig) -> EarlyStopping:
     """Keras's EarlyStopping per run: a variant's own patience wins over the experiment's."""
-    patience = [config.patience if v.patience is None else v.patience for v in config.variants]
+    own = [config.patience if v.patience is None else v.patience for v in config.variants]
+    patience = expand_to_runs(config, [np.nan if p is None else p for p in own])
     return EarlyStopping(
         monitor=config.monitor, min_delta=config.min_delta,
-        patience=np.array([np.nan if p is None else p for p in patience], dtype=np.float64),
+        patience=patience.astype(np.float64),
         mode=config.mode, baseline=config.baseline, restore_best_weights=config.restore_best_weights,
         start_from_epoch=config.start_from_epoch,
     )
@@ -386,7 +427,7 @@ def schedule_rates(config: TrainConfig, iterations: int
     """
     component = SCHEDULES[config.schedule]
     key = _schedule_key(component)
-    bases = np.array([config.lr if v.lr is None else v.lr for v in config.variants])
+    bases = expand_to_runs(config, [config.lr if v.lr is None else v.lr for v in config.variants])
     if config.schedule == PLATEAU:
         resolved = component.resolve(config.schedule_params)
         if resolved.pop("metrics") is not None:
@@ -418,28 +459,46 @@ def _check(config: TrainConfig) -> None:
         _VARIANT.resolve({spec.name: getattr(variant, spec.name) for spec in VARIANT_PARAMS})
 
 
+def initial_params(model: MLP, config: TrainConfig, streams: Streams, dtype: Any) -> np.ndarray:
+    """(R, P) initial weights: kernel l of run r from the stream (INIT, id of r, l), biases zero.
+
+    Runs with the same stream id (paired variants under one seed) get the same kernels; each
+    distinct kernel is drawn once and copied.
+    """
+    component = INITIALIZERS[config.init]
+    resolved = component.resolve(config.init_params)
+    drawn: dict[tuple[int, int], np.ndarray] = {}
+
+    def draw(run: int, layer: int, shape: tuple[int, int]) -> np.ndarray:
+        key = (int(streams.ids[run]), layer)
+        if key not in drawn:
+            drawn[key] = component.fn(streams.init_generator(run, layer), shape, **resolved)
+        return drawn[key]
+
+    return model.init_params_from(draw, len(streams.ids), dtype)
+
+
 def draw_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
     """config.data, or the configured data set drawn from rng (the first thing init draws)."""
     return config.data if config.data is not None else make_dataset(config.dataset, rng, **dict(config.dataset_params))
 
 
-def init(config: TrainConfig, rng: np.random.Generator,
-         run_rngs: Sequence[np.random.Generator] | None = None, *, rates: np.ndarray | None = None,
-         record_batches: bool = False) -> TrainState:
-    """Draw the data set (unless config.data is given) and initialize one network per variant.
+def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None = None, *,
+         rates: np.ndarray | None = None, record_batches: bool = False) -> TrainState:
+    """Draw the data set (unless config.data is given) and initialize one network per run.
 
     Args:
-        config: the experiment.
-        rng: draws the data set; the runs' Generators are spawned from it.
-        run_rngs: one Generator per run instead of `rng.spawn(R)` (to train run r alone with the
-            stream it has among others, pass the r-th spawned child).
+        config: the experiment: R = len(variants) * seeds runs.
+        rng: draws the data set, then the root of the runs' streams (`default_streams`).
+        streams: the runs' streams instead (to train a run alone with the numbers it has among
+            others, pass the same root and its stream id).
         rates: an (iterations, R) table of every iteration's rate per run, used instead of the
             config's schedule (each run its own schedule, as in the schedule race); it must cover
             every iteration that will be trained.
         record_batches: keep every mini-batch's training loss per run in `batch_loss`.
     """
     _check(config)
-    runs = len(config.variants)
+    runs = config.runs
     if rates is not None:
         rates = np.asarray(rates, dtype=np.float64)
         if rates.ndim != 2 or rates.shape[1] != runs or not len(rates):
@@ -447,13 +506,13 @@ def init(config: TrainConfig, rng: np.random.Generator,
         if not (np.isfinite(rates) & (rates >= 0)).all():
             raise ParamError("bad rates table: every rate must be finite and >= 0")
     dataset = draw_dataset(config, rng)
-    rngs = list(run_rngs) if run_rngs is not None else rng.spawn(runs)
-    if len(rngs) != runs:
-        raise ParamError(f"{runs} variants need {runs} run generators, got {len(rngs)}")
+    streams = default_streams(config, rng) if streams is None else streams
+    if len(streams.ids) != runs:
+        raise ParamError(f"{runs} runs need {runs} stream ids, got {len(streams.ids)}")
     dtype = DTYPES[config.dtype]
     model = make_mlp(dataset.input_dim, config.hidden, dataset.output_dim, config.activation,
                      config.activation_params, dataset.task)
-    params = model.init_params(rngs, config.init, config.init_params, dtype)
+    params = initial_params(model, config, streams, dtype)
     optimizer_component = OPTIMIZERS[config.optimizer]
     optimizer_params = optimizer_component.resolve(config.optimizer_params)
     rate_key = _rate_key(optimizer_component)
@@ -469,14 +528,13 @@ def init(config: TrainConfig, rng: np.random.Generator,
     restore = config.restore_best_weights
     regression_y = (lambda y: y.astype(dtype)) if dataset.task != CLASSIFICATION else (lambda y: y)
     return TrainState(
-        config=config, dataset=dataset, model=model, rngs=rngs, params=params,
+        config=config, dataset=dataset, model=model, streams=streams, params=params,
         optimizer=optimizer, opt_state=optimizer.init(params),
         rates=rates, plateau=plateau, plateau_params=plateau_params,
         x_train=dataset.x_train.astype(dtype), y_train=regression_y(dataset.y_train),
         x_val=dataset.x_val.astype(dtype), y_val=regression_y(dataset.y_val),
-        l1=_per_variant(config.variants, "l1"), l2=_per_variant(config.variants, "l2"),
-        dropout=_per_variant(config.variants, "dropout"),
-        weight_decay=_per_variant(config.variants, "weight_decay"),
+        l1=_per_variant(config, "l1"), l2=_per_variant(config, "l2"),
+        dropout=_per_variant(config, "dropout"), weight_decay=_per_variant(config, "weight_decay"),
         stopping=stopping, stopping_state=stopping_state,
         best_params=params.copy() if restore else None,
         active=np.ones(runs, dtype=bool), diverged_epoch=np.full(runs, -1, dtype=np.int64),
@@ -514,7 +572,7 @@ def _epoch(state: TrainState) -> None:
     """One epoch of mini-batches for every run, then evaluation, early stopping and divergence."""
     config = state.config
     n = len(state.x_train)
-    runs = len(state.rngs)
+    runs = state.runs
     order = epoch_order(state)
     active_at_start = state.active.copy()
     loss_sum = np.zeros(runs)
@@ -528,12 +586,14 @@ def _epoch(state: TrainState) -> None:
 
 
 def epoch_order(state: TrainState) -> np.ndarray:
-    """(R, N) the order in which each run visits the training set this epoch: its own shuffle."""
-    return np.stack([rng.permutation(len(state.x_train)) for rng in state.rngs])
+    """(R, N) the order in which each run visits the training set this epoch: its stream's shuffle
+    (paired runs under one seed share it)."""
+    streams = state.streams
+    return streams.epoch_orders(len(state.x_train))[streams.inverse]
 
 
 def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
-    """One optimizer step of every run on its own mini-batch: rows index (R, B) of the training set.
+    """One optimizer step of every run on its mini-batch: rows index (R, B) of the training set.
 
     The returned loss (R,) is the batch's training loss at the weights before the update (what
     Keras logs and the LR range test records; also appended to `batch_loss` when it is kept, NaN
@@ -543,10 +603,12 @@ def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
     call. Call it inside `np.errstate(all="ignore")` (as `step` does) where a run may diverge.
     """
     model, batch = state.model, index.shape[1]
-    x_buffer, y_buffer, mask_buffer = _batch_buffers(state, batch)
+    if state.streams.shared:  # every run sees the same batch: one (B, D) input for all
+        index = index[0]
+    x_buffer, y_buffer, mask_buffer = _batch_buffers(state, batch, index.ndim == 1)
     x = np.take(state.x_train, index, axis=0, out=x_buffer)
     y = np.take(state.y_train, index, axis=0, out=y_buffer)
-    masks = dropout_masks(state.rngs, state.dropout, batch, model.hidden, state.params.dtype, out=mask_buffer)
+    masks = _dropout_masks(state, batch, mask_buffer)
     result = model.loss_and_grad(state.params, x, y, l1=state.l1, l2=state.l2, masks=masks, reuse=True)
     if state.batch_loss is not None:
         state.batch_loss.append(np.where(state.active, result.loss, np.nan))
@@ -563,17 +625,31 @@ def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
     return result
 
 
-def _batch_buffers(state: TrainState, batch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Reused (x, y, dropout mask) arrays for mini-batches of this size (the last one may be smaller)."""
-    if batch not in state.buffers:
-        runs = len(state.rngs)
-        x = np.empty((runs, batch, *state.x_train.shape[1:]), dtype=state.x_train.dtype)
-        y = np.empty((runs, batch, *state.y_train.shape[1:]), dtype=state.y_train.dtype)
+def _dropout_masks(state: TrainState, batch: int, out: np.ndarray | None) -> list[np.ndarray | None]:
+    """This batch's dropout masks: one block of uniforms per stream id of the runs that drop."""
+    dropping = state.dropout > 0
+    if not dropping.any():
+        return [None] * len(state.model.hidden)
+    ids, row = np.unique(state.streams.ids[dropping], return_inverse=True)
+    uniforms = state.streams.uniforms((batch, sum(state.model.hidden)), state.params.dtype, ids)
+    return dropout_masks_from_uniforms(uniforms, row, state.dropout, state.model.hidden, out=out)
+
+
+def _batch_buffers(state: TrainState, batch: int, shared: bool
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Reused (x, y, dropout mask) arrays for mini-batches of this size (the last one may be smaller);
+    shared: one (B, ...) batch for every run instead of (R, B, ...)."""
+    key = (batch, shared)
+    if key not in state.buffers:
+        runs = state.runs
+        lead = (batch,) if shared else (runs, batch)
+        x = np.empty((*lead, *state.x_train.shape[1:]), dtype=state.x_train.dtype)
+        y = np.empty((*lead, *state.y_train.shape[1:]), dtype=state.y_train.dtype)
         masks = None
         if np.any(state.dropout > 0):
             masks = np.empty((runs, batch, sum(state.model.hidden)), dtype=state.params.dtype)
-        state.buffers[batch] = (x, y, masks)
-    return state.buffers[batch]
+        state.buffers[key] = (x, y, masks)
+    return state.buffers[key]
 
 
 def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndarray,
@@ -581,7 +657,7 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     """Evaluate, write the epoch's history row, then early stopping, divergence and plateau."""
     model, epoch = state.model, state.epoch
     val_data, val_acc = model.evaluate(state.params, state.x_val, state.y_val, reuse=True)
-    train_data = np.full(len(state.rngs), np.nan)
+    train_data = np.full(state.runs, np.nan)
     if state.config.eval_train:
         train_data, _ = model.evaluate(state.params, state.x_train, state.y_train, reuse=True)
     val_loss = val_data + model.penalty(state.params, state.l1, state.l2)
@@ -641,7 +717,7 @@ def _grid(state: TrainState) -> np.ndarray | None:
         xs, ys = np.linspace(box[0], box[1], size), np.linspace(box[2], box[3], size)
         points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(state.params.dtype)
         with np.errstate(all="ignore"):
-            grid = state.model.predict(state.params, points, reuse="grid").reshape(len(state.rngs), size, size, -1)
+            grid = state.model.predict(state.params, points, reuse="grid").reshape(state.runs, size, size, -1)
         grid.flags.writeable = False
     state.grid_cache = (state.epoch, grid)
     return grid
@@ -657,11 +733,12 @@ def snapshot(state: TrainState) -> TrainSnapshot:
     """A read-only picture of the experiment now."""
     history = {key: state.history[key].view().T for key in HISTORY_KEYS}
     stopped = state.stopping_state.stopped_epoch.copy()
-    lr = np.broadcast_to(np.asarray(_current_rate(state), dtype=np.float64), (len(state.rngs),)).copy()
+    lr = np.broadcast_to(np.asarray(_current_rate(state), dtype=np.float64), (state.runs,)).copy()
     grid = _grid(state)
     data = state.dataset
     return TrainSnapshot(
-        labels=tuple(v.label for v in state.config.variants),
+        labels=tuple(v.label for v in state.config.variants for _ in range(state.config.seeds)),
+        seeds=state.config.seeds,
         task=data.task,
         epoch=state.epoch,
         **history,
@@ -687,3 +764,28 @@ def run_length(snap: TrainSnapshot, run: int) -> int:
     """Number of epochs run r trained: up to and including its stop or divergence epoch."""
     ends = [e for e in (snap.stopped_epoch[run], snap.diverged_epoch[run]) if e >= 0]
     return min(ends) + 1 if ends else snap.epoch
+
+
+def spread(values: np.ndarray, seeds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(median, low, high), each (V, E): each variant's median over its seeds and their min-max band.
+
+    values: (R, E) per-run values with run r = variant r // seeds under seed r % seeds. NaN entries
+    (a seed that stopped or diverged earlier) are left out; where every seed is NaN the result is
+    NaN. The band is the whole range of the seeds, not a percentile: with a handful of seeds a
+    percentile would be an interpolation between two of them.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    runs, epochs = values.shape
+    if seeds < 1 or runs % seeds:
+        raise ParamError(f"bad seeds {seeds}: {runs} runs are not whole groups of seeds")
+    grouped = np.sort(values.reshape(runs // seeds, seeds, epochs), axis=1)  # NaN sorts last
+    count = np.isfinite(grouped).sum(axis=1, keepdims=True)
+    empty = count[:, 0] == 0
+    last = np.maximum(count - 1, 0)
+    lower = np.take_along_axis(grouped, last // 2, axis=1)[:, 0]
+    upper = np.take_along_axis(grouped, (last + 1) // 2, axis=1)[:, 0]
+    median = np.where(empty, np.nan, (lower + upper) / 2)
+    low = np.where(empty, np.nan, grouped[:, 0])
+    high = np.where(empty, np.nan, np.take_along_axis(grouped, last, axis=1)[:, 0])
+    return median, low, high
+
