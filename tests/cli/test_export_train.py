@@ -13,7 +13,7 @@ import pytest
 from tui_dl.cli import main
 
 FAST = ("--set", "hidden=16,16", "--set", "train_samples=40", "--set", "val_samples=60", "--set", "batch_size=20")
-KEYS = {"name", "variant", "train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss", "val_data_loss",
+KEYS = {"name", "variant", "seed", "train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss", "val_data_loss",
         "best_epoch", "stopped_epoch", "diverged_epoch"}
 
 
@@ -32,7 +32,7 @@ def train_json(capsys, *argv):
 def test_json_has_one_run_per_variant_in_order_with_full_histories(capsys):
     document, err = train_json(capsys, "--dataset", "spiral", "--variant", "none", "l2=1e-3+dropout=0.2",
                                "--variant", "weight_decay=1e-2", "--epochs", "4", *FAST)
-    assert err == "" and list(document) == ["runs"]
+    assert err == "" and list(document) == ["runs", "variants"]
     runs = document["runs"]
     assert [r["name"] for r in runs] == ["none", "L2 1e-3 + dropout 0.2", "weight decay 0.01"]
     assert [r["variant"] for r in runs] == ["none", "l2=1e-3+dropout=0.2", "weight_decay=1e-2"]
@@ -78,9 +78,30 @@ def test_csv_has_one_row_per_run_and_epoch(capsys):
     code, out, _ = run(capsys, "export", "train", "--dataset", "xor", "--variant", "none", "l1=1e-4",
                        "--epochs", "3", "--format", "csv", *FAST)
     table = list(csv.reader(io.StringIO(out)))
-    assert code == 0 and table[0] == ["run", "epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
-    assert [(r[0], int(r[1])) for r in table[1:]] == [(n, e) for n in ("none", "L1 1e-4") for e in range(3)]
-    assert all(math.isfinite(float(v)) for row in table[1:] for v in row[2:])
+    assert code == 0 and table[0] == ["run", "seed", "epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
+    assert [(r[0], int(r[1]), int(r[2])) for r in table[1:]] == [(n, 0, e) for n in ("none", "L1 1e-4")
+                                                                for e in range(3)]
+    assert all(math.isfinite(float(v)) for row in table[1:] for v in row[3:])
+
+
+def test_variants_are_paired_unless_asked_and_seeds_give_a_spread(capsys):
+    same, _ = train_json(capsys, "--dataset", "spiral", "--variant", "none", "none", "--epochs", "3", *FAST)
+    assert same["runs"][0]["val_loss"] == same["runs"][1]["val_loss"]  # the same weights and batches
+    apart, _ = train_json(capsys, "--dataset", "spiral", "--variant", "none", "none", "--epochs", "3",
+                          "--set", "paired=false", *FAST)
+    assert apart["runs"][0]["val_loss"] != apart["runs"][1]["val_loss"]
+    document, _ = train_json(capsys, "--dataset", "spiral", "--variant", "none", "dropout=0.3", "--epochs", "3",
+                             "--set", "seeds=3", *FAST)
+    runs, variants = document["runs"], document["variants"]
+    assert [(r["variant"], r["seed"]) for r in runs] == [(v, s) for v in ("none", "dropout=0.3") for s in range(3)]
+    assert [(v["name"], v["seeds"]) for v in variants] == [("none", 3), ("dropout 0.3", 3)]
+    for index, variant in enumerate(variants):
+        curves = np.array([r["val_loss"] for r in runs[3 * index: 3 * index + 3]])
+        spread = variant["val_loss"]
+        np.testing.assert_allclose(spread["median"], np.median(curves, axis=0))
+        np.testing.assert_allclose(spread["low"], curves.min(axis=0))
+        np.testing.assert_allclose(spread["high"], curves.max(axis=0))
+        assert (curves.min(axis=0) < curves.max(axis=0)).all()  # three seeds, three curves
 
 
 def test_regression_accuracy_is_null_and_default_variants_are_used(capsys):

@@ -40,6 +40,11 @@ def dim(rgb: RGB, amount: float = 0.5) -> RGB:
     return tuple(int(c * (1 - amount) + 110 * amount) for c in rgb)  # type: ignore[return-value]
 
 
+def tint(rgb: RGB, strength: float = 0.3) -> RGB:
+    """The color darkened toward the plot's background: a shaded band behind the lines drawn in rgb."""
+    return tuple(int(c * strength + 24 * (1 - strength)) for c in rgb)  # type: ignore[return-value]
+
+
 GREY_RAMP = ((12, 12, 12), (140, 140, 140))  # without colour (NO_COLOR) levels differ in lightness only
 
 

@@ -12,12 +12,18 @@ start_from_epoch ...); other keys go to the data set (train_samples, val_samples
 schedule or the optimizer. Without `--set patience` no variant stops early (a variant may
 still say `patience=N` itself).
 
-json: `{"runs": [{"name", "variant", "train_loss", "val_loss", "train_acc", "val_acc",
-"train_data_loss", "val_data_loss", "best_epoch", "stopped_epoch", "diverged_epoch"}]}`, one run
-per variant in the order given. Epochs are 0-based as Keras counts them; each list ends with the
-epoch at which the run stopped or diverged (a run that stopped at epoch k has k + 1 entries).
-NaN (accuracy of a regression, a diverged loss) is null. csv: one row per run and epoch,
-`run,epoch,train_loss,val_loss,train_acc,val_acc`.
+Variants are paired (the same initial weights, batches and dropout draws; `--set paired=false`
+for independent ones); `--set seeds=S` trains each under S seeds.
+
+json: `{"runs": [{"name", "variant", "seed", "train_loss", "val_loss", "train_acc", "val_acc",
+"train_data_loss", "val_data_loss", "best_epoch", "stopped_epoch", "diverged_epoch"}],
+"variants": [{"name", "variant", "seeds", "<history key>": {"median", "low", "high"}}]}`: one run
+per variant and seed (variants in the order given, seeds 0 .. S-1 within each), then each
+variant's median over its seeds and their range per epoch (`spread` in training.py; the seeds
+that stopped earlier are left out). Epochs are 0-based as Keras counts them; each run's list ends
+with the epoch at which it stopped or diverged (a run that stopped at epoch k has k + 1 entries).
+NaN (accuracy of a regression, a diverged loss) is null. csv: one row per run, seed and epoch,
+`run,seed,epoch,train_loss,val_loss,train_acc,val_acc`.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from tui_dl.export.init import SEED
 from tui_dl.params import ParamError, ParamSpec, parse_assignments
 
 FILE_DATASET = "file"
-CSV_HEADER = ("run", "epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+CSV_HEADER = ("run", "seed", "epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +114,8 @@ def build(args: argparse.Namespace) -> Export:
         length = training.run_length(snap, r)
         runs.append({
             "name": label,
-            "variant": specs[r],
+            "variant": specs[r // snap.seeds],
+            "seed": r % snap.seeds,
             **{key: getattr(snap, key)[r, :length] for key in training.HISTORY_KEYS},
             "best_epoch": _epoch_or_none(snap.best_epoch[r]),
             "stopped_epoch": _epoch_or_none(snap.stopped_epoch[r]),
@@ -117,8 +124,17 @@ def build(args: argparse.Namespace) -> Export:
     notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
     rows = (
-        (run["name"], epoch, *(run[key][epoch] for key in CSV_HEADER[2:]))
+        (run["name"], run["seed"], epoch, *(run[key][epoch] for key in CSV_HEADER[3:]))
         for run in runs
         for epoch in range(len(run["train_loss"]))
     )
-    return Export(CSV_HEADER, rows, {"runs": runs}, notes)
+    return Export(CSV_HEADER, rows, {"runs": runs, "variants": _variants(snap, specs)}, notes)
+
+
+def _variants(snap: training.TrainSnapshot, specs: Any) -> list[dict[str, Any]]:
+    """Each variant's median and range over its seeds, per history key and epoch."""
+    spreads = {key: snap.by_variant(key) for key in training.HISTORY_KEYS}
+    return [{"name": label, "variant": specs[v], "seeds": snap.seeds,
+             **{key: dict(zip(("median", "low", "high"), (part[v] for part in spread), strict=True))
+                for key, spread in spreads.items()}}
+            for v, label in enumerate(snap.variant_labels)]

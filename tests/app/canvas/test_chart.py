@@ -255,3 +255,44 @@ def test_a_log_scale_without_positive_values_says_it_is_drawn_linear():
     text = "\n".join(chart.render().plain())
     assert not chart.axes[1].log and "no positive y value for a log scale: drawn linear" in text
     assert chart.raster.occupied().any()
+
+
+@pytest.mark.parametrize("mode", ["", "ascii"])
+def test_a_band_shades_between_its_curves_under_the_line_and_counts_for_the_axes(mode):
+    chart = Chart(50, 14, mode=mode)
+    x = np.arange(11.0)
+    chart.band(x, np.full(11, 2.0), np.where(x < 5, 4.0, 8.0), GREEN)  # wider on the right
+    chart.line(x, np.full(11, 3.0), RED)
+    chart.x_axis(limits=(0, 10))
+    chart.y_axis(limits=(0, 10), extend=False)
+    chart.render()
+    raster, (_, y_axis) = chart.raster, chart.axes
+    assert y_axis.low == 0 and y_axis.high == 10
+    rows_at = lambda value: int(np.rint((1 - value / 10) * (raster.rows - 1)))  # noqa: E731
+    if mode:  # glyph modes: a character in the cells without data
+        shaded = (raster.under != 0) & (raster.dots == 0)
+        assert (raster.under_fg[shaded] == rgb(GREEN)).all()
+    else:  # braille: the background of half cells, the line's dots on top
+        shaded = (raster.heat_top >= 0) | (raster.heat_bottom >= 0)
+        assert set(np.unique(raster.heat_top[raster.heat_top >= 0])) == {rgb(GREEN)}
+    left, right = shaded[:, : raster.cols // 3], shaded[:, -raster.cols // 4:]
+    assert left[rows_at(3.5)].any() and not left[: rows_at(4.5)].any()  # 2 .. 4 on the left
+    assert right[rows_at(7.5)].any() and not right[: rows_at(8.5)].any()  # 2 .. 8 on the right
+    assert not shaded[rows_at(1.0):].any()  # nothing below the band (2.0 ends inside the row of 1.5)
+    line_row = rows_at(3.0)
+    assert (raster.dot_fg[line_row][raster.dots[line_row] != 0] == rgb(RED)).all()  # the line stays on top
+
+
+def test_a_band_with_nan_ends_or_a_single_point_draws_only_what_is_known():
+    chart = Chart(40, 12)
+    chart.band([0, 1, 2, 3], [np.nan, 1.0, 1.0, np.nan], [np.nan, 2.0, 2.0, np.nan], GREEN)
+    chart.x_axis(limits=(0, 3))
+    chart.y_axis(limits=(0, 3), extend=False)
+    chart.render()
+    cols = np.flatnonzero((chart.raster.heat_top >= 0).any(axis=0) | (chart.raster.heat_bottom >= 0).any(axis=0))
+    width = chart.raster.cols
+    assert cols.min() >= width // 3 - 1 and cols.max() <= 2 * width // 3 + 1
+    single = Chart(40, 12)
+    single.band([1.0], [1.0], [2.0], GREEN)
+    single.render()  # one point: a single column, no error
+    assert ((single.raster.heat_top >= 0) | (single.raster.heat_bottom >= 0)).sum(axis=0).max() > 1

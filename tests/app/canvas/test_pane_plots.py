@@ -11,6 +11,7 @@ import numpy as np
 
 from tui_dl.app.canvas.cells import rgb
 from tui_dl.app.canvas.chart import MINIMUM, NOW, START, Chart
+from tui_dl.app.palette import series, tint
 from tui_dl.app.panes.learning_rate import SchedulePlot
 from tui_dl.app.panes.optimizer_paths import (
     BASIN_COLORS,
@@ -21,7 +22,9 @@ from tui_dl.app.panes.optimizer_paths import (
     basin_colors,
     basin_key,
 )
-from tui_dl.app.panes.overfitting import CurvesPlot
+from tui_dl.app.panes.overfitting import CurvesPlot, same_as, seeds_legend_entry
+from tui_dl.engine.experiments import training
+from tui_dl.ticks import compact
 
 
 def schedule_chart(rates: np.ndarray, log: bool, position: int = 10) -> tuple[Chart, list[str]]:
@@ -50,9 +53,10 @@ def test_a_diverging_run_does_not_squash_the_others():
     epochs = 40
     val = np.vstack([np.linspace(1.0, 0.3, epochs), np.linspace(1.0, 0.5, epochs)])
     val[1, 30:] = [10.0 ** (5 * k) for k in range(1, 9)] + [np.inf, np.nan]
-    snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], train_data_loss=val * 0.9, val_data_loss=val,
-                               val_loss=val, train_acc=None, val_acc=None, best_epoch=np.array([-1, -1]),
-                               stopped_epoch=np.array([-1, -1]), diverged_epoch=np.array([-1, 38]))
+    snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], seeds=1, train_data_loss=val * 0.9,
+                               val_data_loss=val, val_loss=val, train_acc=None, val_acc=None,
+                               best_epoch=np.array([-1, -1]), stopped_epoch=np.array([-1, -1]),
+                               diverged_epoch=np.array([-1, 38]))
     chart = Chart(80, 24)
     CurvesPlot().chart(chart, (snapshot, 200, "loss", False))
     lines = chart.render().plain()
@@ -133,3 +137,21 @@ def test_a_diverged_optimizer_ends_at_its_divergence_with_a_cross_and_does_not_s
     right_half = chart.raster.dots[:, cols // 2:]
     assert not right_half[0].any()  # no flat line along the top after the divergence
     assert np.flatnonzero(chart.raster.dots.any(axis=1)).size >= rows // 2  # the converging run spans the plot
+
+
+def test_seeds_draw_each_variant_as_its_median_with_the_range_shaded():
+    config = training.TrainConfig(dataset_params={"train_samples": 40, "val_samples": 60}, hidden=(12,), epochs=6,
+                                  seeds=3, lr=1e-2, variants=tuple(training.parse_variant(s) for s in
+                                                                   ("none", "dropout=0.4", "patience=50")))
+    snapshot = training.snapshot(training.step(training.init(config, np.random.default_rng(0)), 6))
+    chart = Chart(80, 24)
+    CurvesPlot().chart(chart, (snapshot, 6, "loss", False))
+    chart.render()
+    shades = set(np.unique(chart.raster.heat_top[chart.raster.heat_top >= 0]).tolist())
+    assert shades <= {rgb(tint(series(v))) for v in range(3)} and rgb(tint(series(1))) in shades
+    median, low, high = snapshot.by_variant("val_data_loss")
+    assert (low[1] < high[1]).all()  # three seeds of dropout, three different curves
+    entry = seeds_legend_entry(snapshot, 1, "loss")
+    assert entry == (f"dropout 0.4: val loss {compact(median[1, -1])} "
+                     f"({compact(low[1, -1])}-{compact(high[1, -1])})")
+    assert same_as(snapshot, 2, "loss") == 0 and same_as(snapshot, 1, "loss") is None  # paired: p=50 = none

@@ -1,6 +1,6 @@
 """A chart on the canvas: title, y and x axes with ticks and labels, layers of data, a legend, notes.
 
-A chart collects what to draw in data coordinates (`line`, `points`, `vline`, `contours`, `heat`,
+A chart collects what to draw in data coordinates (`line`, `points`, `vline`, `band`, `contours`, `heat`,
 `label`), then `render` chooses the axes from the data it holds, lays out the labels and
 rasterizes everything into a `Cells` grid:
 
@@ -156,6 +156,11 @@ class Chart:
         y = np.concatenate([segments[:, :, 1], gaps], axis=1).ravel()
         self.layers.append(_Layer("contours", x, y, rgb(color), series=None, scale=False))
 
+    def band(self, x: Any, low: Any, high: Any, color: RGB) -> None:
+        """A shaded band between two curves over x (sorted), under every line: a spread across seeds."""
+        x, low, high = _array(x), _array(low), _array(high)
+        self.layers.append(_Layer("band", np.concatenate([x, x]), np.concatenate([low, high]), rgb(color)))
+
     def label(self, x: float, y: float, text: str, color: RGB) -> None:
         """Text starting at (x, y) in data coordinates (kept inside the plot)."""
         self.layers.append(_Layer("label", _array([x]), _array([y]), rgb(color), text=text, scale=False))
@@ -263,6 +268,14 @@ class Chart:
             for array in backdrop:
                 array.flags.writeable = False  # shared with later renders: never drawn into again
             self.backdrop_cache["backdrop"] = (self.backdrop_identity, key, backdrop)
+        bands = [layer for layer in self.layers if layer.kind == "band"]
+        if bands and not raster.under.flags.writeable:  # the cached backdrop stays as it is
+            raster.under, raster.under_char, raster.under_fg = (raster.under.copy(), raster.under_char.copy(),
+                                                                raster.under_fg.copy())
+        for layer in bands:  # over the heat map, under every line
+            half = len(layer.x) // 2
+            fx, fy = x_axis.fraction(layer.x[:half]), y_axis.fraction(layer.y)
+            raster.band(fx, fy[:half], fy[half:], layer.color)
         raster.lines([self._polyline(layer, x_axis, y_axis) for layer in self.layers
                       if layer.kind in ("line", "vline") or (layer.kind == "points" and layer.glyph is None)])
         for layer in self.layers:  # markers on top of every line

@@ -11,8 +11,8 @@ direction).
 Consecutive points that fall into the same dot are merged, which is the only thinning: a long
 series costs what the dots it crosses cost, and a zigzag stays a zigzag.
 
-Layers, bottom to top: heat map (two colours a cell, `▀` over its background), dots under the
-data (contour lines, left out of any cell the data's dots are in), the data's dots, glyphs
+Layers, bottom to top: heat map and shaded bands (two colours a cell, `▀` over its background), dots
+under the data (contour lines, left out of any cell the data's dots are in), the data's dots, glyphs
 (markers such as ◆ ✖ ●), then whatever text the chart writes.
 """
 
@@ -170,6 +170,45 @@ class Raster:
         colors = np.array([line.fg for line in polylines], dtype=np.int64)[line_ids]
         chars = np.array([ord(line.char) for line in polylines], dtype=np.uint32)[line_ids]
         self.set_dots(xs, ys, colors, chars, under)
+
+    def band(self, fx: np.ndarray, flow: np.ndarray, fhigh: np.ndarray, fg: int, char: str = ":") -> None:
+        """Shade the area between two curves at axis fractions (fx sorted ascending), under the data.
+
+        Every pixel column between the first and last x is covered between the two curves
+        (linearly interpolated; a NaN end leaves that stretch out; parts beyond the area are
+        clipped). In braille the cover is the background colour fg of half cells, so lines stay
+        drawn on top of it; in the glyph modes it is char in the cells without data.
+        """
+        width, height = self.pixels
+        px, plow = self.to_pixels(fx, flow)
+        _, phigh = self.to_pixels(fx, fhigh)
+        known = np.isfinite(px)
+        if not known.any():
+            return
+        px, plow, phigh = px[known], plow[known], phigh[known]
+        columns = np.arange(max(int(np.rint(px.min())), 0), min(int(np.rint(px.max())), width - 1) + 1)
+        lows, highs = np.interp(columns, px, plow), np.interp(columns, px, phigh)
+        with np.errstate(invalid="ignore"):
+            top = np.clip(np.ceil(np.fmin(lows, highs)), 0, height)
+            bottom = np.clip(np.floor(np.fmax(lows, highs)), -1, height - 1)
+            known = np.isfinite(top) & np.isfinite(bottom)
+        lengths = np.where(known, bottom - top + 1, 0).clip(0).astype(np.int64)
+        if not lengths.sum():
+            return
+        xs = np.repeat(columns, lengths)
+        starts = np.repeat(np.where(known, top, 0).astype(np.int64), lengths)
+        ys = starts + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        if not self.braille:
+            self.set_dots(xs, ys, fg, ord(char), under=True)
+            return
+        for name in ("heat_top", "heat_bottom"):  # a cached backdrop is shared: draw on a copy
+            if not getattr(self, name).flags.writeable:
+                setattr(self, name, getattr(self, name).copy())
+        halves = ys // (self.sub[1] // 2)  # half-cell rows: the background of `▀` cells
+        cols = xs // self.sub[0]
+        top = halves % 2 == 0
+        self.heat_top[halves[top] // 2, cols[top]] = fg
+        self.heat_bottom[halves[~top] // 2, cols[~top]] = fg
 
     def set_dots(self, xs: np.ndarray, ys: np.ndarray, fg: Any, chars: Any = 0x2022, under: bool = False) -> None:
         """Turn on the dots at integer pixels (xs, ys), all inside the area; their cells take colour fg.

@@ -2,8 +2,10 @@
 
 Train curves are dim, validation curves solid, in each variant's color; ◆ marks each run's best
 epoch and ✖ where it stopped (or diverged). The legend reads like Keras's log, 1-based:
-`L2 1e-3: best 37, stopped 47`. `v` switches loss and accuracy; `b` picks whose decision regions
-are drawn beside the curves (2-D classification data), or hides them.
+`L2 1e-3: best 37, stopped 47`. Under several seeds each variant is its median curve over the
+seeds with their range shaded behind it, a ✖ where each seed stopped, and the legend gives the
+range of the last values. `v` switches loss and accuracy; `b` picks whose decision regions
+are drawn beside the curves (2-D classification data; seed 1 of a variant), or hides them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 
 from tui_dl.app.canvas.chart import BEST, STOP, Chart, Glyph, series_key, series_mark
-from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series
+from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series, tint
 from tui_dl.app.panes.base import Pane
-from tui_dl.app.panes.divergence import divergence_top, marker_y
+from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
 
@@ -45,6 +47,42 @@ def end_epoch(snapshot: Any, run: int) -> tuple[int, str]:
     if snapshot.stopped_epoch[run] >= 0:
         return int(snapshot.stopped_epoch[run]), "stopped"
     return -1, ""
+
+
+def seeds_legend_entry(snapshot: Any, variant: int, metric: str) -> str:
+    """`L2 1e-3: val loss 0.253 (0.24-0.27), 2 of 4 stopped 12-30`: the median's last value, the seeds' range."""
+    median, low, high = snapshot.by_variant("val_data_loss" if metric == "loss" else "val_acc")
+    parts = []
+    finite = np.flatnonzero(np.isfinite(median[variant]))
+    if finite.size:
+        last = finite[-1]
+        parts.append(f"val {'loss' if metric == 'loss' else 'acc'} {compact(median[variant, last])} "
+                     f"({compact(low[variant, last])}-{compact(high[variant, last])})")
+    runs = range(variant * snapshot.seeds, (variant + 1) * snapshot.seeds)
+    for how in ("stopped", "diverged"):
+        ends = [end + 1 for end, kind in (end_epoch(snapshot, run) for run in runs) if kind == how]
+        if ends:
+            count = f"{len(ends)} of {snapshot.seeds} " if len(ends) < snapshot.seeds else ""
+            span = str(min(ends)) if min(ends) == max(ends) else f"{min(ends)}-{max(ends)}"
+            parts.append(f"{count}{how} {span}")
+    label = snapshot.variant_labels[variant]
+    return f"{label}: {', '.join(parts)}" if parts else label
+
+
+def same_as(snapshot: Any, variant: int, metric: str) -> int | None:
+    """An earlier variant whose curves this one repeats exactly so far (paired runs, such as `none`
+    and early stopping before its stop), so the legend can say what its line is drawn over; else None."""
+    train, val, _ = curves(snapshot, metric)
+    seeds = snapshot.seeds
+    mine = slice(variant * seeds, (variant + 1) * seeds)
+    known = np.isfinite(val[mine])
+    if not known.any():
+        return None
+    for other in range(variant):
+        theirs = slice(other * seeds, (other + 1) * seeds)
+        if all(np.array_equal(values[mine][known], values[theirs][known]) for values in (train, val)):
+            return other
+    return None
 
 
 def legend_entry(snapshot: Any, run: int, metric: str) -> str:
@@ -76,9 +114,50 @@ class CurvesPlot(Plot):
     def chart(self, chart: Chart, data: Any) -> None:
         snapshot, horizon, metric, log = data
         train, val, title = curves(snapshot, metric)
-        epochs = np.arange(1, snapshot.epoch + 1)
         diverged = np.concatenate([snapshot.diverged_epoch, snapshot.diverged_epoch]) >= 0
         cap = divergence_top(np.concatenate([train, val]), diverged, log) if metric == "loss" else None
+        if snapshot.seeds > 1:
+            self._seed_spreads(chart, snapshot, metric, cap)
+        else:
+            self._runs(chart, snapshot, metric, cap)
+        # the axis grows with training (a quarter ahead) up to the epochs asked, so early curves are not squashed
+        right = min(max(horizon, 2), max(20, int(snapshot.epoch * 1.25) + 1))
+        chart.x_axis(integer=True, limits=(1, right))
+        chart.y_axis(log=log, limits=(None, cap))
+        mode = chart.mode
+        chart.legend([(series_key(0, mode, dotted=True), MARKER, "train"), (series_key(0, mode), MARKER, "val")])
+        scale = " (log)" if log else ""
+        if snapshot.seeds > 1:
+            chart.title(f"{title}{scale} per epoch · median of {snapshot.seeds} seeds, range shaded · ✖ stop",
+                        f"{title}{scale} · median of {snapshot.seeds} seeds", f"{title}{scale}")
+        else:
+            chart.title(f"{title}{scale} per epoch · ◆ best ✖ stop", f"{title}{scale}")
+
+    @staticmethod
+    def _seed_spreads(chart: Chart, snapshot: Any, metric: str, cap: float | None) -> None:
+        """Each variant's median curves over its seeds, the val range shaded, a ✖ where each seed ended."""
+        epochs = np.arange(1, snapshot.epoch + 1)
+        keys = ("train_data_loss", "val_data_loss") if metric == "loss" else ("train_acc", "val_acc")
+        train, _, _ = snapshot.by_variant(keys[0])
+        val, low, high = snapshot.by_variant(keys[1])
+        for variant in range(len(val)):
+            color = series(variant)
+            chart.band(epochs, low[variant], high[variant], tint(color))
+        for variant in range(len(val)):
+            color = series(variant)
+            chart.line(epochs, train[variant], dim(color, 0.6), variant, dotted=True)
+            chart.line(epochs, val[variant], color, variant)
+            for run in range(variant * snapshot.seeds, (variant + 1) * snapshot.seeds):
+                end, _ = end_epoch(snapshot, run)
+                known = last_finite(val[variant], end) if 0 <= end < snapshot.epoch else None
+                if known is not None:
+                    chart.points([end + 1], [marker_y(known[1], cap)], MARKER, STOP)
+
+    @staticmethod
+    def _runs(chart: Chart, snapshot: Any, metric: str, cap: float | None) -> None:
+        """Every run's curves with its best (◆) and stop (✖) markers."""
+        train, val, _ = curves(snapshot, metric)
+        epochs = np.arange(1, snapshot.epoch + 1)
         for run in range(len(snapshot.labels)):
             color = series(run)
             chart.line(epochs, train[run], dim(color, 0.6), run, dotted=True)
@@ -91,21 +170,14 @@ class CurvesPlot(Plot):
                 finite = np.flatnonzero(np.isfinite(val[run, : end + 1]))
                 if finite.size:
                     chart.points([end + 1], [marker_y(float(val[run, finite[-1]]), cap)], MARKER, STOP)
-        # the axis grows with training (a quarter ahead) up to the epochs asked, so early curves are not squashed
-        right = min(max(horizon, 2), max(20, int(snapshot.epoch * 1.25) + 1))
-        chart.x_axis(integer=True, limits=(1, right))
-        chart.y_axis(log=log, limits=(None, cap))
-        mode = chart.mode
-        chart.legend([(series_key(0, mode, dotted=True), MARKER, "train"), (series_key(0, mode), MARKER, "val")])
-        scale = " (log)" if log else ""
-        chart.title(f"{title}{scale} per epoch · ◆ best ✖ stop", f"{title}{scale}")
 
 
 class BoundaryPlot(Plot):
     """Decision regions of one variant (a heat map, darker where unsure) with the training points on top."""
 
     def chart(self, chart: Chart, data: Any) -> None:
-        snapshot, run = data
+        snapshot, variant = data
+        run = variant * snapshot.seeds  # its first seed
         xmin, xmax, ymin, ymax = snapshot.grid_box
         classes = snapshot.grid.shape[-1]
         chart.heat(lambda xs, ys: region_colors(snapshot.grid[run], snapshot.grid_box, xs, ys, chart.mode))
@@ -114,7 +186,8 @@ class BoundaryPlot(Plot):
             chart.points(points[:, 0], points[:, 1], category(c), class_glyph(c))
         chart.x_axis(limits=(xmin, xmax))
         chart.y_axis(limits=(ymin, ymax))
-        chart.title(f"regions of variant {run + 1} ({snapshot.labels[run]})", f"regions of {run + 1}")
+        seed = ", seed 1" if snapshot.seeds > 1 else ""
+        chart.title(f"regions of variant {variant + 1} ({snapshot.labels[run]}{seed})", f"regions of {variant + 1}")
 
 
 def class_glyph(index: int) -> Glyph:
@@ -186,8 +259,8 @@ class OverfittingPane(Pane):
             return
         snapshot, horizon = self.frame.snapshot, self.frame.horizon
         metric = self.view
-        runs = len(snapshot.labels)
-        regions = snapshot.grid is not None and self.boundary is not None and self.boundary < runs
+        variants = len(snapshot.variant_labels)
+        regions = snapshot.grid is not None and self.boundary is not None and self.boundary < variants
         narrow = self.query_one("#plots").size.width < NARROW
         curves_plot, boundary = self.query_one(CurvesPlot), self.query_one(BoundaryPlot)
         # side by side when there is room; in a narrow pane one at a time (b switches to the regions)
@@ -198,11 +271,14 @@ class OverfittingPane(Pane):
         if boundary.display:
             boundary.show((snapshot, self.boundary))
         text = Text()
-        for run in range(runs):
-            if run:
+        entry = seeds_legend_entry if snapshot.seeds > 1 else legend_entry
+        for variant in range(variants):
+            if variant:
                 text.append("  ")
-            text.append(f"{series_mark(run, self.mode)} {legend_entry(snapshot, run, metric)}",
-                        style=f"bold {hex_color(series(run))}")
+            twin = same_as(snapshot, variant, metric)
+            repeats = f" (same curve as {snapshot.variant_labels[twin]} so far)" if twin is not None else ""
+            text.append(f"{series_mark(variant, self.mode)} {entry(snapshot, variant, metric)}{repeats}",
+                        style=f"bold {hex_color(series(variant))}")
         if snapshot.task != "classification" and metric == "accuracy":
             text.append("\naccuracy: classification only", style="dim")
         self.set_note(text)
@@ -219,7 +295,7 @@ class OverfittingPane(Pane):
 
     def action_cycle_boundary(self) -> None:
         """Decision regions of the next variant, then none."""
-        runs = len(self.frame.snapshot.labels) if self.frame is not None else 1
+        runs = len(self.frame.snapshot.variant_labels) if self.frame is not None else 1
         if not self.regions_asked and self.query_one("#plots").size.width < NARROW:
             self.boundary = 0  # narrow: the first b shows variant 1's regions instead of the curves
         else:

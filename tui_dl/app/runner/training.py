@@ -27,13 +27,14 @@ MENU = ("none", "l2=1e-4", "l2=1e-3", "l2=1e-2", "l1=1e-4", "dropout=0.2", "drop
         "patience=10", "patience=20", "l2=1e-3+dropout=0.2", "weight_decay=1e-2", OFF)
 SPECS = {spec.name: spec for spec in training.TRAIN_PARAMS}
 GROUPS = (
+    ("comparison", ("seeds", "paired")),
     ("network", ("hidden", "activation", "init")),
     ("training", ("optimizer", "lr", "batch_size", "epochs", "dtype", "schedule")),
     ("early stopping", ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights",
                         "start_from_epoch")),
     ("view", ("grid",)),
 )
-EARLY_STOPPING_KEYS = GROUPS[2][1]
+EARLY_STOPPING_KEYS = dict(GROUPS)["early stopping"]
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,15 @@ class TrainSnapshot:
     x_val: np.ndarray
     y_val: np.ndarray
 
+    @property
+    def variant_labels(self) -> tuple[str, ...]:
+        """One legend label per variant."""
+        return self.labels[:: self.seeds]
+
+    def by_variant(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(median, low, high), each (V, epoch), of a history key over each variant's seeds (`spread`)."""
+        return spread(getattr(self, key), self.seeds)
+
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss", "val_data_loss")
 
