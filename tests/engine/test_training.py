@@ -322,3 +322,21 @@ def test_spread_is_the_median_and_range_of_the_finite_seeds():
     assert T.spread(values, 1)[0].shape == (6, 3)
     with pytest.raises(ParamError, match="bad seeds 4"):
         T.spread(values, 4)
+
+
+def test_without_shuffle_every_epoch_visits_the_data_in_order():
+    config = replace(SMALL, epochs=2, shuffle=False, paired=False, variants=variants("none", "l2=1e-3"),
+                     optimizer="sgd", lr=0.1)
+    state = T.init(config, np.random.default_rng(4), record_batches=True)
+    initial = state.params.copy()
+    np.testing.assert_array_equal(T.epoch_order(state), np.tile(np.arange(60), (2, 1)))
+    T.step(state, 2)
+    first = state.model.loss_and_grad(initial, state.x_train[:16], state.y_train[:16], l2=np.array([0.0, 1e-3]))
+    np.testing.assert_allclose(state.batch_loss.view()[0], first.loss, rtol=1e-12)
+    manual = initial.copy()
+    for _ in range(2):  # plain SGD over the batches in order, by hand
+        for start in range(0, 60, 16):
+            grads = state.model.loss_and_grad(manual, state.x_train[start:start + 16], state.y_train[start:start + 16],
+                                              l2=np.array([0.0, 1e-3])).grads
+            manual = manual - 0.1 * grads
+    np.testing.assert_allclose(state.params, manual, rtol=1e-10, atol=1e-12)

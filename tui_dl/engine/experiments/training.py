@@ -186,6 +186,8 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
               help="learning rate: the schedule's base rate (see the schedule)"),
     ParamSpec("batch_size", "int", 32, low=1, high=1_000_000, scale="log", help="mini-batch size"),
     ParamSpec("epochs", "int", 200, low=1, high=1_000_000, scale="log", help="epochs to train (model.fit's epochs)"),
+    ParamSpec("shuffle", "bool", True,
+              help="shuffle the training set before each epoch (model.fit's shuffle); false: always in order"),
     _choice("dtype", "float32", tuple(DTYPES), "float32 is fast; float64 for exact comparisons"),
     _choice("schedule", "constant", SCHEDULES.names(), "learning-rate schedule, per optimizer iteration"),
     *EARLY_STOPPING_PARAMS,
@@ -224,6 +226,7 @@ class TrainConfig:
     schedule_params: Mapping[str, Any] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 200
+    shuffle: bool = True
     dtype: str = "float32"
     variants: tuple[Variant, ...] = DEFAULT_VARIANTS
     monitor: str = "val_loss"
@@ -596,9 +599,11 @@ def _epoch(state: TrainState) -> None:
 
 def epoch_order(state: TrainState) -> np.ndarray:
     """(R, N) the order in which each run visits the training set this epoch: its stream's shuffle
-    (paired runs under one seed share it)."""
-    streams = state.streams
-    return streams.epoch_orders(len(state.x_train))[streams.inverse]
+    (paired runs under one seed share it), or the data's own order without shuffle."""
+    streams, n = state.streams, len(state.x_train)
+    if not state.config.shuffle:
+        return np.broadcast_to(np.arange(n), (state.runs, n))
+    return streams.epoch_orders(n)[streams.inverse]
 
 
 def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
@@ -612,7 +617,7 @@ def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
     call. Call it inside `np.errstate(all="ignore")` (as `step` does) where a run may diverge.
     """
     model, batch = state.model, index.shape[1]
-    if state.streams.shared:  # every run sees the same batch: one (B, D) input for all
+    if state.streams.shared or not state.config.shuffle:  # every run sees the same batch: one (B, D) input
         index = index[0]
     x_buffer, y_buffer, mask_buffer = _batch_buffers(state, batch, index.ndim == 1)
     x = np.take(state.x_train, index, axis=0, out=x_buffer)
