@@ -9,6 +9,7 @@ import pytest
 
 from tui_dl.engine.experiments import lr_range as L
 from tui_dl.engine.experiments import training as T
+from tui_dl.engine.experiments import variants as V
 from tui_dl.engine.experiments.optimizer_groups import Member
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import ParamError
@@ -107,7 +108,7 @@ def test_default_spiral_suggests_a_sensible_rate_that_trains():
     _, snap = sweep(config, seed=3)
     assert ((snap.suggestion > 1e-4) & (snap.suggestion < 1.0)).all(), snap.suggestion
     for rate in snap.suggestion:
-        train = replace(T.TrainConfig(), lr=float(rate), epochs=20, variants=(T.make_variant(),))
+        train = replace(T.TrainConfig(), lr=float(rate), epochs=20, variants=(V.make_variant(),))
         state = T.init(train, np.random.default_rng(3))
         initial, _ = state.model.evaluate(state.params, state.x_train, state.y_train)
         T.step(state, 20)

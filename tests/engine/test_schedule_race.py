@@ -9,6 +9,7 @@ import pytest
 
 from tui_dl.engine.experiments import schedule_race as S
 from tui_dl.engine.experiments import training as T
+from tui_dl.engine.experiments import variants as V
 from tui_dl.engine.schedules import SCHEDULES
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import ParamError
@@ -77,7 +78,7 @@ def test_a_one_schedule_race_is_the_training_experiment_with_that_schedule():
     train = replace(SMALL, epochs=5)
     _, snap = race(["exponential_decay:decay_steps=4,decay_rate=0.8"], train=train)
     config = replace(train, schedule="exponential_decay", schedule_params={"decay_steps": 4, "decay_rate": 0.8},
-                     variants=(T.make_variant(),))
+                     variants=(V.make_variant(),))
     state = T.init(config, np.random.default_rng(0))
     T.step(state, 5)
     alone = T.snapshot(state)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -353,4 +353,45 @@ def get_activation(name: str, **params: Any) -> Activation:
         derivative=functools.partial(component.meta["derivative"], **resolved),
         bounds=component.meta["bounds"](**resolved),
         family=component.family,
+    )
+
+
+def per_run_activation(activations: Sequence[Activation]) -> Activation:
+    """One activation for R runs that may differ run by run: activations[r] acts on row r of (R, ...) arrays.
+
+    Equal activations (same name and parameters) act on their runs together, so the cost is one call
+    per distinct activation, never one per run; when all are equal that activation itself is returned
+    (the MLP's ReLU fast path stays). The result's bounds cover every member's; its family is theirs
+    when they share one, else "mixed".
+    """
+    keys = [(a.name, tuple(sorted(a.params.items()))) for a in activations]
+    distinct = list(dict.fromkeys(keys))
+    if len(distinct) == 1:
+        return activations[0]
+    groups = [(activations[keys.index(key)], np.flatnonzero([k == key for k in keys])) for key in distinct]
+
+    def forward(x: Any) -> np.ndarray:
+        x = _float(x)
+        out = np.empty_like(x)
+        for activation, runs in groups:  # a loop over distinct activations
+            out[runs] = activation.forward(x[runs])
+        return out
+
+    def derivative(x: Any, y: Any) -> np.ndarray:
+        x, y = _float(x), np.asarray(y)
+        out = np.empty_like(x)
+        for activation, runs in groups:
+            out[runs] = activation.derivative(x[runs], y[runs])
+        return out
+
+    lows = [a.bounds[0] for a in activations]
+    highs = [a.bounds[1] for a in activations]
+    families = {a.family for a in activations}
+    return Activation(
+        name="+".join(name for name, _ in distinct),
+        params=MappingProxyType({}),
+        forward=forward,
+        derivative=derivative,
+        bounds=(None if None in lows else min(lows), None if None in highs else max(highs)),
+        family=families.pop() if len(families) == 1 else "mixed",
     )

@@ -13,7 +13,7 @@ decay differ (REFERENCE.md). Arithmetic happens in the parameters' dtype.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -655,6 +655,54 @@ def keras_adamax(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.9
 
     def step_size(state, lr=None):
         return per_run(rate_over(np.maximum(state.count, 1), lr), state.u) / (state.u + per_run(epsilon, state.u))
+
+    return Optimizer(init, update, step_size)
+
+
+# =========================================================================== composition
+class GroupedState(NamedTuple):
+    """The state of `grouped`: one part per optimizer, over its own runs' rows."""
+
+    count: np.ndarray
+    parts: tuple[Any, ...]
+
+
+def _rows(value: Any, index: np.ndarray) -> Any:
+    """A per-run value (scalar, None or (R,) array) restricted to the runs at index."""
+    if value is None or np.ndim(value) == 0:
+        return value
+    return np.asarray(value)[index]
+
+
+def grouped(optimizers: Sequence[Optimizer], runs: Sequence[Any]) -> Optimizer:
+    """Several optimizers over one batch of runs: optimizers[g] updates the rows runs[g] (index arrays
+    that together cover every run once), so one training batch can compare SGD, Adam and AdaGrad.
+
+    Each optimizer sees exactly the rows of its runs, with their per-run rates, so a run's numbers
+    are those it gets alone. A step costs one update per optimizer, never one per run.
+    """
+    runs = [np.asarray(index, dtype=np.int64) for index in runs]
+
+    def init(params: np.ndarray) -> GroupedState:
+        return GroupedState(_counts(params), tuple(opt.init(params[index]) for opt, index in zip(optimizers, runs,
+                                                                                                 strict=True)))
+
+    def update(grads, state, params, lr=None):
+        new = np.empty_like(params)
+        parts = []
+        for opt, index, part in zip(optimizers, runs, state.parts, strict=True):  # a loop over optimizers
+            new[index], moved = opt.update(grads[index], part, params[index], _rows(lr, index))
+            parts.append(moved)
+        return new, GroupedState(state.count + 1, tuple(parts))
+
+    def step_size(state, lr=None):
+        sizes = [np.asarray(opt.step_size(part, _rows(lr, index)))
+                 for opt, index, part in zip(optimizers, runs, state.parts, strict=True)]
+        row = np.broadcast_shapes(*(size.shape[1:] for size in sizes))
+        out = np.empty((sum(len(index) for index in runs), *row), dtype=np.result_type(*sizes))
+        for index, size in zip(runs, sizes, strict=True):
+            out[index] = size
+        return out
 
     return Optimizer(init, update, step_size)
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from tui_dl.engine.datasets import load_data_file
 from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments.variants import DEFAULT_VARIANT_SPECS, parse_variant
 from tui_dl.export import Export
 from tui_dl.export.common import add_format_option, add_set_option, option_value
 from tui_dl.export.init import SEED
@@ -78,7 +79,7 @@ def seed_of(args: argparse.Namespace) -> int:
 
 def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
     """The TrainConfig the command line describes; a data file is loaded with rng."""
-    variants = tuple(training.parse_variant(spec) for spec in args.variants) if args.variants else None
+    variants = tuple(parse_variant(spec) for spec in args.variants) if args.variants else None
     fields: dict[str, Any] = {} if variants is None else {"variants": variants}
     if args.data is not None:
         if args.dataset not in (None, FILE_DATASET):
@@ -108,7 +109,7 @@ def build(args: argparse.Namespace) -> Export:
     config = build_config(args, rng)
     state = training.init(config, rng)
     snap = training.snapshot(training.step(state, config.epochs))
-    specs = args.variants or training.DEFAULT_VARIANT_SPECS
+    specs = args.variants or DEFAULT_VARIANT_SPECS
     runs = []
     for r, label in enumerate(snap.labels):
         length = training.run_length(snap, r)

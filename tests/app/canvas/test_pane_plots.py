@@ -23,7 +23,7 @@ from tui_dl.app.panes.optimizer_paths import (
     basin_key,
 )
 from tui_dl.app.panes.overfitting import CurvesPlot, same_as, seeds_legend_entry
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import training, variants
 from tui_dl.ticks import compact
 
 
@@ -141,7 +141,7 @@ def test_a_diverged_optimizer_ends_at_its_divergence_with_a_cross_and_does_not_s
 
 def test_seeds_draw_each_variant_as_its_median_with_the_range_shaded():
     config = training.TrainConfig(dataset_params={"train_samples": 40, "val_samples": 60}, hidden=(12,), epochs=6,
-                                  seeds=3, lr=1e-2, variants=tuple(training.parse_variant(s) for s in
+                                  seeds=3, lr=1e-2, variants=tuple(variants.parse_variant(s) for s in
                                                                    ("none", "dropout=0.4", "patience=50")))
     snapshot = training.snapshot(training.step(training.init(config, np.random.default_rng(0)), 6))
     chart = Chart(80, 24)

@@ -24,7 +24,7 @@ from tui_dl.app.frameworks import optimizer_name, schedule_name
 from tui_dl.app.runner.model import Job, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Selection
 from tui_dl.engine.datasets import DATASETS
-from tui_dl.engine.experiments import lr_range, schedule_race, training
+from tui_dl.engine.experiments import lr_range, schedule_race, training, variants
 from tui_dl.engine.experiments.optimizer_groups import Member
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.params import ParamError, ParamSpec
@@ -204,7 +204,7 @@ def step_job(settings: dict[str, Any]) -> Job:
     for _, slot in active:
         params = slot["params"]
         rate = params[_rate_key(params)]
-        racers.append(schedule_race.Racer(f"{optimizer_name(slot['name'])} {training.compact_number(rate)}",
+        racers.append(schedule_race.Racer(f"{optimizer_name(slot['name'])} {variants.compact_number(rate)}",
                                           "constant", {}, rate, slot["name"], without_rate(params)))
     train = shared_train(settings, settings["epochs"], active[0][1]["name"])
     return _race_job("step", schedule_race.ScheduleRaceConfig(train, tuple(racers)), tuple(i for i, _ in active))

@@ -16,6 +16,7 @@ from tui_dl.app.runner.model import Job, PaneModel, component_rows
 from tui_dl.app.settings import ParamRow, Preset, Selection
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments.variants import parse_variant
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.schedules import SCHEDULES
@@ -29,7 +30,7 @@ SPECS = {spec.name: spec for spec in training.TRAIN_PARAMS}
 GROUPS = (
     ("comparison", ("seeds", "paired")),
     ("network", ("hidden", "activation", "init")),
-    ("training", ("optimizer", "lr", "batch_size", "epochs", "dtype", "schedule")),
+    ("training", ("optimizer", "lr", "batch_size", "shuffle", "epochs", "dtype", "schedule")),
     ("early stopping", ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights",
                         "start_from_epoch")),
     ("view", ("grid",)),
@@ -52,7 +53,7 @@ class VariantSpec:
         spec = text.strip()
         if spec.lower() == OFF:
             return OFF
-        training.parse_variant(spec)
+        parse_variant(spec)
         return spec
 
     def format(self, value: Any) -> str:
@@ -81,7 +82,7 @@ def train_settings(variants: tuple[str, ...] = ("none", "l2=1e-3", "dropout=0.3"
                    dataset: str = "spiral", **knobs: Any) -> dict[str, Any]:
     """A setting: TRAIN_PARAMS defaults with changes, the data set's own parameters, the variants."""
     settings = {name: spec.default for name, spec in SPECS.items()}
-    settings.update(dataset=dataset, dataset_params={}, schedule_params={}, **knobs)
+    settings.update({"dataset": dataset, "dataset_params": {}, "schedule_params": {}, **knobs})
     settings["variants"] = [*variants, *([OFF] * (VARIANT_SLOTS - len(variants)))]
     return settings
 
@@ -129,7 +130,7 @@ class TrainModel(PaneModel):
     def config(self) -> Any:
         """The training configuration of the current settings."""
         s = self.settings
-        variants = tuple(training.parse_variant(v) for v in self.variants())
+        variants = tuple(parse_variant(v) for v in self.variants())
         if not variants:
             raise ParamError("bad value 'off': at least one variant must train")
         knobs = {name: s[name] for name in SPECS if name != "dataset"}
@@ -159,7 +160,16 @@ class TrainModel(PaneModel):
             spec = s["variants"][int(key.split(".")[1])]
             if spec == OFF:
                 return Selection("note", OFF, {}, "variant", {"summary": "this variant is off: pick one"})
-            variant = training.parse_variant(spec)
+            variant = parse_variant(spec)
+            if variant.optimizer is not None:  # the code of the optimizer this run trains with
+                component = OPTIMIZERS[variant.optimizer]
+                params = component.resolve(dict(variant.optimizer_params))
+                rate = next((k for k in training.BASE_RATE_KEYS if k in params), None)
+                if rate:
+                    params[rate] = s["lr"] if variant.lr is None else variant.lr
+                return Selection("optimizer", variant.optimizer, params, variant.label)
+            if variant.init is not None:
+                return self._initializer(variant.init, dict(variant.init_params))
             params = {k: getattr(variant, k) for k in ("l1", "l2", "dropout", "weight_decay", "patience")}
             return Selection("regularizer", spec, params, variant.label)
         if key in ("optimizer", "lr"):
@@ -176,12 +186,16 @@ class TrainModel(PaneModel):
                 params[rate] = s["lr"]
             return Selection("schedule", s["schedule"], SCHEDULES[s["schedule"]].resolve(params), s["schedule"])
         if key == "init":
-            fan = int(s["hidden"][0])
-            return Selection("initializer", s["init"], INITIALIZERS[s["init"]].defaults(), s["init"],
-                             {"fan_in": fan, "fan_out": fan, "family": INITIALIZERS[s["init"]].family})
+            return self._initializer(s["init"], {})
         component = DATASETS[s["dataset"]]
         return Selection("dataset", s["dataset"], component.resolve(s["dataset_params"]), s["dataset"],
                          {"summary": component.summary, "convention": "synthetic, seeded (engine/datasets.py)"})
+
+    def _initializer(self, name: str, params: dict[str, Any]) -> Selection:
+        fan = int(self.settings["hidden"][0])
+        component = INITIALIZERS[name]
+        return Selection("initializer", name, component.resolve(params), name,
+                         {"fan_in": fan, "fan_out": fan, "family": component.family})
 
     def presets(self) -> list[Preset]:
         def load(**kw: Any):
@@ -195,4 +209,32 @@ class TrainModel(PaneModel):
                    load(variants=("none", "dropout=0.2", "dropout=0.3", "dropout=0.5"))),
             Preset("Overfit: moons with early stopping", "patience 10 and 20 next to none",
                    load(dataset="moons", variants=("none", "patience=10", "patience=20"))),
+            *scratch_presets(load),
         ]
+
+
+# Deep Learning from Scratch, chapter 6, on the 8 x 8 digits: its scripts' networks and rates
+DIGITS = {"train_samples": 797}  # and the default 1000 held out: all 1797 images
+SCRATCH_INITS = ("init=normal:std=0.01", "init=xavier_simple", "init=kaiming_normal:nonlinearity=relu")
+
+
+def scratch_presets(load: Any) -> list[Preset]:
+    """The chapter's figures as presets: weight_init_compare (ReLU and sigmoid), optimizer_compare_mnist,
+    overfit_weight_decay and overfit_dropout; every comparison paired."""
+    deep = {"dataset": "digits", "hidden": (100,) * 5, "optimizer": "sgd", "lr": 0.01, "batch_size": 128}
+    return [
+        Preset("Scratch 6.2: weight init, ReLU", "N(0, 0.01) vs Xavier vs He, 5 x 100 ReLU, SGD 0.01, digits",
+               load(variants=SCRATCH_INITS, dataset_params=dict(DIGITS), **deep)),
+        Preset("Scratch 6.2: weight init, sigmoid", "the same three with sigmoid: watch what learns",
+               load(variants=SCRATCH_INITS, dataset_params=dict(DIGITS), activation="sigmoid", **deep)),
+        Preset("Scratch 6.1: SGD, Momentum, AdaGrad, Adam", "4 x 100 ReLU on digits, the book's rates",
+               load(variants=("optimizer=sgd:lr=0.01", "optimizer=sgd:lr=0.01,momentum=0.9",
+                              "optimizer=adagrad:lr=0.01", "optimizer=adam:lr=0.001"),
+                    dataset="digits", dataset_params=dict(DIGITS), hidden=(100,) * 4, batch_size=128)),
+        Preset("Scratch 6.4: weight decay", "300 digits, 6 x 100, SGD 0.01: none vs lambda 0.1 (Keras l2=0.05)",
+               load(variants=("none", "l2=0.05"), dataset="digits",  # 300 training images: the default
+                    hidden=(100,) * 6, optimizer="sgd", lr=0.01, batch_size=100, epochs=201)),
+        Preset("Scratch 6.4: dropout", "300 digits, 6 x 100, SGD 0.01: none vs dropout 0.2",
+               load(variants=("none", "dropout=0.2"), dataset="digits",
+                    hidden=(100,) * 6, optimizer="sgd", lr=0.01, batch_size=100, epochs=301)),
+    ]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import training, variants
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.experiments.optimizer_groups import Groups, Member, init_groups
 from tui_dl.engine.streams import Streams
@@ -355,8 +355,8 @@ def parallel_train_config(config: ParallelSweepConfig) -> training.TrainConfig:
     if not config.low < config.high:
         raise ParamError(f"bad range {config.low:g} .. {config.high:g}: low must be below high")
     rates = sweep_rates(config.low, config.high, config.count)
-    variants = tuple(training.make_variant(lr=float(rate)) for rate in rates)
-    return replace(config.train, variants=variants, eval_train=True)
+    runs = tuple(variants.make_variant(lr=float(rate)) for rate in rates)
+    return replace(config.train, variants=runs, eval_train=True)
 
 
 def parallel_init(config: ParallelSweepConfig, rng: np.random.Generator,

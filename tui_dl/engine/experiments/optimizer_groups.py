@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.datasets import Dataset
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import training, variants
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.streams import Streams
 from tui_dl.params import ParamError
@@ -92,7 +92,7 @@ def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np
         first = members[index[0]]
         group_config = replace(config, data=dataset, optimizer=first.optimizer,
                                optimizer_params=dict(first.optimizer_params),
-                               variants=tuple(training.Variant(members[r].label) for r in index))
+                               variants=tuple(variants.Variant(members[r].label) for r in index))
         group_rates = None if rates is None else np.asarray(rates)[:, index]
         states.append(training.init(group_config, rng, streams.subset(index), rates=group_rates,
                                     record_batches=record_batches))

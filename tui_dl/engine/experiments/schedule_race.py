@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import training, variants
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.experiments.optimizer_groups import (
     CONSTANT_STEP,
@@ -130,7 +130,7 @@ def racer_config(train: training.TrainConfig, racer: Racer, iterations: int) -> 
         optimizer_params = train.optimizer_params if optimizer == train.optimizer else {}
     return replace(train, schedule=racer.schedule, schedule_params=params,
                    lr=train.lr if racer.lr is None else racer.lr, optimizer=optimizer,
-                   optimizer_params=optimizer_params, variants=(training.Variant(racer.label),))
+                   optimizer_params=optimizer_params, variants=(variants.Variant(racer.label),))
 
 
 def _rates(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarray:

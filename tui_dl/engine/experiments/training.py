@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.activations import ACTIVATIONS
+from tui_dl.engine.activations import ACTIVATIONS, get_activation, per_run_activation
 from tui_dl.engine.datasets import DATASETS, Dataset, make_dataset
 from tui_dl.engine.early_stopping import (
     EARLY_STOPPING_PARAMS,
@@ -69,9 +69,15 @@ from tui_dl.engine.early_stopping import (
     restore_mask,
 )
 from tui_dl.engine.experiments.history import History
+from tui_dl.engine.experiments.variants import (
+    _VARIANT,
+    DEFAULT_VARIANTS,
+    VARIANT_PARAMS,
+    Variant,
+)
 from tui_dl.engine.initializers import INITIALIZERS
-from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms, make_mlp
-from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, per_run
+from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms
+from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, grouped, per_run
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec
@@ -82,93 +88,6 @@ BASE_RATE_KEYS = ("lr", "learning_rate", "initial_learning_rate", "max_lr")
 # early stopping's monitor -> the history it reads
 MONITORED = {"val_loss": "val_loss", "val_accuracy": "val_acc", "loss": "train_loss", "accuracy": "train_acc"}
 DTYPES = {"float32": np.float32, "float64": np.float64}
-
-
-# ============================================================================ variants
-VARIANT_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("l1", "float", 0.0, low=0.0, scale="log", help="L1 penalty lambda * sum |w| on the kernels"),
-    ParamSpec("l2", "float", 0.0, low=0.0, scale="log",
-              help="L2 penalty lambda * sum w^2 on the kernels (Keras's l2: the squared norm, no 1/2)"),
-    ParamSpec("dropout", "float", 0.0, low=0.0, high=1.0, high_open=True, step=0.05,
-              help="inverted dropout rate after each hidden layer (Keras: keep 1 - rate, scale 1 / (1 - rate))"),
-    ParamSpec("weight_decay", "float", 0.0, low=0.0, scale="log",
-              help="decoupled decay: theta *= 1 - lr * weight_decay before each update (torch AdamW)"),
-    ParamSpec("patience", "int", None, low=0, optional=True,
-              help="early stopping for this variant with this patience (none: the experiment's setting)"),
-    ParamSpec("lr", "float", None, low=0.0, low_open=True, optional=True, scale="log",
-              help="this variant's base learning rate (none: the experiment's lr)"),
-)
-_VARIANT = Component("variant", "variant", dict, VARIANT_PARAMS)
-_LABELS = {"l1": "L1", "l2": "L2", "dropout": "dropout", "weight_decay": "weight decay"}
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One run of the training experiment: a regularization setting and its legend label."""
-
-    label: str
-    l1: float = 0.0
-    l2: float = 0.0
-    dropout: float = 0.0
-    weight_decay: float = 0.0
-    patience: int | None = None
-    lr: float | None = None
-
-
-def compact_number(value: float) -> str:
-    """A short legend form: 0.2, 10, 1e-3, 2.5e-4."""
-    if value == 0 or 1e-2 <= abs(value) < 1e4:
-        return f"{value:g}"
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = float(f"{value / 10**exponent:.3g}")
-    if abs(mantissa) >= 10:  # 9.999e-4 rounds up to 10e-4
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:g}e{exponent}"
-
-
-def variant_label(l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0, weight_decay: float = 0.0,
-                  patience: int | None = None, lr: float | None = None) -> str:
-    """The legend label of a setting: "L2 1e-3 + dropout 0.2", "early stop (p=10)", "lr 1e-2", "none"."""
-    values = {"l1": l1, "l2": l2, "dropout": dropout, "weight_decay": weight_decay}
-    parts = [f"{_LABELS[key]} {compact_number(value)}" for key, value in values.items() if value]
-    if patience is not None:
-        parts.append(f"early stop (p={patience})")
-    if lr is not None:
-        parts.append(f"lr {compact_number(lr)}")
-    return " + ".join(parts) or "none"
-
-
-def make_variant(**values: Any) -> Variant:
-    """A Variant from checked values (l1, l2, dropout, weight_decay, patience, lr) with its label."""
-    resolved = _VARIANT.resolve(values)
-    return Variant(variant_label(**resolved), **resolved)
-
-
-def parse_variant(spec: str) -> Variant:
-    """A Variant from its command-line spec: "none", "l2=1e-3", "l2=1e-3+dropout=0.2", "patience=10", "lr=0.1"."""
-    text = spec.strip()
-    if text.lower() == "none":
-        return make_variant()
-    keys = ", ".join(s.name for s in VARIANT_PARAMS)
-    values: dict[str, Any] = {}
-    for part in text.split("+"):
-        key, sep, value = (piece.strip() for piece in part.partition("="))
-        if not sep or not key:
-            raise ParamError(f"bad variant {spec!r}: expected none or KEY=VALUE joined with +, keys: {keys}")
-        if key not in {s.name for s in VARIANT_PARAMS}:
-            raise ParamError(f"bad variant {spec!r}: unknown key {key!r}; choose from: {keys}")
-        if key in values:
-            raise ParamError(f"bad variant {spec!r}: {key} is given twice")
-        try:
-            values[key] = _VARIANT.spec(key).parse(value)
-        except ParamError as error:
-            raise ParamError(f"bad variant {spec!r}: {error}") from None
-    return make_variant(**values)
-
-
-# the default comparison: no regularization next to L2, dropout and early stopping
-DEFAULT_VARIANT_SPECS = ("none", "l2=1e-3", "dropout=0.3", "patience=20")
-DEFAULT_VARIANTS = tuple(parse_variant(spec) for spec in DEFAULT_VARIANT_SPECS)
 
 
 # ============================================================================ config
@@ -469,25 +388,69 @@ def _check(config: TrainConfig) -> None:
         raise ParamError("no variants to train: give at least one (e.g. none)")
     for variant in config.variants:
         _VARIANT.resolve({spec.name: getattr(variant, spec.name) for spec in VARIANT_PARAMS})
+        if variant.batch_norm:
+            raise ParamError(f"variant {variant.label!r}: batch_norm is not trained yet")
 
 
 def initial_params(model: MLP, config: TrainConfig, streams: Streams, dtype: Any) -> np.ndarray:
     """(R, P) initial weights: kernel l of run r from the stream (INIT, id of r, l), biases zero.
 
-    Runs with the same stream id (paired variants under one seed) get the same kernels; each
-    distinct kernel is drawn once and copied.
+    Each run uses its variant's initializer (or the experiment's). Runs with the same stream id
+    (paired variants under one seed) draw from the same stream: the same kernels under the same
+    initializer, and the same underlying numbers under another (He and Glorot normal give kernels
+    proportional to each other). Each distinct kernel is drawn once and copied.
     """
-    component = INITIALIZERS[config.init]
-    resolved = component.resolve(config.init_params)
-    drawn: dict[tuple[int, int], np.ndarray] = {}
+    settings = [component_setting(config, variant, "init") for variant in config.variants]
+    drawn: dict[tuple[Any, ...], np.ndarray] = {}
 
     def draw(run: int, layer: int, shape: tuple[int, int]) -> np.ndarray:
-        key = (int(streams.ids[run]), layer)
+        name, params = settings[run // config.seeds]
+        key = (int(streams.ids[run]), layer, name, params)
         if key not in drawn:
-            drawn[key] = component.fn(streams.init_generator(run, layer), shape, **resolved)
+            drawn[key] = INITIALIZERS[name](streams.init_generator(run, layer), shape, **dict(params))
         return drawn[key]
 
     return model.init_params_from(draw, len(streams.ids), dtype)
+
+
+def component_setting(config: TrainConfig, variant: Variant, key: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """(name, sorted parameters) of the init, activation or optimizer a variant trains with: its own, or
+    the experiment's."""
+    name = getattr(variant, key)
+    if name is None:
+        return getattr(config, key), tuple(sorted(dict(getattr(config, f"{key}_params")).items()))
+    return name, getattr(variant, f"{key}_params")
+
+
+def build_model(config: TrainConfig, dataset: Dataset) -> MLP:
+    """The batched MLP of every run: the experiment's layers, each run's variant's activation."""
+    bound = [get_activation(name, **dict(params)) for name, params in
+             (component_setting(config, variant, "activation") for variant in config.variants)]
+    activations = [activation for activation in bound for _ in range(config.seeds)]
+    sizes = (dataset.input_dim, *config.hidden, dataset.output_dim)
+    return MLP(tuple(int(n) for n in sizes), per_run_activation(activations), dataset.task)
+
+
+def build_optimizer(config: TrainConfig) -> Optimizer:
+    """One optimizer for every run: each variant's own (or the experiment's), with equal settings updated
+    together (`optimizers.grouped`). Rates come from the schedule at every step; the one bound here is
+    the experiment's lr."""
+    settings = [component_setting(config, variant, "optimizer") for variant in config.variants]
+    distinct = list(dict.fromkeys(settings))
+    optimizers = []
+    for name, params in distinct:
+        component = OPTIMIZERS[name]
+        resolved = component.resolve(dict(params))
+        rate_key = _rate_key(component)
+        if rate_key is not None:
+            resolved[rate_key] = config.lr
+        optimizers.append(component.fn(**resolved))
+    if len(optimizers) == 1:
+        return optimizers[0]
+    runs = np.arange(config.runs) // config.seeds
+    groups = [np.flatnonzero(np.isin(runs, [v for v, s in enumerate(settings) if s == setting]))
+              for setting in distinct]
+    return grouped(optimizers, groups)
 
 
 def draw_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
@@ -522,15 +485,9 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     if len(streams.ids) != runs:
         raise ParamError(f"{runs} runs need {runs} stream ids, got {len(streams.ids)}")
     dtype = DTYPES[config.dtype]
-    model = make_mlp(dataset.input_dim, config.hidden, dataset.output_dim, config.activation,
-                     config.activation_params, dataset.task)
+    model = build_model(config, dataset)
     params = initial_params(model, config, streams, dtype)
-    optimizer_component = OPTIMIZERS[config.optimizer]
-    optimizer_params = optimizer_component.resolve(config.optimizer_params)
-    rate_key = _rate_key(optimizer_component)
-    if rate_key is not None:
-        optimizer_params[rate_key] = config.lr
-    optimizer = optimizer_component.fn(**optimizer_params)
+    optimizer = build_optimizer(config)
     batches = math.ceil(len(dataset.x_train) / config.batch_size)
     plateau, plateau_params = None, {}
     if rates is None:
