@@ -43,7 +43,7 @@ def digits_like(rng: np.random.Generator) -> Dataset:
 def experiment(variants: tuple[str, ...], data: Dataset, epochs: int, dtype: str) -> training.TrainConfig:
     """The benchmark's configuration: Adam 1e-3, batch 128, validation after each epoch."""
     return training.TrainConfig(data=data, hidden=HIDDEN, batch_size=BATCH, epochs=epochs + 1, dtype=dtype, lr=1e-3,
-                                eval_train=False, variants=tuple(training.parse_variant(v) for v in variants))
+                                eval_train=False, variants=tuple(variants.parse_variant(v) for v in variants))
 
 
 def seconds(config: training.TrainConfig, epochs: int, run_rngs: list | None = None) -> float:
@@ -64,7 +64,7 @@ def batched_and_one_by_one(data: Dataset | None, epochs: int, dtype: str) -> tup
         if data is not None:
             return experiment(variants, data, epochs, dtype)
         return replace(training.TrainConfig(), epochs=epochs + 1, dtype=dtype, eval_train=False,
-                       variants=tuple(training.parse_variant(v) for v in variants))
+                       variants=tuple(variants.parse_variant(v) for v in variants))
 
     together = seconds(config(VARIANTS), epochs)
     children = np.random.default_rng(0).spawn(len(VARIANTS))

@@ -403,3 +403,15 @@ def test_scratch_weight_init_compare_small_weights_do_not_learn_and_he_does():
     small, xavier, he = snap.val_acc[:, -1]
     assert small < 0.2 and abs(snap.train_loss[0, -1] - np.log(10)) < 0.01  # chance level: ln 10
     assert he > 0.85 and he > xavier + 0.2  # He learns first; Xavier (1/sqrt(n)) lags under ReLU
+
+
+def test_runs_of_one_optimizer_share_one_update_with_per_run_hyperparameters():
+    config = replace(SMALL, epochs=4, optimizer="sgd", lr=0.05, variants=variants(
+        "optimizer=sgd:momentum=0.9", "optimizer=sgd:momentum=0.5,nesterov=true", "none", "optimizer=adam:lr=1e-3"))
+    state, together = run(config, seed=2)
+    assert type(state.opt_state).__name__ == "GroupedState" and len(state.opt_state.parts) == 2  # sgd, adam
+    assert type(state.opt_state.parts[0]).__name__ == "SGDState"
+    root = root_of(np.random.default_rng(2))
+    for r, variant in enumerate(config.variants):
+        _, alone = run(replace(config, variants=(variant,)), seed=2, streams=Streams(root, [0]))
+        np.testing.assert_allclose(alone.val_loss[0], together.val_loss[r], rtol=1e-12)

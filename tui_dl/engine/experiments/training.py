@@ -432,25 +432,39 @@ def build_model(config: TrainConfig, dataset: Dataset) -> MLP:
 
 
 def build_optimizer(config: TrainConfig) -> Optimizer:
-    """One optimizer for every run: each variant's own (or the experiment's), with equal settings updated
-    together (`optimizers.grouped`). Rates come from the schedule at every step; the one bound here is
-    the experiment's lr."""
-    settings = [component_setting(config, variant, "optimizer") for variant in config.variants]
-    distinct = list(dict.fromkeys(settings))
-    optimizers = []
-    for name, params in distinct:
-        component = OPTIMIZERS[name]
-        resolved = component.resolve(dict(params))
+    """One optimizer for every run: each variant's own (or the experiment's).
+
+    Runs of the same optimizer share one update, their numeric hyperparameters stacked into per-run
+    arrays (momentum 0.9 for some runs, 0.5 for others; betas as (R, 2)); only a different optimizer
+    or a different text setting starts another group (`optimizers.grouped`), so a search over 64
+    momentum values costs one update a step. Rates come from the schedule at every step; the one
+    bound here is the experiment's lr.
+    """
+    settings = [component_setting(config, variant, "optimizer") for variant in config.variants
+                for _ in range(config.seeds)]
+    resolved = [OPTIMIZERS[name].resolve(dict(params)) for name, params in settings]
+    keys = [(name, tuple(sorted((k, v) for k, v in values.items() if isinstance(v, str) or v is None)))
+            for (name, _), values in zip(settings, resolved, strict=True)]
+    distinct = list(dict.fromkeys(keys))
+    optimizers, groups = [], []
+    for key in distinct:  # a loop over optimizers, not runs
+        runs = np.flatnonzero([k == key for k in keys])
+        component = OPTIMIZERS[key[0]]
+        merged = {name: _per_run_value([resolved[r][name] for r in runs]) for name in resolved[runs[0]]}
         rate_key = _rate_key(component)
         if rate_key is not None:
-            resolved[rate_key] = config.lr
-        optimizers.append(component.fn(**resolved))
-    if len(optimizers) == 1:
-        return optimizers[0]
-    runs = np.arange(config.runs) // config.seeds
-    groups = [np.flatnonzero(np.isin(runs, [v for v, s in enumerate(settings) if s == setting]))
-              for setting in distinct]
-    return grouped(optimizers, groups)
+            merged[rate_key] = config.lr
+        optimizers.append(component.fn(**merged))
+        groups.append(runs)
+    return optimizers[0] if len(optimizers) == 1 else grouped(optimizers, groups)
+
+
+def _per_run_value(values: Sequence[Any]) -> Any:
+    """One hyperparameter of several runs: the value itself when all agree, else an (R, ...) array."""
+    first = values[0]
+    if all(value == first for value in values):
+        return first
+    return np.asarray(values)
 
 
 def draw_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
