@@ -42,6 +42,8 @@ CASES = {
                  ["LR range test (adam)", "learning rate", "smoothed loss", "suggested lr", "1e-7"]),
     "schedule-race": (["--schedule", "constant", "--schedule", "cosine_decay", "--epochs", "3", *SMALL_TRAINING],
                       ["train loss per epoch", "learning rate per iteration", "constant", "cosine_decay"]),
+    "search": (["--samples", "8", "--epochs", "2", "--dataset", "spiral", *SMALL_TRAINING],
+               ["random search: 8 samples, best first by val acc", "best 5: val acc", "others (3)", "weight_decay"]),
 }
 
 
@@ -66,7 +68,7 @@ def test_plot_draws_the_target_at_the_default_size_without_colour(capsys, target
     assert not out.startswith("{") and "," not in lines[-1]  # neither json nor a csv row
     for text in texts:
         assert text in out, text
-    assert any(0x2801 <= ord(c) <= 0x28FF for c in out) or target == "basins"  # braille lines were drawn
+    assert any(0x2801 <= ord(c) <= 0x28FF for c in out) or target in ("basins", "search")  # lines; scatters: glyphs
 
 
 @pytest.mark.parametrize("target", CASES)

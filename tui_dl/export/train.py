@@ -47,17 +47,23 @@ CSV_HEADER = ("run", "seed", "epoch", "train_loss", "val_loss", "train_acc", "va
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `export train`."""
+    add_training_arguments(parser)
+    parser.add_argument("--variant", dest="variants", action="extend", nargs="+", metavar="SPEC",
+                        help="a run: none, l1=L, l2=L, dropout=RATE, weight_decay=L, patience=N, lr=X, "
+                             "init=NAME[:K=V,...], activation=NAME[:...], optimizer=NAME[:...], joined with + "
+                             "(repeatable; default: none, l2=1e-3, dropout=0.3, patience=20)")
+    add_format_option(parser, "json", ("json", "csv"))
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data, epochs, seed and --set arguments every training export takes."""
     parser.add_argument("--dataset", help="generated data set (see --list), or 'file' with --data")
     parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
     parser.add_argument("--target", dest="target_column", metavar="NAME",
                         help="label column of --data (default: the last column)")
-    parser.add_argument("--variant", dest="variants", action="extend", nargs="+", metavar="SPEC",
-                        help="a run: none, l1=L, l2=L, dropout=RATE, weight_decay=L, patience=N, "
-                             "joined with + (repeatable; default: none, l2=1e-3, dropout=0.3, patience=20)")
     parser.add_argument("--epochs", help=f"epochs to train (default {training.TrainConfig.epochs})")
     parser.add_argument("--seed", dest="train_seed", help="random seed (default: tui-dl's --seed, 0)")
     add_set_option(parser, "training (hidden=64,64, lr=0.01, patience=10, noise=0.3 ...)")
-    add_format_option(parser, "json", ("json", "csv"))
 
 
 def _assignments(args: argparse.Namespace) -> dict[str, str]:
@@ -79,7 +85,8 @@ def seed_of(args: argparse.Namespace) -> int:
 
 def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
     """The TrainConfig the command line describes; a data file is loaded with rng."""
-    variants = tuple(parse_variant(spec) for spec in args.variants) if args.variants else None
+    specs = getattr(args, "variants", None)
+    variants = tuple(parse_variant(spec) for spec in specs) if specs else None
     fields: dict[str, Any] = {} if variants is None else {"variants": variants}
     if args.data is not None:
         if args.dataset not in (None, FILE_DATASET):

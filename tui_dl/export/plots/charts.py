@@ -151,7 +151,31 @@ def schedule_race(doc: Document) -> Rows:
     ]]
 
 
+def search(doc: Document, best: int = 5) -> Rows:
+    """The samples over the first two searched parameters (the score over the only one): the best few
+    marked, the diverged ones as x."""
+    names, samples = doc["names"], doc["samples"]
+    metric = "val acc" if doc["metric"] == "val_acc" else "val loss"
+
+    def coordinates(entries: Sequence[dict[str, Any]]) -> tuple[list[float], list[float]]:
+        if len(names) == 1:
+            return [e[names[0]] for e in entries], [e["score"] for e in entries]
+        return [e[names[0]] for e in entries], [e[names[1]] for e in entries]
+
+    diverged = [e for e in samples if e["diverged_epoch"] is not None]
+    going = [e for e in samples if e["diverged_epoch"] is None]
+    top = f"best {min(best, len(going))}: {metric} {_number(going[0]['score'])}.." if going else ""
+    groups = [(top, going[:best], "*", 0), (f"others ({len(going[best:])})", going[best:], "o", 1),
+              (f"diverged ({len(diverged)})", diverged, "x", 2)]
+    series = [Series(label, *coordinates(entries), group=group, scatter=True, marker=marker)
+              for label, entries, marker, group in groups if entries]
+    log = [scale == "log" for scale in doc["scales"]]
+    ylabel = names[1] if len(names) > 1 else metric
+    return [[Panel(f"random search: {len(samples)} samples, best first by {metric}", names[0], ylabel, series,
+                   xlog=log[0], ylog=len(names) > 1 and log[1])]]
+
+
 CHARTS: dict[str, Callable[[Document], Rows]] = {
     "schedule": schedule, "path": path, "init": init, "race": race, "basins": basins, "train": train,
-    "lr-range": lr_range, "schedule-race": schedule_race,
+    "lr-range": lr_range, "schedule-race": schedule_race, "search": search,
 }
