@@ -145,7 +145,7 @@ def test_unknown_top_level_key(tmp_path):
 
 def test_unknown_key_lists_the_allowed(tmp_path):
     message, _ = bad(tmp_path, "[overfitting]\nlr = 0.1\nlearning_rate = 0.1\n")
-    assert message.startswith("setup.toml:3: overfitting.learning_rate: unknown parameter; allowed: dataset, ")
+    assert message.startswith("setup.toml:3: overfitting.learning_rate: unknown parameter; allowed: view, dataset, ")
     assert ", lr, batch_size, " in message
 
 
@@ -165,7 +165,8 @@ def test_bad_value_names_the_allowed_range(tmp_path):
     ('dataset = "mnist"', 'overfitting.dataset = "mnist": expected one of: spiral, circle, xor, gauss, moons, '
                           'plane, sine, digits'),
     ('"variant.0" = 3', 'overfitting.variant.0 = 3: expected off, none, or KEY=VALUE joined with +'
-                        ' (keys: l1, l2, dropout, weight_decay, patience)'),
+                        ' (keys: l1, l2, dropout, weight_decay, patience, lr, init=NAME[:K=V,...], '
+                        'activation=NAME[:...], optimizer=NAME[:...])'),
     ("hidden = 3.5", "overfitting.hidden = 3.5: expected a comma-separated list of integers, each in [1, 4096]"),
 ])
 def test_wrong_types(tmp_path, line, expected):

@@ -98,3 +98,19 @@ def test_diverged_samples_rank_last_and_regression_ranks_by_loss():
     finite = snap.score[snap.order[: (~diverged).sum()]]
     assert list(finite) == sorted(finite)  # lowest loss first
     assert np.isnan(snap.score[diverged]).all()
+
+
+def test_a_snapshot_of_selected_runs_keeps_their_rows():
+    config = S.SearchConfig(SMALL, (S.Range("lr", 1e-3, 1e-1),), 5)
+    snap = S.snapshot(S.step(S.init(config, np.random.default_rng(0)), 3))
+    best = snap.train.select(snap.order[:2])
+    assert best.labels == tuple(snap.train.labels[i] for i in snap.order[:2]) and best.seeds == 1
+    np.testing.assert_array_equal(best.val_acc, snap.train.val_acc[snap.order[:2]])
+    assert best.grid.shape[0] == 2 and best.best_epoch.shape == (2,)
+
+
+def test_a_snapshot_before_the_first_epoch_has_no_scores_yet():
+    snap = S.snapshot(S.init(S.SearchConfig(SMALL, samples=3), np.random.default_rng(0)))
+    assert snap.train.epoch == 0 and np.isnan(snap.score).all() and sorted(snap.order) == [0, 1, 2]
+    np.testing.assert_array_equal(S.final_values(np.array([[1.0, np.nan], [np.nan, np.nan], [1.0, 2.0]])),
+                                  [1.0, np.nan, 2.0])

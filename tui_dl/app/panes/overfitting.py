@@ -4,8 +4,10 @@ Train curves are dim, validation curves solid, in each variant's color; ◆ mark
 epoch and ✖ where it stopped (or diverged). The legend reads like Keras's log, 1-based:
 `L2 1e-3: best 37, stopped 47`. Under several seeds each variant is its median curve over the
 seeds with their range shaded behind it, a ✖ where each seed stopped, and the legend gives the
-range of the last values. `v` switches loss and accuracy; `b` picks whose decision regions
-are drawn beside the curves (2-D classification data; seed 1 of a variant), or hides them.
+range of the last values. `v` switches loss, accuracy and the random search (search_plot.py: its
+own experiment, so the pane restarts); `b` picks whose decision regions are drawn beside the curves
+(2-D classification data; seed 1 of a variant), or hides them; in the search view `c` shows the
+best samples' curves instead of the samples.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tui_dl.app.canvas.chart import BEST, STOP, Chart, Glyph, series_key, series
 from tui_dl.app.palette import CATEGORIES, MARKER, category, dim, hex_color, series, tint
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
+from tui_dl.app.panes.search_plot import BEST_SAMPLES, SearchPlot, search_note
+from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
 
@@ -228,9 +232,10 @@ class OverfittingPane(Pane):
 
     KIND = "train"
     TITLE = "Overfitting"
-    VIEWS = ("loss", "accuracy")
+    VIEWS = ("loss", "accuracy", "search")
     BINDINGS: ClassVar = [
-        Binding("v", "cycle_view", "Loss/acc", tooltip="loss or accuracy curves"),
+        Binding("v", "cycle_view", "View", tooltip="loss or accuracy curves, or a random search of hyperparameters"),
+        Binding("c", "toggle_best_curves", "Best curves", tooltip="search: the best samples' curves or all samples"),
         Binding("b", "cycle_boundary", "Regions", tooltip="decision regions of the next variant, or none"),
         Binding("g", "toggle_log", "Log scale", tooltip="linear or log axis of the curves (a loss that blew up)"),
     ]
@@ -238,6 +243,7 @@ class OverfittingPane(Pane):
     OverfittingPane #plots { height: 1fr; }
     OverfittingPane #curves { width: 3fr; }
     OverfittingPane #boundary { width: 2fr; }
+    OverfittingPane #search { width: 1fr; }
     """
 
     def __init__(self, number: int) -> None:
@@ -248,15 +254,69 @@ class OverfittingPane(Pane):
         """b was pressed: in a narrow pane the regions then replace the curves."""
         self.log_scale = False
         """The curves' y axis is logarithmic (g)."""
+        self.best_curves = False
+        """Search view: the best samples' curves are drawn instead of the samples (c)."""
+        self.asked: str | None = None
+        """The experiment `v` asked the model for (curves or search), until its first frame arrives."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="plots"):
             yield CurvesPlot(id="curves")
             yield BoundaryPlot(id="boundary")
+            yield SearchPlot(id="search")
+
+    @property
+    def experiment(self) -> str:
+        """The experiment the current view needs: search, or curves (the variants)."""
+        return "search" if self.view == "search" else "curves"
+
+    def action_cycle_view(self) -> None:
+        """Next view; into or out of the search the model switches its experiment and restarts."""
+        before = self.experiment
+        self.view = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+        if self.experiment != before:
+            self.asked = self.experiment
+            self.set_note("")
+            self.post_message(ParamPanel.Edit(self.panel, "view", self.experiment))
+        self.refresh_bindings()
+        self.redraw()
+        self.post_message(self.Changed())
+
+    def show_frame(self, frame: Any, progress: str = "") -> None:
+        """A new frame; the view follows the model's experiment (a setup file or preset may have chosen it)."""
+        if frame.view == self.asked:
+            self.asked = None
+        elif self.asked is None and frame.view != self.experiment:
+            self.view = "search" if frame.view == "search" else "loss"
+            self.refresh_bindings()
+            self.post_message(self.Changed())
+        super().show_frame(frame, progress)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_best_curves":
+            return self.view == "search"
+        if action == "cycle_boundary":
+            return self.view != "search"
+        return True
+
+    def action_toggle_best_curves(self) -> None:
+        """Search view: the best samples' curves, or all samples over the two axes."""
+        self.best_curves = not self.best_curves
+        self.redraw()
+        self.post_message(self.Changed())
 
     def redraw(self) -> None:
         if self.frame is None:
             return
+        searching = self.view == "search"
+        if self.frame.view != self.experiment:  # the other experiment's first frame is on its way
+            for plot in self.query(Plot):
+                plot.display = False
+            return
+        if searching:
+            self._redraw_search()
+            return
+        self.query_one(SearchPlot).display = False
         snapshot, horizon = self.frame.snapshot, self.frame.horizon
         metric = self.view
         variants = len(snapshot.variant_labels)
@@ -283,7 +343,22 @@ class OverfittingPane(Pane):
             text.append("\naccuracy: classification only", style="dim")
         self.set_note(text)
 
+    def _redraw_search(self) -> None:
+        """The samples over the two axes, or (c) the best ones' curves."""
+        snapshot, horizon = self.frame.snapshot, self.frame.horizon
+        curves_plot, search = self.query_one(CurvesPlot), self.query_one(SearchPlot)
+        self.query_one(BoundaryPlot).display = False
+        curves_plot.display, search.display = self.best_curves, not self.best_curves
+        if self.best_curves:
+            best = snapshot.train.select(snapshot.order[:BEST_SAMPLES])
+            curves_plot.show((best, horizon, "accuracy" if snapshot.higher_is_better else "loss", self.log_scale))
+        else:
+            search.show(snapshot)
+        self.set_note(search_note(snapshot, self.mode))
+
     def status(self) -> str:
+        if self.view == "search":
+            return f"random search, {'best curves' if self.best_curves else 'samples'}"
         regions = "no regions" if self.boundary is None else f"regions of variant {self.boundary + 1}"
         return f"{self.view}, {'log' if self.log_scale else 'linear'} scale, {regions}"
 
@@ -295,7 +370,8 @@ class OverfittingPane(Pane):
 
     def action_cycle_boundary(self) -> None:
         """Decision regions of the next variant, then none."""
-        runs = len(self.frame.snapshot.variant_labels) if self.frame is not None else 1
+        curves = self.frame is not None and self.frame.view == "curves"  # not a search's frame still on screen
+        runs = len(self.frame.snapshot.variant_labels) if curves else 1
         if not self.regions_asked and self.query_one("#plots").size.width < NARROW:
             self.boundary = 0  # narrow: the first b shows variant 1's regions instead of the curves
         else:

@@ -1,8 +1,10 @@
-"""The overfitting pane's model: one MLP trained under up to six regularization variants at once.
+"""The overfitting pane's model: one MLP trained under up to six variants at once, or a random search.
 
 Every knob of `engine.experiments.training.TRAIN_PARAMS` is a row, plus the chosen data set's and
 schedule's own parameters and one row per variant (`none`, `l2=1e-3`, `dropout=0.3`,
 `patience=20`, `l2=1e-3+dropout=0.2` ...), which cycle through common choices or take any spec typed.
+The setting `view` picks the experiment: `curves` trains the variants, `search` a random search of
+two hyperparameters in the same network (search_view.py); changing it restarts the pane.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_dl.app.runner import search_view
 from tui_dl.app.runner.model import Job, PaneModel, component_rows
 from tui_dl.app.settings import ParamRow, Preset, Selection
 from tui_dl.engine.datasets import DATASETS
@@ -36,6 +39,7 @@ GROUPS = (
     ("view", ("grid",)),
 )
 EARLY_STOPPING_KEYS = dict(GROUPS)["early stopping"]
+VIEWS = ("curves", "search")  # the experiment the pane runs: the variants, or a random search
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class VariantSpec:
         return str(value)
 
     def allowed(self) -> str:
-        return "off, none, or KEY=VALUE joined with + (keys: l1, l2, dropout, weight_decay, patience)"
+        return ("off, none, or KEY=VALUE joined with + (keys: l1, l2, dropout, weight_decay, patience, lr, "
+                "init=NAME[:K=V,...], activation=NAME[:...], optimizer=NAME[:...])")
 
     def nudge(self, value: Any, direction: int) -> str:
         index = self.choices.index(value) if value in self.choices else -1 if direction > 0 else 0
@@ -76,6 +81,7 @@ class TrainFrame:
 
     snapshot: Any
     horizon: int
+    view: str = "curves"
 
 
 def train_settings(variants: tuple[str, ...] = ("none", "l2=1e-3", "dropout=0.3", "patience=20"),
@@ -84,6 +90,8 @@ def train_settings(variants: tuple[str, ...] = ("none", "l2=1e-3", "dropout=0.3"
     settings = {name: spec.default for name, spec in SPECS.items()}
     settings.update({"dataset": dataset, "dataset_params": {}, "schedule_params": {}, **knobs})
     settings["variants"] = [*variants, *([OFF] * (VARIANT_SLOTS - len(variants)))]
+    settings.setdefault("view", VIEWS[0])
+    settings.setdefault("search", search_view.default_settings())
     return settings
 
 
@@ -97,13 +105,32 @@ class TrainModel(PaneModel):
     def defaults(self) -> dict[str, Any]:
         return train_settings()
 
+    @property
+    def view(self) -> str:
+        """The experiment that runs: curves (the variants) or search."""
+        return self.settings["view"]
+
+    def set(self, key: str, value: Any) -> None:
+        """As PaneModel.set; `view` (the pane's v key) switches the experiment and is always allowed."""
+        if key != "view":
+            super().set(key, value)
+        elif value not in VIEWS:
+            raise ParamError(f"bad view {value!r}: expected one of {', '.join(VIEWS)}")
+        else:
+            self.settings["view"] = value
+
     def rows(self) -> list[ParamRow]:
         s = self.settings
-        rows = [ParamRow("dataset", "dataset", SPECS["dataset"], s["dataset"], "data"),
-                *component_rows("dataset", DATASETS[s["dataset"]], s["dataset_params"], "data")]
-        rows += [ParamRow(f"variant.{i}", f"variant {i + 1}", VARIANT, v, "variants")
-                 for i, v in enumerate(s["variants"])]
+        searching = self.view == "search"
+        rows = search_view.rows(s, self._experiment(())) if searching else []
+        rows += [ParamRow("dataset", "dataset", SPECS["dataset"], s["dataset"], "data"),
+                 *component_rows("dataset", DATASETS[s["dataset"]], s["dataset_params"], "data")]
+        if not searching:
+            rows += [ParamRow(f"variant.{i}", f"variant {i + 1}", VARIANT, v, "variants")
+                     for i, v in enumerate(s["variants"])]
         for group, names in GROUPS:
+            if searching and group == "comparison":
+                continue
             rows += [ParamRow(name, name, SPECS[name], s[name], group) for name in names]
             if group == "training":
                 rows += [row for row in component_rows("schedule", SCHEDULES[s["schedule"]], s["schedule_params"],
@@ -120,6 +147,8 @@ class TrainModel(PaneModel):
             settings[f"{group}_params"][name] = value
         elif key.startswith("variant."):
             settings["variants"][int(key.split(".")[1])] = value
+        elif key.startswith("search."):
+            search_view.apply(settings, key, value)
         else:
             settings[key] = value
 
@@ -129,16 +158,25 @@ class TrainModel(PaneModel):
 
     def config(self) -> Any:
         """The training configuration of the current settings."""
-        s = self.settings
         variants = tuple(parse_variant(v) for v in self.variants())
         if not variants:
             raise ParamError("bad value 'off': at least one variant must train")
+        return self._experiment(variants)
+
+    def _experiment(self, variants: tuple[Any, ...]) -> training.TrainConfig:
+        """The training configuration of the settings with these variants."""
+        s = self.settings
         knobs = {name: s[name] for name in SPECS if name != "dataset"}
         knobs["hidden"] = tuple(knobs["hidden"])
         return training.TrainConfig(dataset=s["dataset"], dataset_params=dict(s["dataset_params"]),
                                     schedule_params=dict(s["schedule_params"]), variants=variants, **knobs)
 
     def job(self) -> Job:
+        if self.view == "search":
+            experiment = self._experiment(())
+            DATASETS[experiment.dataset].resolve(experiment.dataset_params)
+            SCHEDULES[experiment.schedule].resolve(experiment.schedule_params)
+            return search_view.job(self.settings, experiment)
         config = self.config()
         DATASETS[config.dataset].resolve(config.dataset_params)
         SCHEDULES[config.schedule].resolve(config.schedule_params)
@@ -154,6 +192,11 @@ class TrainModel(PaneModel):
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         s = self.settings
         key = key or "variant.0"
+        if key.startswith("search."):
+            return Selection("note", "random search", {}, "search", {"summary": (
+                "every sample trains in one batch from the same initial weights; its values are drawn from "
+                "each axis's range (log: uniform in the exponent) and it is ranked by its final val accuracy "
+                "(val loss for regression); c shows the best samples' curves")})
         if key in EARLY_STOPPING_KEYS:
             return Selection("early_stopping", "EarlyStopping", {k: s[k] for k in EARLY_STOPPING_KEYS})
         if key.startswith("variant."):

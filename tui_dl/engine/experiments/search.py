@@ -105,7 +105,7 @@ def check(config: SearchConfig) -> None:
                              "both finite")
         if item.scale == "log" and item.low <= 0:
             raise ParamError(f"bad range for {item.name}: a log-uniform range needs low > 0, not {item.low:g} "
-                             "(or add :linear)")
+                             "(or a linear scale)")
         if item.name in VARIANT_KEYS:
             spec = next(s for s in VARIANT_PARAMS if s.name == item.name)
         else:
@@ -147,7 +147,8 @@ class SearchSnapshot:
     """What a search view draws.
 
     Attributes:
-        names: the K searched parameters; scales: "log" or "linear" for each.
+        names: the K searched parameters; scales: "log" or "linear" for each; bounds: (K, 2) each range's
+            low and high.
         values: (N, K) each sample's drawn values.
         score: (N,) the ranking metric: final val accuracy (classification) or final val loss.
         metric: "val_acc" or "val_loss"; higher_is_better: for the metric.
@@ -157,6 +158,7 @@ class SearchSnapshot:
 
     names: tuple[str, ...]
     scales: tuple[str, ...]
+    bounds: np.ndarray
     values: np.ndarray
     score: np.ndarray
     metric: str
@@ -187,10 +189,11 @@ def finished(state: SearchState) -> bool:
 
 def final_values(history: np.ndarray) -> np.ndarray:
     """(N,) each row's last finite value (NaN where none)."""
+    if not history.shape[1]:
+        return np.full(len(history), np.nan)
     known = np.isfinite(history)
-    last = np.where(known.any(axis=1), history.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1), 0)
-    values = history[np.arange(len(history)), last] if history.shape[1] else np.full(len(history), np.nan)
-    return np.where(known.any(axis=1), values, np.nan)
+    last = history.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1)
+    return np.where(known.any(axis=1), history[np.arange(len(history)), last], np.nan)
 
 
 def snapshot(state: SearchState) -> SearchSnapshot:
@@ -207,8 +210,9 @@ def snapshot(state: SearchState) -> SearchSnapshot:
     for array in (score, order):
         array.flags.writeable = False
     config = state.config
-    return SearchSnapshot(tuple(r.name for r in config.ranges), tuple(r.scale for r in config.ranges), values,
-                          score, metric, classification, order, train)
+    bounds = np.array([(r.low, r.high) for r in config.ranges], dtype=np.float64)
+    return SearchSnapshot(tuple(r.name for r in config.ranges), tuple(r.scale for r in config.ranges), bounds,
+                          values, score, metric, classification, order, train)
 
 
 def ranges_of(texts: Sequence[str]) -> tuple[Range, ...]:

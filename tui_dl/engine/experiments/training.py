@@ -311,6 +311,14 @@ class TrainSnapshot:
         """One legend label per variant."""
         return self.labels[:: self.seeds]
 
+    def select(self, runs: Sequence[int] | np.ndarray) -> TrainSnapshot:
+        """The same picture of the given runs only (one seed each: a search's best samples)."""
+        index = np.asarray(runs, dtype=np.int64)
+        per_run = {name: getattr(self, name)[index] for name in (*HISTORY_KEYS, "best_epoch", "stopped_epoch",
+                                                                  "diverged_epoch", "finished", "lr")}
+        grid = None if self.grid is None else self.grid[index]
+        return replace(self, labels=tuple(self.labels[i] for i in index), seeds=1, grid=grid, **per_run)
+
     def by_variant(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(median, low, high), each (V, epoch), of a history key over each variant's seeds (`spread`)."""
         return spread(getattr(self, key), self.seeds)
