@@ -9,6 +9,9 @@ classes, 1280 training samples (10 mini-batches of 128 per epoch) and 320 valida
 evaluated after every epoch as `fit` does.
 
     python benchmarks/train.py [--epochs 5] [--repeats 3] [--dtype float32]
+
+Also, at the app's default network (spiral, 2-100-100-3, batch 32): 4 variants x 8 seeds and a
+64-sample random search, each batched and one run after another.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from tui_dl.engine.datasets import Dataset
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import search, training
+from tui_dl.engine.experiments.variants import parse_variant
+from tui_dl.engine.streams import Streams, root_of
 
 VARIANTS = ("none", "l2=1e-4", "l2=1e-3", "l1=1e-5", "dropout=0.2", "dropout=0.5", "weight_decay=1e-2",
             "l2=1e-4+dropout=0.2")
@@ -43,12 +48,12 @@ def digits_like(rng: np.random.Generator) -> Dataset:
 def experiment(variants: tuple[str, ...], data: Dataset, epochs: int, dtype: str) -> training.TrainConfig:
     """The benchmark's configuration: Adam 1e-3, batch 128, validation after each epoch."""
     return training.TrainConfig(data=data, hidden=HIDDEN, batch_size=BATCH, epochs=epochs + 1, dtype=dtype, lr=1e-3,
-                                eval_train=False, variants=tuple(variants.parse_variant(v) for v in variants))
+                                eval_train=False, variants=tuple(parse_variant(v) for v in variants))
 
 
-def seconds(config: training.TrainConfig, epochs: int, run_rngs: list | None = None) -> float:
+def seconds(config: training.TrainConfig, epochs: int, streams: Streams | None = None) -> float:
     """Wall time of `epochs` epochs after one warm-up epoch."""
-    state = training.init(config, np.random.default_rng(0), run_rngs)
+    state = training.init(config, np.random.default_rng(0), streams)
     training.step(state, 1)
     start = time.perf_counter()
     training.step(state, epochs)
@@ -64,11 +69,34 @@ def batched_and_one_by_one(data: Dataset | None, epochs: int, dtype: str) -> tup
         if data is not None:
             return experiment(variants, data, epochs, dtype)
         return replace(training.TrainConfig(), epochs=epochs + 1, dtype=dtype, eval_train=False,
-                       variants=tuple(variants.parse_variant(v) for v in variants))
+                       variants=tuple(parse_variant(v) for v in variants))
 
     together = seconds(config(VARIANTS), epochs)
-    children = np.random.default_rng(0).spawn(len(VARIANTS))
-    alone = sum(seconds(config((v,)), epochs, [children[r]]) for r, v in enumerate(VARIANTS))
+    root = root_of(np.random.default_rng(0))
+    alone = sum(seconds(config((v,)), epochs, Streams(root, [0])) for v in VARIANTS)
+    return together, alone
+
+
+def seeds_batched_and_one_by_one(epochs: int, dtype: str, seeds: int = 8) -> tuple[float, float, int]:
+    """(seconds for 4 variants x seeds together, for the same runs one after another, runs) at the app's size."""
+    base = replace(training.TrainConfig(), epochs=epochs + 1, dtype=dtype, eval_train=False)
+    together = seconds(replace(base, seeds=seeds), epochs)
+    root = root_of(np.random.default_rng(0))
+    alone = sum(seconds(replace(base, variants=(variant,)), epochs, Streams(root, [seed]))
+                for variant in base.variants for seed in range(seeds))
+    return together, alone, len(base.variants) * seeds
+
+
+def search_batched_and_one_by_one(epochs: int, dtype: str, samples: int = 64) -> tuple[float, float]:
+    """(seconds for a random search of samples together, for its samples one after another) at the app's size."""
+    train = replace(training.TrainConfig(), epochs=epochs + 1, dtype=dtype, eval_train=False)
+    state = search.init(search.SearchConfig(train, samples=samples), np.random.default_rng(0))
+    search.step(state, 1)
+    start = time.perf_counter()
+    search.step(state, epochs)
+    together = time.perf_counter() - start
+    alone = sum(seconds(replace(train, variants=(variant,)), epochs, Streams(root_of(np.random.default_rng(0)), [0]))
+                for variant in state.train.config.variants)
     return together, alone
 
 
@@ -111,6 +139,20 @@ def main() -> None:
           f"{small_together / args.epochs * 1e3:.1f} ms per epoch, one by one "
           f"{small_alone / args.epochs * 1e3:.1f} ms: "
           f"{small_alone / small_together:.2f}x")
+    batches = 150 // 32 + 1  # the default spiral: 150 training points in batches of 32
+    seeded = [seeds_batched_and_one_by_one(args.epochs, args.dtype) for _ in range(args.repeats)]
+    runs = seeded[0][2]
+    seeded_together, seeded_alone = min(r[0] for r in seeded), min(r[1] for r in seeded)
+    print(f"4 variants x 8 seeds ({runs} runs) on the app's default spiral: batched "
+          f"{runs * batches * args.epochs / seeded_together:.0f} steps/s "
+          f"({seeded_together / args.epochs * 1e3:.1f} ms per epoch), one by one "
+          f"{runs * batches * args.epochs / seeded_alone:.0f} steps/s: {seeded_alone / seeded_together:.2f}x")
+    searched = [search_batched_and_one_by_one(args.epochs, args.dtype) for _ in range(args.repeats)]
+    search_together, search_alone = min(r[0] for r in searched), min(r[1] for r in searched)
+    print(f"random search of 64 samples (lr, weight_decay) on the app's default spiral: batched "
+          f"{64 * batches * args.epochs / search_together:.0f} steps/s "
+          f"({search_together / args.epochs * 1e3:.1f} ms per epoch), one by one "
+          f"{64 * batches * args.epochs / search_alone:.0f} steps/s: {search_alone / search_together:.2f}x")
     step_ms, snapshot_ms, state = default_step_ms(args.repeats)
     config = state.config
     print(f"default experiment ({len(config.variants)} variants, {config.dataset} {len(state.x_train)} train / "

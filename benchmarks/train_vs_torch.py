@@ -30,7 +30,7 @@ import itertools
 
 from train import BATCH, CLASSES, HIDDEN, INPUTS, TRAIN, VAL, VARIANTS, digits_like, experiment, seconds
 
-from tui_dl.engine.experiments import variants
+from tui_dl.engine.experiments.variants import parse_variant
 from tui_dl.engine.mlp import make_mlp
 from tui_dl.engine.optimizers import OPTIMIZERS
 
@@ -51,7 +51,7 @@ def best(fn, repeats: int) -> float:
 def torch_variant_seconds(torch, spec: str, data, epochs: int) -> float:
     """Train one variant the usual PyTorch way for 1 + epochs epochs; seconds of the last `epochs`."""
     nn, functional = torch.nn, torch.nn.functional
-    variant = variants.parse_variant(spec)
+    variant = parse_variant(spec)
     torch.manual_seed(0)
     layers: list = []
     widths = (INPUTS, *HIDDEN)
