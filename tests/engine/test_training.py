@@ -415,3 +415,13 @@ def test_runs_of_one_optimizer_share_one_update_with_per_run_hyperparameters():
     for r, variant in enumerate(config.variants):
         _, alone = run(replace(config, variants=(variant,)), seed=2, streams=Streams(root, [0]))
         np.testing.assert_allclose(alone.val_loss[0], together.val_loss[r], rtol=1e-12)
+
+
+def test_restored_runs_are_marked_when_they_stop_or_training_ends():
+    config = replace(OVERFIT, epochs=30, restore_best_weights=True, variants=variants("none", "patience=3"))
+    state = T.init(config, np.random.default_rng(3))
+    T.step(state, 29)
+    snap = T.snapshot(state)
+    assert snap.stopped_epoch[1] >= 0 and snap.restored.tolist() == [False, True]  # none has not ended yet
+    T.step(state, 1)
+    assert T.snapshot(state).restored.tolist() == [True, True]  # Keras's on_train_end restores it too

@@ -22,7 +22,7 @@ from tui_dl.app.panes.optimizer_paths import (
     basin_colors,
     basin_key,
 )
-from tui_dl.app.panes.overfitting import CurvesPlot, same_as, seeds_legend_entry
+from tui_dl.app.panes.overfitting import CurvesPlot, legend_entry, same_as, seeds_legend_entry
 from tui_dl.engine.experiments import training, variants
 from tui_dl.ticks import compact
 
@@ -56,7 +56,7 @@ def test_a_diverging_run_does_not_squash_the_others():
     snapshot = SimpleNamespace(epoch=epochs, labels=["none", "lr=10"], seeds=1, train_data_loss=val * 0.9,
                                val_data_loss=val, val_loss=val, train_acc=None, val_acc=None,
                                best_epoch=np.array([-1, -1]), stopped_epoch=np.array([-1, -1]),
-                               diverged_epoch=np.array([-1, 38]))
+                               diverged_epoch=np.array([-1, 38]), restored=np.array([False, False]))
     chart = Chart(80, 24)
     CurvesPlot().chart(chart, (snapshot, 200, "loss", False))
     lines = chart.render().plain()
@@ -155,3 +155,12 @@ def test_seeds_draw_each_variant_as_its_median_with_the_range_shaded():
     assert entry == (f"dropout 0.4: val loss {compact(median[1, -1])} "
                      f"({compact(low[1, -1])}-{compact(high[1, -1])})")
     assert same_as(snapshot, 2, "loss") == 0 and same_as(snapshot, 1, "loss") is None  # paired: p=50 = none
+
+
+def test_the_legend_says_when_a_run_is_back_at_its_best_weights():
+    config = training.TrainConfig(dataset_params={"train_samples": 60, "val_samples": 200}, hidden=(64, 64),
+                                  lr=3e-2, batch_size=16, epochs=30, restore_best_weights=True,
+                                  variants=(variants.parse_variant("patience=3"),))
+    snapshot = training.snapshot(training.step(training.init(config, np.random.default_rng(3)), 30))
+    best, stop = int(snapshot.best_epoch[0]), int(snapshot.stopped_epoch[0])
+    assert legend_entry(snapshot, 0, "loss").endswith(f"best epoch {best + 1} (weights restored), stopped {stop + 1}")

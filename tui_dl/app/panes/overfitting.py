@@ -98,7 +98,7 @@ def legend_entry(snapshot: Any, run: int, metric: str) -> str:
         parts.append(f"val {'loss' if metric == 'loss' else 'acc'} {compact(val[run, finite[-1]])}")
     best = best_epoch(snapshot, run, metric)
     if best >= 0:
-        parts.append(f"best epoch {best + 1}")
+        parts.append(f"best epoch {best + 1}" + (" (weights restored)" if snapshot.restored[run] else ""))
     end, how = end_epoch(snapshot, run)
     if end >= 0:
         parts.append(f"{how} {end + 1}")

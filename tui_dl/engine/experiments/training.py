@@ -277,6 +277,8 @@ class TrainSnapshot:
             NaN when config.eval_train is off).
         best_epoch, stopped_epoch, diverged_epoch: (R,) 0-based epochs, -1 = none.
         finished: (R,) stopped or diverged.
+        restored: (R,) the run's weights are back at its best epoch's (restore_best_weights: on its
+            stop, or at the end of training, as Keras's callback does).
         lr: (R,) the learning rate of the last iteration.
         grid: (R, G, G, C) class probabilities (regression: (R, G, G, K) predictions) on a G x G grid
             over grid_box, row i at y_i and column j at x_j; None unless the input is 2-D.
@@ -298,6 +300,7 @@ class TrainSnapshot:
     stopped_epoch: np.ndarray
     diverged_epoch: np.ndarray
     finished: np.ndarray
+    restored: np.ndarray
     lr: np.ndarray
     grid: np.ndarray | None
     grid_box: tuple[float, float, float, float] | None
@@ -315,7 +318,7 @@ class TrainSnapshot:
         """The same picture of the given runs only (one seed each: a search's best samples)."""
         index = np.asarray(runs, dtype=np.int64)
         per_run = {name: getattr(self, name)[index] for name in (*HISTORY_KEYS, "best_epoch", "stopped_epoch",
-                                                                  "diverged_epoch", "finished", "lr")}
+                                                                  "diverged_epoch", "finished", "restored", "lr")}
         grid = None if self.grid is None else self.grid[index]
         return replace(self, labels=tuple(self.labels[i] for i in index), seeds=1, grid=grid, **per_run)
 
@@ -739,6 +742,7 @@ def snapshot(state: TrainState) -> TrainSnapshot:
         stopped_epoch=stopped,
         diverged_epoch=state.diverged_epoch.copy(),
         finished=(stopped >= 0) | (state.diverged_epoch >= 0),
+        restored=restore_mask(state.stopping, state.stopping_state) & ((stopped >= 0) | finished(state)),
         lr=lr,
         grid=grid,
         grid_box=data.box if grid is not None else None,
