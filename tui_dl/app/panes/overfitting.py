@@ -336,7 +336,9 @@ class OverfittingPane(Pane):
             if variant:
                 text.append("  ")
             twin = same_as(snapshot, variant, metric)
-            repeats = f" (same curve as {snapshot.variant_labels[twin]} so far)" if twin is not None else ""
+            ended = bool(snapshot.finished[variant * snapshot.seeds:(variant + 1) * snapshot.seeds].all())
+            repeats = "" if twin is None else (f" (the {snapshot.variant_labels[twin]} curve up to its stop)" if ended
+                                                else f" (same curve as {snapshot.variant_labels[twin]} so far)")
             text.append(f"{series_mark(variant, self.mode)} {entry(snapshot, variant, metric)}{repeats}",
                         style=f"bold {hex_color(series(variant))}")
         if snapshot.task != "classification" and metric == "accuracy":
