@@ -3,9 +3,12 @@
 All parameters of run r live in row r of one (R, P) buffer, so a single optimizer update (any of
 optimizers.py, with per-run hyperparameters) moves every run. The row holds every kernel first,
 then every bias: `[W1, W2, ..., WL, b1, ..., bL]`, each kernel flattened in Keras's layout
-(fan_in, fan_out). `kernels(params)` and `biases(params)` return views of shape (R, fan_in,
-fan_out) and (R, fan_out) into the buffer, and since the kernels come first the L1/L2 penalties
-(Keras's `kernel_regularizer`: kernels only, never biases) act on one contiguous slice.
+(fan_in, fan_out); a model made with `batch_norm=True` appends the normalization's gammas, then
+its betas, one per hidden layer: `[..., bL, gamma1, ..., gamma(L-1), beta1, ..., beta(L-1)]`.
+`kernels(params)`, `biases(params)`, `gammas(params)` and `betas(params)` return views of shape
+(R, fan_in, fan_out), (R, fan_out) and (R, H) into the buffer, and since the kernels come first
+the L1/L2 penalties (Keras's `kernel_regularizer`: kernels only, never biases) act on one
+contiguous slice, `params[:, :n_kernel]`.
 
 Semantics are Keras 3's:
 
@@ -21,6 +24,15 @@ Semantics are Keras 3's:
 - Inverted dropout after each hidden activation, one rate per run: a unit is kept with
   probability 1 - rate and scaled by 1 / (1 - rate) while training (Keras's `uniform >= rate`),
   so evaluation is the identity. Masks come from each run's own Generator (see `dropout_masks`).
+- Optional batch normalization (batch_norm.py, Keras's BatchNormalization with its defaults) after
+  every hidden Dense layer and before its activation: Dense -> BatchNormalization -> activation
+  -> dropout. A model made with `batch_norm=True` has the gammas and betas; a (R,) bool
+  `batch_norm` argument then chooses the runs that normalize (the others compute exactly what a
+  model without it computes, and their gammas and betas get zero gradient). The moving mean and
+  variance are non-trainable state outside the parameters, a `Moments` pair of (R, sum(hidden))
+  arrays from `init_moving`: `loss_and_grad` (training mode: batch statistics) returns the
+  batch's moments and updates a `moving` passed to it; `forward`, `predict` and `evaluate`
+  (evaluation mode) read it.
 
 Arithmetic happens in the buffer's dtype (float32 by default for speed, float64 for gradient
 checks). The hot path is one batched matmul per layer and direction over (R, B, H) arrays.
@@ -35,7 +47,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tui_dl.engine import batch_norm as bn
 from tui_dl.engine.activations import Activation, get_activation
+from tui_dl.engine.batch_norm import Moments
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.params import ParamError
 
@@ -53,6 +67,8 @@ class LossGrad(NamedTuple):
         penalty: (R,) L1 + L2 penalty of the kernels.
         correct: (R,) number of correctly classified samples in the batch (0 for regression).
         grads: (R, P) gradient of `loss` with respect to every parameter.
+        moments: the batch's mean and biased variance (R, sum(hidden)) of every normalized layer
+            (meaningless in the rows of runs that do not normalize); None when no run normalizes.
     """
 
     loss: np.ndarray
@@ -60,6 +76,15 @@ class LossGrad(NamedTuple):
     penalty: np.ndarray
     correct: np.ndarray
     grads: np.ndarray
+    moments: Moments | None = None
+
+
+class _Norm(NamedTuple):
+    """How a forward pass normalizes: the runs that do not (None: all do), its buffers and its mode."""
+
+    off: np.ndarray | None  # (R, 1, 1) True for the runs that do not normalize
+    buffers: bn.NormBuffers
+    training: bool
 
 
 class _Cache(NamedTuple):
@@ -68,6 +93,7 @@ class _Cache(NamedTuple):
     inputs: list[np.ndarray]  # input of each dense layer (x, then each masked hidden output)
     pre: list[np.ndarray]  # pre-activation of each hidden layer
     post: list[np.ndarray]  # activation of each hidden layer before the dropout mask
+    norm: _Norm | None = None  # batch normalization, when some run normalizes
 
 
 class Workspace:
@@ -91,6 +117,7 @@ class Workspace:
         self.dout = np.empty((runs, batch, model.sizes[-1]), dtype=dtype)
         self.grads = np.empty((runs, model.n_params), dtype=dtype)
         self.kernel = np.empty((runs, model.n_kernel), dtype=dtype)
+        self.norm = bn.NormBuffers(model.hidden, runs, batch, dtype) if model.batch_norm else None
 
 
 def _has(value: Any) -> bool:
@@ -112,13 +139,21 @@ class MLP:
         sizes: (input, hidden..., output) widths.
         activation: the hidden layers' activation, with its parameters bound.
         task: "classification" (softmax cross-entropy) or "regression" (mean squared error).
+        batch_norm: whether the parameter rows hold BatchNormalization's gammas and betas (each
+            call's `batch_norm` flags then choose the runs that use them).
+        bn_momentum, bn_epsilon: BatchNormalization's momentum and epsilon (Keras's defaults).
     """
 
     sizes: tuple[int, ...]
     activation: Activation
     task: str = CLASSIFICATION
+    batch_norm: bool = False
+    bn_momentum: float = bn.MOMENTUM
+    bn_epsilon: float = bn.EPSILON
     _kernel_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
     _bias_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
+    _gamma_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
+    _beta_slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
     _workspaces: dict[tuple, Workspace] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -130,8 +165,13 @@ class MLP:
         kernels = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(offsets))
         ends = np.cumsum([int(offsets[-1]), *self.sizes[1:]])
         biases = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(ends))
+        widths = self.hidden if self.batch_norm else ()
+        starts = np.cumsum([int(ends[-1]), *widths, *widths])
+        norms = tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(starts))
         object.__setattr__(self, "_kernel_slices", kernels)
         object.__setattr__(self, "_bias_slices", biases)
+        object.__setattr__(self, "_gamma_slices", norms[:len(widths)])
+        object.__setattr__(self, "_beta_slices", norms[len(widths):])
 
     # ----------------------------------------------------------------- layout
     @property
@@ -145,9 +185,14 @@ class MLP:
         return self._kernel_slices[-1].stop
 
     @property
+    def n_dense(self) -> int:
+        """Number of kernel and bias entries: the columns before the gammas and betas."""
+        return self._bias_slices[-1].stop
+
+    @property
     def n_params(self) -> int:
         """P, the length of one run's parameter row."""
-        return self._bias_slices[-1].stop
+        return self._beta_slices[-1].stop if self._beta_slices else self.n_dense
 
     @property
     def hidden(self) -> tuple[int, ...]:
@@ -163,10 +208,25 @@ class MLP:
         """Views (R, fan_out) of each bias in params (R, P)."""
         return [params[:, s] for s in self._bias_slices]
 
+    def gammas(self, params: np.ndarray) -> list[np.ndarray]:
+        """Views (R, H) of each hidden layer's BatchNormalization gamma ([] without batch_norm)."""
+        return [params[:, s] for s in self._gamma_slices]
+
+    def betas(self, params: np.ndarray) -> list[np.ndarray]:
+        """Views (R, H) of each hidden layer's BatchNormalization beta ([] without batch_norm)."""
+        return [params[:, s] for s in self._beta_slices]
+
+    def layer_units(self, stats: np.ndarray) -> list[np.ndarray]:
+        """Views (R, H) of each hidden layer in an (R, sum(hidden)) array such as a Moments field."""
+        edges = np.cumsum([0, *self.hidden])
+        return [stats[:, int(a):int(b)] for a, b in itertools.pairwise(edges)]
+
     # ----------------------------------------------------------------- init
     def init_params(self, rngs: Sequence[np.random.Generator], initializer: str = "glorot_uniform",
                     init_params: Mapping[str, Any] | None = None, dtype: Any = np.float32) -> np.ndarray:
         """(R, P) parameters, one run per Generator: kernels from the initializer, biases zero (Keras).
+
+        With batch_norm, gammas start at one and betas at zero (Keras's BatchNormalization).
 
         Each run draws its kernels, layer by layer, from its own Generator only, so run r's weights
         do not depend on how many other runs there are. Drawing happens once per experiment, so
@@ -181,13 +241,54 @@ class MLP:
                          dtype: Any = np.float32) -> np.ndarray:
         """(R, P) parameters with kernel `layer` of run `run` from draw_kernel(run, layer, (fan_in, fan_out)).
 
-        Runs and layers are visited in order (run-major), once per experiment; biases are zero (Keras).
+        Runs and layers are visited in order (run-major), once per experiment; biases are zero (Keras);
+        with batch_norm, gammas start at one and betas at zero (Keras's BatchNormalization).
         """
         params = np.zeros((runs, self.n_params), dtype=dtype)
         for run in range(runs):
             for layer, (view, shape) in enumerate(zip(self.kernels(params[run:run + 1]), self.shapes, strict=True)):
                 view[0] = draw_kernel(run, layer, shape)
+        for gamma in self.gammas(params):
+            gamma[...] = 1.0
         return params
+
+    def init_moving(self, runs: int, dtype: Any = np.float32) -> Moments:
+        """BatchNormalization's initial moving statistics (R, sum(hidden)): mean zeros, variance ones.
+
+        This is the model's non-trainable state: `loss_and_grad(..., moving=...)` updates it in
+        place, evaluation reads it, and a snapshot of the weights (restore_best_weights) must copy
+        it along with the parameters, as Keras's `get_weights` includes it.
+        """
+        return bn.moving_init(runs, sum(self.hidden), dtype)
+
+    def update_moving(self, moving: Moments, batch: Moments, where: np.ndarray | None = None) -> None:
+        """In place: moving = moving * momentum + batch * (1 - momentum) in the runs where `where` (R,) is True.
+
+        What Keras's BatchNormalization does to its moving statistics in each training step;
+        `loss_and_grad(..., moving=...)` calls it for the runs that normalize.
+        """
+        bn.update_moving(moving, batch, self.bn_momentum, where)
+
+    def _norm_runs(self, batch_norm: Any, runs: int) -> np.ndarray | None:
+        """The (R,) flags of the runs that normalize, or None when none does (the plain path)."""
+        if batch_norm is None:
+            return np.ones(runs, dtype=bool) if self.batch_norm and self.hidden else None
+        flags = np.broadcast_to(np.asarray(batch_norm, dtype=bool), (runs,))
+        if not flags.any() or not self.hidden:
+            return None
+        if not self.batch_norm:
+            raise ParamError("batch_norm needs a model made with batch_norm=True (its gammas and betas)")
+        return flags
+
+    def _norm(self, flags: np.ndarray | None, ws: Workspace | None, params: np.ndarray, batch: int,
+              training: bool, moving: Moments | None) -> _Norm | None:
+        if flags is None:
+            return None
+        if not training and moving is None:
+            raise ParamError("evaluation with batch normalization needs the moving statistics (moving=...)")
+        off = None if flags.all() else ~flags[:, None, None]
+        buffers = ws.norm if ws is not None else bn.NormBuffers(self.hidden, params.shape[0], batch, params.dtype)
+        return _Norm(off, buffers, training)
 
     # ----------------------------------------------------------------- forward
     def workspace(self, runs: int, batch: int, dtype: Any, name: str = "") -> Workspace:
@@ -203,16 +304,25 @@ class MLP:
         return self.workspace(params.shape[0], batch, params.dtype, "" if reuse is True else reuse)
 
     def forward(self, params: np.ndarray, x: np.ndarray, masks: Sequence[np.ndarray | None] | None = None,
-                *, reuse: bool | str = False) -> tuple[np.ndarray, _Cache]:
+                *, batch_norm: Any = None, moving: Moments | None = None, training: bool = False,
+                reuse: bool | str = False) -> tuple[np.ndarray, _Cache]:
         """Outputs (R, B, K) of every run for inputs x, (R, B, D) per run or (B, D) shared.
 
         masks: one multiplicative dropout mask (R, B, H) per hidden layer (None: no dropout there).
+        batch_norm: a bool or (R,) bools, the runs that normalize (None: all of them in a model
+        made with batch_norm, none otherwise); True anywhere in a model without gammas and betas
+        raises ParamError. training: normalize with the batch's statistics (what loss_and_grad
+        does) instead of `moving`, the moving statistics, which evaluation mode (the default)
+        requires when some run normalizes (ParamError otherwise); forward never updates them.
         reuse: compute into this shape's cached Workspace instead of fresh arrays; the results
         are then overwritten by the next call of the same shape (the training loop's fast path).
         A string reuses a separate, named set of buffers (so work on another thread, such as a
         snapshot's grid, never shares buffers with training).
         """
         ws = self._buffers(params, x.shape[-2], reuse)
+        norm = None
+        if batch_norm is not None or self.batch_norm:  # the plain model pays no more than this test
+            norm = self._norm(self._norm_runs(batch_norm, params.shape[0]), ws, params, x.shape[-2], training, moving)
         kernels, biases = self.kernels(params), self.biases(params)
         inputs, pre, post = [], [], []
         a = x
@@ -222,13 +332,31 @@ class MLP:
             z = np.matmul(a, w, out=None if ws is None else ws.z[layer])
             z += b[:, None, :]
             if layer == last:
-                return z, _Cache(inputs, pre, post)
+                return z, _Cache(inputs, pre, post, norm)
+            if norm is not None:
+                z = self._normalize(params, z, layer, norm, moving)
             h = self._activate(z, None if ws is None else ws.h[layer])
             pre.append(z)
             post.append(h)
             mask = masks[layer] if masks is not None else None
             a = h if mask is None else np.multiply(h, mask, out=None if ws is None else ws.a[layer])
         raise AssertionError("unreachable")
+
+    def _normalize(self, params: np.ndarray, z: np.ndarray, layer: int, norm: _Norm, moving: Moments | None
+                   ) -> np.ndarray:
+        """Layer `layer`'s BatchNormalization output, from the batch (training) or moving statistics."""
+        buffers = norm.buffers
+        gamma, beta = params[:, self._gamma_slices[layer]], params[:, self._beta_slices[layer]]
+        inv, scale = buffers.layer("inv")[layer], buffers.layer("scale")[layer]
+        if norm.training:
+            return bn.normalize_batch(z, gamma, beta, norm.off, out=buffers.normed[layer],
+                                      centered=buffers.centered[layer], mean=buffers.layer("mean")[layer],
+                                      variance=buffers.layer("variance")[layer], inv=inv, scale=scale,
+                                      epsilon=self.bn_epsilon)
+        assert moving is not None
+        mean, variance = (self.layer_units(stats)[layer] for stats in moving)
+        return bn.normalize_moving(z, gamma, beta, norm.off, mean, variance, out=buffers.normed[layer],
+                                   inv=inv, scale=scale, epsilon=self.bn_epsilon)
 
     def _activate(self, z: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         """The hidden activation of z; ReLU, the default, is computed into out without temporaries."""
@@ -243,12 +371,14 @@ class MLP:
         else:
             back *= self.activation.derivative(z, h)
 
-    def predict(self, params: np.ndarray, x: np.ndarray, *, reuse: bool | str = False) -> np.ndarray:
+    def predict(self, params: np.ndarray, x: np.ndarray, *, batch_norm: Any = None, moving: Moments | None = None,
+                reuse: bool | str = False) -> np.ndarray:
         """Evaluation-mode outputs (no dropout): class probabilities (softmax) or predictions, (R, N, K).
 
+        batch_norm, moving: the runs that normalize and their moving statistics (see forward).
         The result is always a fresh array; reuse only applies to the hidden layers (see forward).
         """
-        out, _ = self.forward(params, x, reuse=reuse)
+        out, _ = self.forward(params, x, batch_norm=batch_norm, moving=moving, reuse=reuse)
         out = out.copy() if reuse is not False else out
         if self.task == REGRESSION:
             return out
@@ -306,20 +436,29 @@ class MLP:
 
     # ----------------------------------------------------------------- backward
     def loss_and_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray, *, l1: Any = 0.0, l2: Any = 0.0,
-                      masks: Sequence[np.ndarray | None] | None = None, reuse: bool | str = False) -> LossGrad:
-        """Loss, its parts and the gradient (R, P) of data loss + penalty, by backpropagation.
+                      masks: Sequence[np.ndarray | None] | None = None, batch_norm: Any = None,
+                      moving: Moments | None = None, update: Any = None, reuse: bool | str = False) -> LossGrad:
+        """Loss, its parts and the gradient (R, P) of data loss + penalty, by backpropagation (training mode).
 
         x is (R, B, D) (each run its own mini-batch) or (B, D) shared; masks are fixed dropout
         masks as from `dropout_masks` (None: none), so a finite-difference check can hold them.
-        reuse: work in this shape's cached Workspace; the returned grads are then overwritten by
-        the next call of the same shape.
+        batch_norm: the runs that normalize (see forward), here with the batch's mean and biased
+        variance, through which the gradient flows (Keras's training mode); the gradient of the
+        gammas and betas of the other runs is zero. moving: moving statistics to update in place
+        with this batch's moments, as Keras's training step does, in the runs that normalize and,
+        if given, where `update` (R,) is True (a frozen run keeps its statistics); the moments are
+        returned in any case. reuse: work in this shape's cached Workspace; the returned grads and
+        moments are then overwritten by the next call of the same shape.
         """
         ws = self._buffers(params, x.shape[-2], reuse)
-        out, cache = self.forward(params, x, masks, reuse=reuse)
+        out, cache = self.forward(params, x, masks, batch_norm=batch_norm, training=True, reuse=reuse)
         data, delta, correct = self.data_loss(out, y, buffer=None if ws is None else ws.dout)
         grads = np.empty_like(params) if ws is None else ws.grads
         grad_kernels, grad_biases = self.kernels(grads), self.biases(grads)
         kernels = self.kernels(params)
+        norm = cache.norm
+        if norm is None and self.batch_norm:
+            grads[:, self.n_dense:] = 0.0
         for layer in range(len(kernels) - 1, -1, -1):
             a = cache.inputs[layer]
             a_t = a.T if a.ndim == 2 else a.transpose(0, 2, 1)  # shared input: (D, B) @ (R, B, H)
@@ -333,11 +472,31 @@ class MLP:
                 back *= mask
             self._backprop_activation(back, cache.pre[layer - 1], cache.post[layer - 1],
                                       None if ws is None else ws.flags[layer - 1])
+            if norm is not None:
+                back = self._normalize_backward(back, layer - 1, norm, grads)
             delta = back
         scratch = None if ws is None else ws.kernel
         penalty = self.penalty(params, l1, l2, scratch=scratch)
         self._add_penalty_grad(params, grads, l1, l2, scratch)
-        return LossGrad(data + penalty, data, penalty, correct, grads)
+        moments = None
+        if norm is not None:
+            moments = Moments(norm.buffers.mean, norm.buffers.variance)
+            if moving is not None:
+                where = ~norm.off[:, 0, 0] if norm.off is not None else None
+                if update is not None:
+                    chosen = np.broadcast_to(np.asarray(update, dtype=bool), (params.shape[0],))
+                    where = chosen if where is None else where & chosen
+                self.update_moving(moving, moments, where)
+        return LossGrad(data + penalty, data, penalty, correct, grads, moments)
+
+    def _normalize_backward(self, grad_out: np.ndarray, layer: int, norm: _Norm, grads: np.ndarray) -> np.ndarray:
+        """dL/dz of layer `layer` from dL/d(normalized z); fills its gamma and beta gradients."""
+        buffers = norm.buffers
+        return bn.normalize_backward(grad_out, norm.off, centered=buffers.centered[layer],
+                                     inv=buffers.layer("inv")[layer], scale=buffers.layer("scale")[layer],
+                                     grad_gamma=grads[:, self._gamma_slices[layer]],
+                                     grad_beta=grads[:, self._beta_slices[layer]],
+                                     scratch=buffers.layer("scratch")[layer])
 
     def _add_penalty_grad(self, params: np.ndarray, grads: np.ndarray, l1: Any, l2: Any,
                           scratch: np.ndarray | None) -> None:
@@ -349,18 +508,20 @@ class MLP:
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, params: np.ndarray, x: np.ndarray, y: np.ndarray, chunk: int = 1024, *,
+                 batch_norm: Any = None, moving: Moments | None = None,
                  reuse: bool | str = False) -> tuple[np.ndarray, np.ndarray]:
         """(mean data loss (R,), accuracy (R,)) on a shared data set in evaluation mode (no dropout).
 
         The data goes through in chunks of `chunk` samples so memory stays bounded for large sets;
-        accuracy is NaN for regression. reuse: compute in cached Workspaces (see forward).
+        accuracy is NaN for regression. batch_norm, moving: the runs that normalize and their
+        moving statistics (see forward). reuse: compute in cached Workspaces (see forward).
         """
         n = len(x)
         loss = np.zeros(params.shape[0])
         correct = np.zeros(params.shape[0])
         for start in range(0, n, chunk):  # a loop over data chunks; runs stay batched
             stop = min(start + chunk, n)
-            out, _ = self.forward(params, x[start:stop], reuse=reuse)
+            out, _ = self.forward(params, x[start:stop], batch_norm=batch_norm, moving=moving, reuse=reuse)
             ws = self._buffers(params, stop - start, reuse)
             buffer = None if ws is None else ws.dout
             part, _, right = self.data_loss(out, y[start:stop], grad=False, buffer=buffer)
@@ -371,10 +532,14 @@ class MLP:
 
 
 def make_mlp(input_dim: int, hidden: Sequence[int], output_dim: int, activation: str = "relu",
-             activation_params: Mapping[str, Any] | None = None, task: str = CLASSIFICATION) -> MLP:
-    """An MLP from widths and an activation name (parameters checked against its ParamSpecs)."""
+             activation_params: Mapping[str, Any] | None = None, task: str = CLASSIFICATION,
+             batch_norm: bool = False) -> MLP:
+    """An MLP from widths and an activation name (parameters checked against its ParamSpecs).
+
+    batch_norm: give the parameter rows BatchNormalization's gammas and betas (see MLP).
+    """
     return MLP((int(input_dim), *(int(h) for h in hidden), int(output_dim)),
-               get_activation(activation, **dict(activation_params or {})), task)
+               get_activation(activation, **dict(activation_params or {})), task, bool(batch_norm))
 
 
 def dropout_masks(rngs: Sequence[np.random.Generator], rates: Any, batch: int, widths: Sequence[int],

@@ -530,9 +530,11 @@ def _keras_adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay) -
     def init(params: np.ndarray) -> KerasAdamState:
         return KerasAdamState(_counts(params), _zeros(params), _zeros(params), _zeros(params))
 
-    def alpha(count, lr):
-        rate = np.asarray(_lr(learning_rate, lr), np.float64)
-        return rate * np.sqrt(1 - b2**count) / (1 - b1**count)
+    def alpha(count, lr, dtype):
+        """lr sqrt(1 - beta_2^t) / (1 - beta_1^t) in the variables' dtype, as Keras computes it (float32:
+        1 - 0.999^1 is 9.9998713e-4, so a float32 model's first steps are 6e-6 smaller than exact)."""
+        rate, t = np.asarray(_lr(learning_rate, lr), dtype), np.asarray(count, dtype)
+        return rate * np.sqrt(1 - b2.astype(dtype) ** t) / (1 - b1.astype(dtype) ** t)
 
     def update(grads, state, params, lr=None):
         params = _keras_weight_decay(params, weight_decay, _lr(learning_rate, lr))
@@ -541,12 +543,14 @@ def _keras_adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay) -
         v = state.v + (grads * grads - state.v) * per_run(1 - b2, params)
         v_hat = np.maximum(state.v_hat, v) if _has(amsgrad) else state.v_hat
         second = _choose(amsgrad, v_hat, v, params)
-        params = params - m * per_run(alpha(count, lr), params) / (np.sqrt(second) + per_run(epsilon, params))
+        rate = alpha(count, lr, params.dtype)
+        params = params - m * per_run(rate, params) / (np.sqrt(second) + per_run(epsilon, params))
         return params, KerasAdamState(count, m, v, v_hat)
 
     def step_size(state, lr=None):
         second = _choose(amsgrad, state.v_hat, state.v, state.v)
-        return per_run(alpha(np.maximum(state.count, 1), lr), second) / (np.sqrt(second) + per_run(epsilon, second))
+        rate = alpha(np.maximum(state.count, 1), lr, second.dtype)
+        return per_run(rate, second) / (np.sqrt(second) + per_run(epsilon, second))
 
     return Optimizer(init, update, step_size)
 
