@@ -1,8 +1,14 @@
-"""Every test runs with a temporary XDG config home: no test reads or writes the real preferences."""
+"""Every test runs with a temporary XDG config home: no test reads or writes the real preferences.
+
+The suite runs with one BLAS thread, as the command line does (tui_dl/blas_threads.py): imported
+here, before any test module imports numpy.
+"""
 
 from __future__ import annotations
 
 import pytest
+
+from tui_dl import blas_threads  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

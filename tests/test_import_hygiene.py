@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -63,3 +64,23 @@ def test_export_does_not_import_textual():
     foreign = _foreign_modules(code)
     assert "textual" not in foreign and "plotext" not in foreign and "rich" not in foreign
     assert foreign == []
+
+
+def test_the_command_line_sets_one_blas_thread_before_numpy_loads_unless_the_user_set_it():
+    script = (
+        "import sys, os\n"
+        "order = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        order.append(name)\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "import tui_dl.cli\n"
+        "print(order.index('tui_dl.blas_threads') < order.index('numpy'), os.environ['OPENBLAS_NUM_THREADS'])\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                                          "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["True", "1"]
+    mine = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**env, "OPENBLAS_NUM_THREADS": "4"}).stdout
+    assert mine.split() == ["True", "4"]

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tui_dl import __version__, run
+from tui_dl import __version__, blas_threads, run  # noqa: F401 (blas_threads: before anything imports numpy)
 from tui_dl.export.common import add_plot_options, parse_plot_size
 
 # export target -> module with add_arguments(parser) and build(args) -> Export

@@ -21,7 +21,6 @@ have `TrainConfig.shuffle` (Keras's shuffle=False), and its batch-normalization 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,8 @@ import numpy as np
 import pytest
 
 from tui_dl.engine.datasets import Dataset
+from tui_dl.engine.experiments import training as T
+from tui_dl.engine.experiments.variants import make_variant
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, make_mlp
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer
 
@@ -219,8 +220,6 @@ def training_config(case: dict) -> dict[str, Any]:
     The caller sets the initial weights (`pack`, and `moving_of` for batch normalization) into the
     state that `init` returns and re-initializes the optimizer state on them.
     """
-    from tui_dl.engine.experiments.training import make_variant
-
     params = dict(case["params"])
     lr = params.pop("learning_rate")
     variant = {"l1": case["l1"], "l2": case["l2"]}
@@ -233,13 +232,6 @@ def training_config(case: dict) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_training_experiment_matches_keras_fit(case):
-    from tui_dl.engine.experiments import training as T
-
-    fields = {f.name for f in dataclasses.fields(T.TrainConfig)}
-    if "shuffle" not in fields:
-        pytest.skip("training.py has no shuffle option yet (Keras's shuffle=False)")
-    if case["batch_norm"] and "batch_norm" not in {f.name for f in dataclasses.fields(T.Variant)}:
-        pytest.skip("training.py has no batch_norm variant yet")
     config = T.TrainConfig(**training_config(case))
     state = T.init(config, np.random.default_rng(0))
     initial = GOLDEN["initial"][case["initial"]]

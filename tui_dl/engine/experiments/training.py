@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.activations import ACTIVATIONS, get_activation, per_run_activation
+from tui_dl.engine.batch_norm import Moments
 from tui_dl.engine.datasets import DATASETS, Dataset, make_dataset
 from tui_dl.engine.early_stopping import (
     EARLY_STOPPING_PARAMS,
@@ -247,6 +248,7 @@ class TrainState:
     stopping: EarlyStopping
     stopping_state: EarlyStoppingState
     best_params: np.ndarray | None
+    best_moving: Moments | None  # the moving statistics at each run's best epoch (restore_best_weights)
     active: np.ndarray
     diverged_epoch: np.ndarray
     history: dict[str, History]
@@ -255,6 +257,13 @@ class TrainState:
     grid_cache: tuple[int, np.ndarray | None] | None = None
     batch_loss: History | None = None  # (iterations, R) each mini-batch's loss, when init kept it
     buffers: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
+    batch_norm: np.ndarray | None = None  # (R,) the runs with BatchNormalization; None when no run has it
+    moving: Moments | None = None  # BatchNormalization's moving mean and variance (R, sum(hidden))
+
+    @property
+    def normalization(self) -> dict[str, Any]:
+        """The batch_norm and moving arguments every forward pass of the model takes."""
+        return {"batch_norm": self.batch_norm, "moving": self.moving}
 
     @property
     def runs(self) -> int:
@@ -399,8 +408,6 @@ def _check(config: TrainConfig) -> None:
         raise ParamError("no variants to train: give at least one (e.g. none)")
     for variant in config.variants:
         _VARIANT.resolve({spec.name: getattr(variant, spec.name) for spec in VARIANT_PARAMS})
-        if variant.batch_norm:
-            raise ParamError(f"variant {variant.label!r}: batch_norm is not trained yet")
 
 
 def initial_params(model: MLP, config: TrainConfig, streams: Streams, dtype: Any) -> np.ndarray:
@@ -439,7 +446,8 @@ def build_model(config: TrainConfig, dataset: Dataset) -> MLP:
              (component_setting(config, variant, "activation") for variant in config.variants)]
     activations = [activation for activation in bound for _ in range(config.seeds)]
     sizes = (dataset.input_dim, *config.hidden, dataset.output_dim)
-    return MLP(tuple(int(n) for n in sizes), per_run_activation(activations), dataset.task)
+    return MLP(tuple(int(n) for n in sizes), per_run_activation(activations), dataset.task,
+               batch_norm=any(variant.batch_norm for variant in config.variants))
 
 
 def build_optimizer(config: TrainConfig) -> Optimizer:
@@ -512,6 +520,8 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     dtype = DTYPES[config.dtype]
     model = build_model(config, dataset)
     params = initial_params(model, config, streams, dtype)
+    norm = expand_to_runs(config, [variant.batch_norm for variant in config.variants]).astype(bool)
+    moving = model.init_moving(runs, dtype) if norm.any() else None
     optimizer = build_optimizer(config)
     batches = math.ceil(len(dataset.x_train) / config.batch_size)
     plateau, plateau_params = None, {}
@@ -531,6 +541,8 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
         dropout=_per_variant(config, "dropout"), weight_decay=_per_variant(config, "weight_decay"),
         stopping=stopping, stopping_state=stopping_state,
         best_params=params.copy() if restore else None,
+        best_moving=_copy_moments(moving) if restore and moving is not None else None,
+        batch_norm=norm if norm.any() else None, moving=moving,
         active=np.ones(runs, dtype=bool), diverged_epoch=np.full(runs, -1, dtype=np.int64),
         history={key: History((runs,)) for key in HISTORY_KEYS},
         batch_loss=History((runs,)) if record_batches else None,
@@ -605,7 +617,8 @@ def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
     x = np.take(state.x_train, index, axis=0, out=x_buffer)
     y = np.take(state.y_train, index, axis=0, out=y_buffer)
     masks = _dropout_masks(state, batch, mask_buffer)
-    result = model.loss_and_grad(state.params, x, y, l1=state.l1, l2=state.l2, masks=masks, reuse=True)
+    result = model.loss_and_grad(state.params, x, y, l1=state.l1, l2=state.l2, masks=masks, reuse=True,
+                                 update=state.active, **state.normalization)
     if state.batch_loss is not None:
         state.batch_loss.append(np.where(state.active, result.loss, np.nan))
     state.active &= np.isfinite(result.loss)
@@ -652,10 +665,11 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
                   train_acc: np.ndarray) -> None:
     """Evaluate, write the epoch's history row, then early stopping, divergence and plateau."""
     model, epoch = state.model, state.epoch
-    val_data, val_acc = model.evaluate(state.params, state.x_val, state.y_val, reuse=True)
+    val_data, val_acc = model.evaluate(state.params, state.x_val, state.y_val, reuse=True, **state.normalization)
     train_data = np.full(state.runs, np.nan)
     if state.config.eval_train:
-        train_data, _ = model.evaluate(state.params, state.x_train, state.y_train, reuse=True)
+        train_data, _ = model.evaluate(state.params, state.x_train, state.y_train, reuse=True,
+                                       **state.normalization)
     val_loss = val_data + model.penalty(state.params, state.l1, state.l2)
     if model.task != CLASSIFICATION:
         train_acc = np.full_like(train_loss, np.nan)
@@ -672,6 +686,9 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
         state.stopping, state.stopping_state, epoch, current, state.active)
     if state.best_params is not None and improved.any():
         state.best_params[improved] = state.params[improved]
+        if state.best_moving is not None:  # Keras's get_weights holds the moving statistics too
+            for best, now in zip(state.best_moving, state.moving, strict=True):
+                best[improved] = now[improved]
     if stop_now.any():
         _restore(state, stop_now)
         state.active &= ~stop_now
@@ -681,12 +698,19 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     state.epoch += 1
 
 
+def _copy_moments(moments: Moments) -> Moments:
+    return Moments(*(array.copy() for array in moments))
+
+
 def _restore(state: TrainState, runs: np.ndarray) -> None:
     """Set the given runs back to their best weights where Keras would (restore_best_weights)."""
     if state.best_params is None:
         return
     chosen = runs & restore_mask(state.stopping, state.stopping_state)
     state.params[chosen] = state.best_params[chosen]
+    if state.best_moving is not None:
+        for now, best in zip(state.moving, state.best_moving, strict=True):
+            now[chosen] = best[chosen]
 
 
 def _end_of_training(state: TrainState) -> None:
@@ -698,7 +722,7 @@ def _end_of_training(state: TrainState) -> None:
 def evaluate(state: TrainState) -> dict[str, np.ndarray]:
     """The current weights' val_loss (with penalty, as Keras), val_acc and val_data_loss, each (R,)."""
     with np.errstate(all="ignore"):
-        data, accuracy = state.model.evaluate(state.params, state.x_val, state.y_val)
+        data, accuracy = state.model.evaluate(state.params, state.x_val, state.y_val, **state.normalization)
         penalty = state.model.penalty(state.params, state.l1, state.l2)
     return {"val_loss": data + penalty, "val_acc": accuracy, "val_data_loss": data}
 
@@ -713,7 +737,8 @@ def _grid(state: TrainState) -> np.ndarray | None:
         xs, ys = np.linspace(box[0], box[1], size), np.linspace(box[2], box[3], size)
         points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(state.params.dtype)
         with np.errstate(all="ignore"):
-            grid = state.model.predict(state.params, points, reuse="grid").reshape(state.runs, size, size, -1)
+            grid = state.model.predict(state.params, points, reuse="grid", **state.normalization)
+            grid = grid.reshape(state.runs, size, size, -1)
         grid.flags.writeable = False
     state.grid_cache = (state.epoch, grid)
     return grid
