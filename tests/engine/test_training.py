@@ -425,3 +425,41 @@ def test_restored_runs_are_marked_when_they_stop_or_training_ends():
     assert snap.stopped_epoch[1] >= 0 and snap.restored.tolist() == [False, True]  # none has not ended yet
     T.step(state, 1)
     assert T.snapshot(state).restored.tolist() == [True, True]  # Keras's on_train_end restores it too
+
+
+# ------------------------------------------------------------------------------ batch normalization
+def test_batch_norm_is_a_variant_that_trains_alone_as_in_the_batch():
+    assert V.parse_variant("batch_norm") == V.Variant("BatchNorm", batch_norm=True)
+    assert V.parse_variant("init=normal:std=0.1+batch_norm").label == "init normal std=0.1 + BatchNorm"
+    config = replace(SMALL, epochs=4, variants=variants("none", "batch_norm", "batch_norm+dropout=0.2"))
+    state, together = run(config, seed=1)
+    assert state.model.batch_norm and state.batch_norm.tolist() == [False, True, True]
+    assert (state.moving.variance[0] == 1).all() and not (state.moving.variance[1] == 1).all()  # only BN runs
+    root = root_of(np.random.default_rng(1))
+    for r, variant in enumerate(config.variants):
+        _, alone = run(replace(config, variants=(variant,)), seed=1, streams=Streams(root, [0]))
+        np.testing.assert_allclose(alone.val_loss[0], together.val_loss[r], rtol=1e-9)
+
+
+def test_restoring_the_best_weights_restores_the_moving_statistics_too():
+    config = replace(OVERFIT, epochs=30, restore_best_weights=True, variants=variants("batch_norm+patience=3"))
+    state = T.init(config, np.random.default_rng(3))
+    saved = []
+    while not T.finished(state):
+        T.step(state, 1)
+        if state.stopping_state.best_epoch[0] == state.epoch - 1:  # this epoch improved: remember its weights
+            saved = [state.params.copy(), state.moving.mean.copy(), state.moving.variance.copy()]
+    assert state.stopping_state.stopped_epoch[0] >= 0
+    for now, best in zip((state.params, state.moving.mean, state.moving.variance), saved, strict=True):
+        np.testing.assert_array_equal(now, best)
+
+
+def test_scratch_batch_norm_learns_from_weights_too_small_to_learn_without_it():
+    """Deep Learning from Scratch 6.3 on digits: N(0, 0.01) kernels, 5 x 100 ReLU, SGD 0.01, momentum 0.9."""
+    config = T.TrainConfig(dataset="digits", dataset_params={"train_samples": 797, "val_samples": 1000},
+                           hidden=(100,) * 5, optimizer="sgd", lr=0.01, batch_size=100, epochs=20,
+                           batch_norm_momentum=0.9, variants=variants("init=normal:std=0.01",
+                                                                      "init=normal:std=0.01+batch_norm"))
+    _, snap = run(config, seed=0)
+    plain, normalized = snap.val_acc[:, -1]
+    assert plain < 0.2 and normalized > 0.9

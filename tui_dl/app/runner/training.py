@@ -32,7 +32,7 @@ MENU = ("none", "l2=1e-4", "l2=1e-3", "l2=1e-2", "l1=1e-4", "dropout=0.2", "drop
 SPECS = {spec.name: spec for spec in training.TRAIN_PARAMS}
 GROUPS = (
     ("comparison", ("seeds", "paired")),
-    ("network", ("hidden", "activation", "init")),
+    ("network", ("hidden", "activation", "init", "batch_norm_momentum")),
     ("training", ("optimizer", "lr", "batch_size", "shuffle", "epochs", "dtype", "schedule")),
     ("early stopping", ("monitor", "patience", "min_delta", "mode", "baseline", "restore_best_weights",
                         "start_from_epoch")),
@@ -274,6 +274,12 @@ def scratch_presets(load: Any) -> list[Preset]:
                load(variants=("optimizer=sgd:lr=0.01", "optimizer=sgd:lr=0.01,momentum=0.9",
                               "optimizer=adagrad:lr=0.01", "optimizer=adam:lr=0.001"),
                     dataset="digits", dataset_params=dict(DIGITS), hidden=(100,) * 4, batch_size=128)),
+        Preset("Scratch 6.3: Batch Normalization", "N(0, s) for s = 1, 0.1, 0.01, each with and without BatchNorm "
+               "(momentum 0.9 as the book), 5 x 100 ReLU, SGD 0.01",
+               load(variants=tuple(f"init=normal:std={std}{norm}" for std in (1, 0.1, 0.01)
+                                   for norm in ("+batch_norm", "")),
+                    dataset_params=dict(DIGITS), batch_norm_momentum=0.9, epochs=20,
+                    **{**deep, "batch_size": 100})),
         Preset("Scratch 6.4: weight decay", "300 digits, 6 x 100, SGD 0.01: none vs lambda 0.1 (Keras l2=0.05)",
                load(variants=("none", "l2=0.05"), dataset="digits",  # 300 training images: the default
                     hidden=(100,) * 6, optimizer="sgd", lr=0.01, batch_size=100, epochs=201)),

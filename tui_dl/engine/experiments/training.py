@@ -101,6 +101,9 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("hidden", "ints", (100, 100), low=1, high=4096, help="hidden layer widths, e.g. 100,100"),
     _choice("activation", "relu", ACTIVATIONS.names(), "activation of the hidden layers"),
     _choice("init", "he_normal", INITIALIZERS.names(), "kernel initializer (biases start at zero)"),
+    ParamSpec("batch_norm_momentum", "float", 0.99, low=0.0, high=1.0, high_open=True, step=0.01,
+              help="momentum of the moving statistics of batch_norm variants (Keras 0.99; Deep Learning from "
+                   "Scratch 0.9): moving = momentum * moving + (1 - momentum) * batch"),
     _choice("optimizer", "adam", OPTIMIZERS.names(), "optimizer (PyTorch names; keras_* for Keras's)"),
     ParamSpec("lr", "float", 3e-3, low=0.0, low_open=True, scale="log",
               help="learning rate: the schedule's base rate (see the schedule)"),
@@ -139,6 +142,7 @@ class TrainConfig:
     activation_params: Mapping[str, Any] = field(default_factory=dict)
     init: str = "he_normal"
     init_params: Mapping[str, Any] = field(default_factory=dict)
+    batch_norm_momentum: float = 0.99
     optimizer: str = "adam"
     optimizer_params: Mapping[str, Any] = field(default_factory=dict)
     lr: float = 3e-3
@@ -447,7 +451,8 @@ def build_model(config: TrainConfig, dataset: Dataset) -> MLP:
     activations = [activation for activation in bound for _ in range(config.seeds)]
     sizes = (dataset.input_dim, *config.hidden, dataset.output_dim)
     return MLP(tuple(int(n) for n in sizes), per_run_activation(activations), dataset.task,
-               batch_norm=any(variant.batch_norm for variant in config.variants))
+               batch_norm=any(variant.batch_norm for variant in config.variants),
+               bn_momentum=config.batch_norm_momentum)
 
 
 def build_optimizer(config: TrainConfig) -> Optimizer:
