@@ -166,7 +166,7 @@ def test_bad_value_names_the_allowed_range(tmp_path):
                           'plane, sine, digits'),
     ('"variant.0" = 3', 'overfitting.variant.0 = 3: expected off, none, or KEY=VALUE joined with +'
                         ' (keys: l1, l2, dropout, weight_decay, patience, lr, init=NAME[:K=V,...], '
-                        'activation=NAME[:...], optimizer=NAME[:...])'),
+                        'activation=NAME[:...], optimizer=NAME[:...], batch_norm)'),
     ("hidden = 3.5", "overfitting.hidden = 3.5: expected a comma-separated list of integers, each in [1, 4096]"),
 ])
 def test_wrong_types(tmp_path, line, expected):

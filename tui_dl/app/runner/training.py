@@ -65,7 +65,7 @@ class VariantSpec:
 
     def allowed(self) -> str:
         return ("off, none, or KEY=VALUE joined with + (keys: l1, l2, dropout, weight_decay, patience, lr, "
-                "init=NAME[:K=V,...], activation=NAME[:...], optimizer=NAME[:...])")
+                "init=NAME[:K=V,...], activation=NAME[:...], optimizer=NAME[:...], batch_norm)")
 
     def nudge(self, value: Any, direction: int) -> str:
         index = self.choices.index(value) if value in self.choices else -1 if direction > 0 else 0
