@@ -192,3 +192,13 @@ def test_surface_change_moves_the_start_to_the_new_surfaces(drive):
         np.testing.assert_array_equal(frame.minima, [[1.0, 1.0]])
 
     drive.run(scenario)
+
+
+def test_a_long_label_widens_the_label_column_so_every_value_stays_in_one_column():
+    from tui_dl.app.widgets.param_panel import row_text
+
+    lines = [row_text(label, value, 40, labels=len("batch_norm_momentum")) for label, value in
+             (("lr", "0.003"), ("batch_norm_momentum", "0.99"), ("initial_accumulator_value", "0.1"))]
+    starts = [line.index(value) for line, value in zip(lines, ("0.003", "0.99", "0.1"), strict=True)]
+    assert starts[0] == starts[1] == 21 and all(len(line) == 40 for line in lines[:2])
+    assert lines[2].strip().endswith("0.1")  # longer than the column: its value still shows

@@ -22,7 +22,9 @@ from textual.widgets import Input, Static
 
 from tui_dl.app.settings import ParamRow
 
-LABEL_WIDTH = 16
+LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
+MAX_LABEL_WIDTH = 26
+MIN_VALUE_WIDTH = 10  # what the value column keeps when long labels widen theirs
 
 
 class _Rows(Static):
@@ -151,11 +153,13 @@ class ParamPanel(Vertical, can_focus=True):
         lines: list[tuple[int, Text]] = []
         group = None
         width = max(self.size.width - 2, 20)
+        longest = max((len(row.label) for row in self.rows), default=0)
+        labels = max(LABEL_WIDTH, min(longest, MAX_LABEL_WIDTH, width - 2 - MIN_VALUE_WIDTH))
         for i, row in enumerate(self.rows):
             if row.group != group:
                 group = row.group
                 lines.append((-1, Text(group, style=f"bold {self.group_colors.get(group, '')}".strip())))
-            line = Text(row_text(row.label, row.spec.format(row.value), width))
+            line = Text(row_text(row.label, row.spec.format(row.value), width, labels))
             if i == self.index:
                 line.stylize("reverse" if self.has_focus else "underline")
             lines.append((i, line))
@@ -231,10 +235,11 @@ class ParamPanel(Vertical, can_focus=True):
             self.focus()
 
 
-def row_text(label: str, value: str, width: int) -> str:
-    """` label   value` in width columns: values in one column when they fit, else the label shortened."""
-    if len(label) <= LABEL_WIDTH and 2 + LABEL_WIDTH + len(value) <= width:
-        return f" {label.ljust(LABEL_WIDTH)} {value}".ljust(width)
+def row_text(label: str, value: str, width: int, labels: int = LABEL_WIDTH) -> str:
+    """` label   value` in width columns: values in one column (after `labels` columns of labels) when
+    they fit, else the label shortened."""
+    if len(label) <= labels and 2 + labels + len(value) <= width:
+        return f" {label.ljust(labels)} {value}".ljust(width)
     room = width - 2 - len(value)
     if room >= len(label):
         return f" {label} {value.rjust(width - 2 - len(label))}"
