@@ -264,6 +264,8 @@ def test_seeds_train_every_variant_under_each_seed():
     assert not np.allclose(initial[0], initial[1])
     _, single = run(replace(config, seeds=1), seed=2)  # seed 0 is the one-seed experiment
     np.testing.assert_array_equal(single.val_loss, snap.val_loss[[0, 3]])
+    assert snap.grid.shape[0] == 2  # decision regions of each variant's first seed
+    np.testing.assert_array_equal(snap.grid, single.grid)
     root = root_of(np.random.default_rng(2))
     _, alone = run(replace(config, seeds=1, variants=config.variants[1:]), seed=2, streams=Streams(root, [2]))
     np.testing.assert_allclose(alone.val_loss[0], snap.val_loss[5], rtol=1e-12)

@@ -184,7 +184,7 @@ class BoundaryPlot(Plot):
         run = variant * snapshot.seeds  # its first seed
         xmin, xmax, ymin, ymax = snapshot.grid_box
         classes = snapshot.grid.shape[-1]
-        chart.heat(lambda xs, ys: region_colors(snapshot.grid[run], snapshot.grid_box, xs, ys, chart.mode))
+        chart.heat(lambda xs, ys: region_colors(snapshot.grid[variant], snapshot.grid_box, xs, ys, chart.mode))
         for c in range(classes):
             points = snapshot.x_train[snapshot.y_train == c]
             chart.points(points[:, 0], points[:, 1], category(c), class_glyph(c))

@@ -198,7 +198,7 @@ def final_values(history: np.ndarray) -> np.ndarray:
 
 def snapshot(state: SearchState) -> SearchSnapshot:
     """A read-only picture of the search now."""
-    train = training.snapshot(state.train)
+    train = training.snapshot(state.train, regions=False)  # the search view draws no decision regions
     classification = train.task == CLASSIFICATION
     metric = "val_acc" if classification else "val_loss"
     score = final_values(getattr(train, metric))

@@ -263,6 +263,7 @@ class TrainState:
     buffers: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
     batch_norm: np.ndarray | None = None  # (R,) the runs with BatchNormalization; None when no run has it
     moving: Moments | None = None  # BatchNormalization's moving mean and variance (R, sum(hidden))
+    first_seeds_model: MLP | None = None  # the model over each variant's first seed (decision regions)
 
     @property
     def normalization(self) -> dict[str, Any]:
@@ -293,7 +294,8 @@ class TrainSnapshot:
         restored: (R,) the run's weights are back at its best epoch's (restore_best_weights: on its
             stop, or at the end of training, as Keras's callback does).
         lr: (R,) the learning rate of the last iteration.
-        grid: (R, G, G, C) class probabilities (regression: (R, G, G, K) predictions) on a G x G grid
+        grid: (V, G, G, C) class probabilities (regression: (V, G, G, K) predictions) of each variant's
+            first seed (run v * seeds; every run when seeds is 1) on a G x G grid
             over grid_box, row i at y_i and column j at x_j; None unless the input is 2-D.
         grid_box: (xmin, xmax, ymin, ymax) of the grid, None without a grid.
         x_train, y_train, x_val, y_val: the data, for drawing points.
@@ -733,7 +735,7 @@ def evaluate(state: TrainState) -> dict[str, np.ndarray]:
 
 
 def _grid(state: TrainState) -> np.ndarray | None:
-    """Predictions on the G x G grid over the data box, cached per epoch."""
+    """Predictions of each variant's first seed on the G x G grid over the data box, cached per epoch."""
     if state.grid_cache is not None and state.grid_cache[0] == state.epoch:
         return state.grid_cache[1]
     box, size = state.dataset.box, state.config.grid
@@ -741,12 +743,26 @@ def _grid(state: TrainState) -> np.ndarray | None:
     if box is not None and state.dataset.input_dim == 2:
         xs, ys = np.linspace(box[0], box[1], size), np.linspace(box[2], box[3], size)
         points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(state.params.dtype)
+        model, params, normalization = _first_seeds(state)
         with np.errstate(all="ignore"):
-            grid = state.model.predict(state.params, points, reuse="grid", **state.normalization)
-            grid = grid.reshape(state.runs, size, size, -1)
+            grid = model.predict(params, points, reuse="grid", **normalization)
+            grid = grid.reshape(len(params), size, size, -1)
         grid.flags.writeable = False
     state.grid_cache = (state.epoch, grid)
     return grid
+
+
+def _first_seeds(state: TrainState) -> tuple[MLP, np.ndarray, dict[str, Any]]:
+    """(model, params, normalization) of each variant's first seed: the runs whose regions are drawn."""
+    seeds = state.config.seeds
+    if seeds == 1:
+        return state.model, state.params, state.normalization
+    if state.first_seeds_model is None:  # the same layers and activations over one run per variant
+        state.first_seeds_model = build_model(replace(state.config, seeds=1), state.dataset)
+    rows = slice(None, None, seeds)
+    flags = None if state.batch_norm is None else state.batch_norm[rows]
+    moving = None if state.moving is None else Moments(*(array[rows] for array in state.moving))
+    return state.first_seeds_model, state.params[rows], {"batch_norm": flags, "moving": moving}
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -755,12 +771,12 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return view
 
 
-def snapshot(state: TrainState) -> TrainSnapshot:
-    """A read-only picture of the experiment now."""
+def snapshot(state: TrainState, regions: bool = True) -> TrainSnapshot:
+    """A read-only picture of the experiment now; regions False leaves out the decision grid (None)."""
     history = {key: state.history[key].view().T for key in HISTORY_KEYS}
     stopped = state.stopping_state.stopped_epoch.copy()
     lr = np.broadcast_to(np.asarray(_current_rate(state), dtype=np.float64), (state.runs,)).copy()
-    grid = _grid(state)
+    grid = _grid(state) if regions else None
     data = state.dataset
     return TrainSnapshot(
         labels=tuple(v.label for v in state.config.variants for _ in range(state.config.seeds)),
