@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tui_dl.engine import batch_norm as bn
+from tui_dl.engine.gradcheck import numeric_gradient
 from tui_dl.engine.mlp import CLASSIFICATION, REGRESSION, dropout_masks, make_mlp
 from tui_dl.params import ParamError
 
@@ -43,15 +44,6 @@ def plain_twin(model, params):
     """The same network without batch-normalization slots, with the same kernels and biases."""
     plain = make_mlp(model.sizes[0], model.hidden, model.sizes[-1], model.activation.name, task=model.task)
     return plain, np.ascontiguousarray(params[:, : model.n_dense])
-
-
-def numeric_gradient(f, params, h=1e-6):
-    grad = np.zeros_like(params)
-    for j in range(params.shape[1]):  # every parameter of every run at once (runs are independent)
-        step = np.zeros_like(params)
-        step[:, j] = h
-        grad[:, j] = (f(params + step) - f(params - step)) / (2 * h)
-    return grad
 
 
 def reference_forward(model, params, x, flags, moving=None, masks=None):

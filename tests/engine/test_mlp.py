@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tui_dl.engine.gradcheck import numeric_gradient
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.mlp import CLASSIFICATION, REGRESSION, dropout_masks, make_mlp
 from tui_dl.params import ParamError
@@ -34,15 +35,6 @@ def problem(task, activation="tanh", hidden=(5, 4), inputs=3, outputs=3, seed=1)
 
 L1 = np.array([0.0, 1e-2, 3e-2])
 L2 = np.array([1e-2, 0.0, 5e-2])
-
-
-def numeric_gradient(f, params, h=1e-6):
-    grad = np.zeros_like(params)
-    for j in range(params.shape[1]):  # every parameter of every run at once (runs are independent)
-        step = np.zeros_like(params)
-        step[:, j] = h
-        grad[:, j] = (f(params + step) - f(params - step)) / (2 * h)
-    return grad
 
 
 # ------------------------------------------------------------------------------------- layout
