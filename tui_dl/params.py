@@ -373,3 +373,7 @@ def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:
             raise ParamError(f"bad {what} {text!r}: {key.strip()} is given twice")
         values[key.strip()] = value
     return name.strip(), values
+
+
+SEED = ParamSpec("seed", "int", 0, low=0, high=2**63 - 1,
+                 help="random seed of every experiment (the app's --seed, export's --seed, a setup file's seed)")

@@ -24,8 +24,8 @@ import numpy as np
 
 from tui_dl.engine.experiments import lr_range, training
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option
-from tui_dl.export.train import build_config, seed_of
+from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, seed_of
+from tui_dl.export.train import build_config
 from tui_dl.params import Component, ParamError, ParamSpec, parse_assignments
 
 # options that stand for `--set KEY=...` (--start-lr for start_lr ...)
@@ -39,7 +39,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, default_dataset: str | N
     parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
     parser.add_argument("--target", dest="target_column", metavar="NAME",
                         help="label column of --data (default: the last column)")
-    parser.add_argument("--seed", dest="train_seed", metavar="S", help="random seed (default: tui-dl's --seed, 0)")
+    add_seed_option(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

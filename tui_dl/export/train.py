@@ -30,8 +30,7 @@ import numpy as np
 from tui_dl.engine.datasets import load_data_file
 from tui_dl.engine.experiments import training
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option, option_value
-from tui_dl.export.init import SEED
+from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, option_value, seed_of
 from tui_dl.params import ParamError, ParamSpec, parse_assignments
 
 FILE_DATASET = "file"
@@ -48,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a run: none, l1=L, l2=L, dropout=RATE, weight_decay=L, patience=N, "
                              "joined with + (repeatable; default: none, l2=1e-3, dropout=0.3, patience=20)")
     parser.add_argument("--epochs", help=f"epochs to train (default {training.TrainConfig.epochs})")
-    parser.add_argument("--seed", dest="train_seed", help="random seed (default: tui-dl's --seed, 0)")
+    add_seed_option(parser)
     add_set_option(parser, "training (hidden=64,64, lr=0.01, patience=10, noise=0.3 ...)")
     add_format_option(parser, "json", ("json", "csv"))
 
@@ -63,11 +62,6 @@ def _assignments(args: argparse.Namespace) -> dict[str, str]:
             raise ParamError("give the number of epochs once: --epochs or --set epochs")
         values["epochs"] = args.epochs
     return values
-
-
-def seed_of(args: argparse.Namespace) -> int:
-    text = args.train_seed if args.train_seed is not None else getattr(args, "seed", SEED.default)
-    return option_value(SEED, text, "--seed")
 
 
 def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
