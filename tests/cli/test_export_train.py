@@ -128,9 +128,24 @@ def test_data_file_with_target_column(capsys, tmp_path, dataset):
     (["--dataset", "spiral", "--data", "x.csv"], "not both"),
     (["--data", "/nonexistent/points.csv"], "points.csv"),
     (["--dataset", "spiral", "--set", "schedule=one_cycle_lr", "--set", "total_steps=5"], "one_cycle_lr"),
+    (["--dataset", "sine", "--set", "monitor=val_accuracy", "--set", "patience=3"],
+     "bad value 'val_accuracy' for monitor: this training does not log it (a regression has no accuracy); "
+     "expected one of: val_loss, loss"),
 ])
 def test_errors_are_one_line_with_exit_status_2(capsys, argv, message):
     code, out, err = run(capsys, "export", "train", *argv)
     assert code == 2 and out == ""
     assert err.startswith("tui-dl: error: ") and err.count("\n") == 1
     assert message in err
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_an_unlogged_monitor_in_an_explicit_mode_never_stops_and_says_so_once(capsys, mode):
+    """Keras with mode=min or max warns that val_accuracy is not available and neither improves nor stops."""
+    document, err = train_json(capsys, "--dataset", "sine", "--set", "monitor=val_accuracy", "--set", f"mode={mode}",
+                               "--set", "patience=3", "--set", "restore_best_weights=true", "--epochs", "8",
+                               "--variant", "none", *FAST)
+    (record,) = document["runs"]
+    assert len(record["val_loss"]) == 8 and record["stopped_epoch"] is None and record["best_epoch"] is None
+    assert err == (f"tui-dl: note: early stopping never stops: monitor 'val_accuracy' is not logged by this "
+                   f"training (it logs val_loss, loss), as Keras warns with mode={mode}\n")

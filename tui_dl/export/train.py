@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.datasets import load_data_file
+from tui_dl.engine.early_stopping import unlogged_monitor
 from tui_dl.engine.experiments import training
 from tui_dl.export import Export
 from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, option_value, seed_of
@@ -110,6 +111,8 @@ def build(args: argparse.Namespace) -> Export:
         })
     notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
+    unlogged = unlogged_monitor(config.monitor, config.mode, training.logged_monitors(snap.task))
+    notes = [*([unlogged] if unlogged else []), *notes]
     rows = (
         (run["name"], epoch, *(run[key][epoch] for key in CSV_HEADER[2:]))
         for run in runs

@@ -59,6 +59,7 @@ from tui_dl.engine.early_stopping import (
     early_stopping_init,
     early_stopping_update,
     restore_mask,
+    unlogged_monitor,
 )
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.initializers import INITIALIZERS
@@ -72,6 +73,11 @@ PLATEAU = "reduce_lr_on_plateau"
 BASE_RATE_KEYS = ("lr", "learning_rate", "initial_learning_rate", "max_lr")
 # early stopping's monitor -> the history it reads
 MONITORED = {"val_loss": "val_loss", "val_accuracy": "val_acc", "loss": "train_loss", "accuracy": "train_acc"}
+
+
+def logged_monitors(task: str) -> tuple[str, ...]:
+    """The monitors a training of task logs: a regression has no accuracy."""
+    return tuple(MONITORED) if task == CLASSIFICATION else ("val_loss", "loss")
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -465,6 +471,7 @@ def init(config: TrainConfig, rng: np.random.Generator,
     if rates is None:
         rates, plateau, plateau_params = schedule_rates(config, config.epochs * batches)
     stopping = _stopping(config)
+    unlogged_monitor(config.monitor, config.mode, logged_monitors(dataset.task))  # auto mode: refused, as Keras
     stopping_state = early_stopping_init(stopping, runs)
     restore = config.restore_best_weights
     regression_y = (lambda y: y.astype(dtype)) if dataset.task != CLASSIFICATION else (lambda y: y)
@@ -596,14 +603,15 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     state.diverged_epoch[diverged] = epoch
     state.active &= ~diverged
     current = row[MONITORED[state.config.monitor]]
+    logged = state.config.monitor in logged_monitors(model.task)  # else, as Keras: no update, no stop
     state.stopping_state, improved, stop_now = early_stopping_update(
-        state.stopping, state.stopping_state, epoch, current, state.active)
+        state.stopping, state.stopping_state, epoch, current, state.active & logged)
     if state.best_params is not None and improved.any():
         state.best_params[improved] = state.params[improved]
     if stop_now.any():
         _restore(state, stop_now)
         state.active &= ~stop_now
-    if state.plateau is not None:
+    if state.plateau is not None and logged:
         stepped = plateau_step(state.plateau, current, **state.plateau_params)
         state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
     state.epoch += 1
