@@ -26,6 +26,11 @@ class ParamError(ValueError):
     """A value, name or combination that is not allowed; the message is one line for the user."""
 
 
+def count(number: Any, noun: str, plural: str | None = None) -> str:
+    """`1 row`, `2 rows`, `0 rows`: a number and its noun in the right number (plural: for irregular nouns)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def _format_number(value: float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -149,3 +149,28 @@ def test_an_unlogged_monitor_in_an_explicit_mode_never_stops_and_says_so_once(ca
     assert len(record["val_loss"]) == 8 and record["stopped_epoch"] is None and record["best_epoch"] is None
     assert err == (f"tui-dl: note: early stopping never stops: monitor 'val_accuracy' is not logged by this "
                    f"training (it logs val_loss, loss), as Keras warns with mode={mode}\n")
+
+
+def test_a_data_file_of_one_class_says_it_is_trained_as_a_regression_and_task_chooses(capsys, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{2 * i},1\n" for i in range(30)))
+    _, err = train_json(capsys, "--data", str(path), "--epochs", "1", "--variant", "none", "--set", "hidden=8")
+    assert err == ("tui-dl: note: data file 'one.csv' trained as regression: its labels are all 1, one value "
+                   "(classes need at least 2); --task classification to change it\n")
+    code, _, err = run(capsys, "export", "train", "--data", str(path), "--task", "classification")
+    assert code == 2 and err == ("tui-dl: error: data file 'one.csv': classification needs at least 2 classes, "
+                                 "the labels are all 1\n")
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{2 * i},{i % 3}\n" for i in range(30)))
+    document, err = train_json(capsys, "--data", str(path), "--task", "regression", "--epochs", "1",
+                               "--variant", "none", "--set", "hidden=8")
+    assert err == "" and document["runs"][0]["val_acc"] == [None]  # a regression: no accuracy
+
+
+@pytest.mark.parametrize("target", ["lr-range", "schedule-race"])
+def test_data_alone_is_not_both_a_data_set_and_a_file(capsys, tmp_path, target):
+    """These exports default to --dataset spiral, but only without --data."""
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{i % 5},{i % 2}\n" for i in range(40)))
+    code, out, err = run(capsys, "export", target, "--data", str(path), "--set", "hidden=4", "--format", "csv")
+    assert code == 0 and out.startswith(("iteration,", "run,"))
+    assert "not both" not in err and "trained as classification: its labels are 2 whole numbers: 0, 1" in err

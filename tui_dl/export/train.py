@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.datasets import load_data_file
+from tui_dl.engine.datasets import CLASSIFICATION, REGRESSION, TASK, load_data_file
 from tui_dl.engine.early_stopping import unlogged_monitor
 from tui_dl.engine.experiments import training
 from tui_dl.export import Export
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
     parser.add_argument("--target", dest="target_column", metavar="NAME",
                         help="label column of --data (default: the last column)")
+    add_task_option(parser)
     parser.add_argument("--variant", dest="variants", action="extend", nargs="+", metavar="SPEC",
                         help="a run: none, l1=L, l2=L, dropout=RATE, weight_decay=L, patience=N, "
                              "joined with + (repeatable; default: none, l2=1e-3, dropout=0.3, patience=20)")
@@ -65,6 +66,21 @@ def _assignments(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
+def add_task_option(parser: argparse.ArgumentParser) -> None:
+    """`--task classification|regression` of a data file (default: inferred from its labels, and said why)."""
+    parser.add_argument("--task", choices=TASK.choices,
+                        help="what --data's labels are (default: inferred: 2 to 20 whole numbers are classes)")
+
+
+def data_notes(config: training.TrainConfig) -> list[str]:
+    """Which task a data file was trained as when it was inferred, and why (a file of one class is a regression)."""
+    data = config.data
+    if data is None or not data.task_reason:
+        return []
+    other = REGRESSION if data.task == CLASSIFICATION else CLASSIFICATION
+    return [f"data file {data.name!r} trained as {data.task}: {data.task_reason}; --task {other} to change it"]
+
+
 def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
     """The TrainConfig the command line describes; a data file is loaded with rng."""
     variants = tuple(training.parse_variant(spec) for spec in args.variants) if args.variants else None
@@ -73,8 +89,10 @@ def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training
         if args.dataset not in (None, FILE_DATASET):
             raise ParamError(f"give either --dataset {args.dataset} or --data FILE, not both "
                              f"(--dataset may be '{FILE_DATASET}' with --data)")
-        fields["data"] = load_data_file(args.data, target=args.target_column, rng=rng)
+        fields["data"] = load_data_file(args.data, target=args.target_column, rng=rng, task=args.task)
     else:
+        if args.task is not None:
+            raise ParamError("--task says what the labels of --data FILE are; there is no --data")
         if args.target_column is not None:
             raise ParamError("--target names a column of --data FILE; there is no --data")
         if args.dataset is None or args.dataset == FILE_DATASET:
@@ -112,7 +130,7 @@ def build(args: argparse.Namespace) -> Export:
     notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
     unlogged = unlogged_monitor(config.monitor, config.mode, training.logged_monitors(snap.task))
-    notes = [*([unlogged] if unlogged else []), *notes]
+    notes = [*data_notes(config), *([unlogged] if unlogged else []), *notes]
     rows = (
         (run["name"], epoch, *(run[key][epoch] for key in CSV_HEADER[2:]))
         for run in runs

@@ -66,7 +66,7 @@ from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks, make_mlp
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, per_run
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
-from tui_dl.params import Component, ParamError, ParamSpec
+from tui_dl.params import Component, ParamError, ParamSpec, count
 
 PLATEAU = "reduce_lr_on_plateau"
 # the schedule parameter `lr` sets, in this order of preference (cyclic_lr has base_lr and max_lr)
@@ -411,7 +411,7 @@ def schedule_rates(config: TrainConfig, iterations: int
     bad = np.flatnonzero(~(np.isfinite(rates) & (rates >= 0)).all(axis=1))
     if len(bad):
         raise ParamError(f"schedule {config.schedule} has no valid rate at iteration {bad[0]} "
-                         f"(training runs {iterations} iterations): lengthen it or train fewer epochs")
+                         f"(training runs {count(iterations, 'iteration')}): lengthen it or train fewer epochs")
     return rates, None, {}
 
 
