@@ -10,7 +10,9 @@ import argparse
 import importlib
 import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from tui_dl import __version__, run
@@ -92,6 +94,26 @@ def attach_negative_values(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    with quiet_numerics():
+        return _main(argv)
+
+
+@contextmanager
+def quiet_numerics() -> Iterator[None]:
+    """numpy's RuntimeWarnings (overflow, invalid value, divide by zero) never reach the user's terminal.
+
+    They name a file in site-packages and a line of our code, which tell a user nothing: what the
+    numbers became is in the output (inf, nan, null) and in the notes (`diverged at step 12`).
+    Restored on return, so a caller (a test) keeps its own settings.
+    """
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command == "export":
