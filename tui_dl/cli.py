@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import warnings
@@ -113,6 +114,14 @@ def quiet_numerics() -> Iterator[None]:
         yield
 
 
+def has_terminal() -> bool:
+    """stdout is a terminal, or a Textual driver of its own is set (textual-serve's sessions write to a pipe).
+
+    Without one the app would draw into a pipe (`tui-dl | head -1`) and spin there.
+    """
+    return sys.stdout.isatty() or bool(os.environ.get("TEXTUAL_DRIVER"))
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
@@ -120,6 +129,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return _export(args, parser)
     if args.command in ("snapshot", "serve"):
         return getattr(run, args.command)(args)
+    if not has_terminal():
+        parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
+                       "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
     from tui_dl.app import make_app  # textual is imported here only: `tui-dl export` stays light
     from tui_dl.app.startup import launch_config
 

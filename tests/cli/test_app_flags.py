@@ -50,7 +50,8 @@ def test_an_app_flag_refuses_a_value_with_its_export_twins_line(capsys, app, twi
 
 
 @pytest.mark.parametrize(("argv", "message"), OWN)
-def test_a_flag_without_a_twin_refuses_in_the_same_words(capsys, argv, message):
+def test_a_flag_without_a_twin_refuses_in_the_same_words(capsys, monkeypatch, argv, message):
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)  # checked as in a terminal (else: "needs a terminal")
     assert message in refusal(capsys, argv)
 
 
