@@ -176,7 +176,7 @@ def test_wrong_types(tmp_path, line, expected):
 
 def test_bad_seed(tmp_path):
     message, _ = bad(tmp_path, "seed = -3\n")
-    assert message == "setup.toml:1: seed = -3: expected an integer in [0, 4294967295]"
+    assert message == "setup.toml:1: seed = -3: expected an integer in [0, 9223372036854775807]"
 
 
 def test_a_value_in_a_dotted_table_is_located(tmp_path):

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from tui_dl import __version__, blas_threads, run  # noqa: F401 (blas_threads: before anything imports numpy)
 from tui_dl.export.common import add_plot_options, parse_plot_size
+from tui_dl.params import SEED
 
 # export target -> module with add_arguments(parser) and build(args) -> Export
 EXPORT_TARGETS = {
@@ -30,18 +34,29 @@ EXPORT_TARGETS = {
 }
 
 
+_OPTION_VALUE = re.compile(r"argument ([^:]+): bad value ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"): (.*)", re.S)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with our one-line error format (and its exit status 2)."""
+    """argparse with our one-line error format (and its exit status 2).
+
+    Every command says `tui-dl: error:`, and an option's bad value is worded as the exports word it,
+    `bad value '-1' for --seed: expected ...` (argparse would say `argument --seed: bad value ...`).
+    """
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        match = _OPTION_VALUE.fullmatch(message)
+        if match:
+            option = match[1].split("/")[-1]  # `-o/--output` -> `--output`
+            message = f"bad value {match[2]} for {option}: {match[3]}"
+        self.exit(2, f"tui-dl: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser of `tui-dl`."""
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=run.spec_option(SEED), default=0, help="random seed (default 0)")
     run.add_app_arguments(parser)
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="load a setup file: every parameter and the seed (w in the app writes one)")
@@ -81,14 +96,43 @@ def attach_negative_values(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    with quiet_numerics():
+        return _main(argv)
+
+
+@contextmanager
+def quiet_numerics() -> Iterator[None]:
+    """numpy's RuntimeWarnings (overflow, invalid value, divide by zero) never reach the user's terminal.
+
+    They name a file in site-packages and a line of our code, which tell a user nothing: what the
+    numbers became is in the output (inf, nan, null) and in the notes (`diverged at step 12`).
+    Restored on return, so a caller (a test) keeps its own settings.
+    """
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def has_terminal() -> bool:
+    """stdout is a terminal, or a Textual driver of its own is set (textual-serve's sessions write to a pipe).
+
+    Without one the app would draw into a pipe (`tui-dl | head -1`) and spin there.
+    """
+    return sys.stdout.isatty() or bool(os.environ.get("TEXTUAL_DRIVER"))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command == "export":
         return _export(args, parser)
-    if args.fps is not None and not 0 < args.fps <= 240:
-        parser.exit(2, f"tui-dl: error: bad value {args.fps:g} for --fps: expected a number in (0, 240]\n")
     if args.command in ("snapshot", "serve"):
         return getattr(run, args.command)(args)
+    if not has_terminal():
+        parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
+                       "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
     from tui_dl.app import make_app  # textual is imported here only: `tui-dl export` stays light
     from tui_dl.app.startup import launch_config
 

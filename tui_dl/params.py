@@ -26,6 +26,11 @@ class ParamError(ValueError):
     """A value, name or combination that is not allowed; the message is one line for the user."""
 
 
+def count(number: Any, noun: str, plural: str | None = None) -> str:
+    """`1 row`, `2 rows`, `0 rows`: a number and its noun in the right number (plural: for irregular nouns)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def _format_number(value: float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -373,3 +378,7 @@ def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:
             raise ParamError(f"bad {what} {text!r}: {key.strip()} is given twice")
         values[key.strip()] = value
     return name.strip(), values
+
+
+SEED = ParamSpec("seed", "int", 0, low=0, high=2**63 - 1,
+                 help="random seed of every experiment (the app's --seed, export's --seed, a setup file's seed)")

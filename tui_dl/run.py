@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tui_dl.params import SEED, ParamError, ParamSpec
+
 FPS = 30.0
 SSH_FPS = 15.0  # half the frames: about half the bytes an SSH link carries during the animation
 SNAPSHOT_SIZE = (120, 36)
@@ -33,12 +35,14 @@ PANES: Mapping[str, int | None] = {
     "optimizer_paths": 3, "paths": 3,
 }
 SERVE_EXTRA = "pip install 'tui-dl[serve]'"
+FPS_OPTION = ParamSpec("fps", "float", FPS, low=0, high=240, low_open=True, help="frames per second")
+STEPS_OPTION = ParamSpec("steps", "int", SNAPSHOT_STEPS, low=1, high=10_000_000, help="steps every pane takes first")
 
 
 # ---------------------------------------------------------------------------------------------- arguments
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     """--fps, --ascii, --no-mouse, --demo: how the app runs (they also apply to `snapshot` and `serve`)."""
-    parser.add_argument("--fps", type=float, default=None,
+    parser.add_argument("--fps", type=spec_option(FPS_OPTION), default=None,
                         help=f"frames per second of the app's clock (default {FPS:g}, {SSH_FPS:g} over SSH)")
     parser.add_argument("--ascii", action="store_true",
                         help="plain ASCII markers and borders, for fonts without braille (automatic when TERM=linux)")
@@ -58,8 +62,8 @@ def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> 
     snapshot.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.svg", help="where to write")
     snapshot.add_argument("--size", type=terminal_size, default=SNAPSHOT_SIZE, metavar="WxH",
                           help="terminal size in cells (default {}x{})".format(*SNAPSHOT_SIZE))
-    snapshot.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default 0)")
-    snapshot.add_argument("--steps", type=positive_int, default=SNAPSHOT_STEPS, metavar="N",
+    snapshot.add_argument("--seed", type=spec_option(SEED), default=argparse.SUPPRESS, help="random seed (default 0)")
+    snapshot.add_argument("--steps", type=spec_option(STEPS_OPTION), default=SNAPSHOT_STEPS, metavar="N",
                           help=f"steps (or epochs) every pane takes first (default {SNAPSHOT_STEPS})")
     snapshot.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="FILE",
                           help="load a setup file first (every parameter and the seed; w in the app writes one)")
@@ -69,28 +73,39 @@ def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> 
     serve.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000)")
 
 
+def spec_option(spec: ParamSpec) -> Any:
+    """An argparse type that parses and checks an option's text as spec does for `--set` and export's options.
+
+    Its error is `bad value '-1': expected an integer in [0, ...]`; the CLI's parser words it as the
+    exports do, `bad value '-1' for --seed: expected ...`, so an app flag and its export twin refuse
+    a value with the same line.
+    """
+
+    def parse(text: str) -> Any:
+        try:
+            return spec.parse(text)
+        except ParamError:
+            raise argparse.ArgumentTypeError(f"bad value {text!r}: expected {spec.allowed()}") from None
+
+    parse.__name__ = spec.name  # argparse names the type in some messages
+    return parse
+
+
 def terminal_size(text: str) -> tuple[int, int]:
     """`120x36` -> (120, 36), within MIN_SNAPSHOT and MAX_SNAPSHOT."""
     match = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
     size = (int(match[1]), int(match[2])) if match else None
     if size is None or not all(lo <= v <= hi for v, lo, hi in zip(size, MIN_SNAPSHOT, MAX_SNAPSHOT, strict=True)):
         raise argparse.ArgumentTypeError(
-            f"bad size {text!r}: expected WxH with W in [{MIN_SNAPSHOT[0]}, {MAX_SNAPSHOT[0]}] "
+            f"bad value {text!r}: expected WxH with W in [{MIN_SNAPSHOT[0]}, {MAX_SNAPSHOT[0]}] "
             f"and H in [{MIN_SNAPSHOT[1]}, {MAX_SNAPSHOT[1]}], e.g. 120x36")
     return size
-
-
-def positive_int(text: str) -> int:
-    """A whole number >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"bad value {text!r}: expected a whole number >= 1")
-    return int(text)
 
 
 def port_number(text: str) -> int:
     """A TCP port, 1-65535."""
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"bad port {text!r}: expected a whole number in [1, 65535]")
+        raise argparse.ArgumentTypeError(f"bad value {text!r}: expected a port, an integer in [1, 65535]")
     return int(text)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from tui_dl.params import ParamError
+from tui_dl.params import SEED, ParamError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,7 +38,7 @@ else:  # pragma: no cover - Python 3.10
 TABLES = {"lr": "learning_rate", "init": "initialization", "train": "overfitting", "paths": "optimizer_paths"}
 # settings that are not rows but choose which rows exist (the learning-rate pane's view): set first
 MODE_KEYS = ("view",)
-SEED_HIGH = 2**32 - 1
+SEED_HIGH = int(SEED.high)  # the range of --seed: a seed the app runs with can be written and loaded again
 COMMENT_WIDTH = 90  # longer lists of names (every schedule) are left to the panel and the error message
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")

@@ -81,6 +81,14 @@ class Driver:
             app.post_message(event)
         await self.settle(pilot)
 
+    async def tap(self, pilot, key: str) -> None:
+        """Press key and let the app handle its messages, without waiting for the workers it starts:
+        the screen as it is right after a key (a restarted pane before its first frame)."""
+        event = events.Key(key, key_character(key))
+        event.set_sender(pilot.app)
+        pilot.app.post_message(event)
+        await pilot.pause()
+
     async def steps(self, pilot, count: int) -> None:
         """Press the step key count times, then settle (steps asked while a worker is out add up)."""
         await self.burst(pilot, ["n"] * count)

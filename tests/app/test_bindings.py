@@ -215,6 +215,7 @@ def test_cli_launches_the_app_with_seed_and_fps(monkeypatch):
 
     launched = []
     monkeypatch.setattr(TuiDlApp, "run", lambda self: launched.append(self.config))
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     assert cli.main(["--seed", "3", "--fps", "12"]) == 0
     assert launched[0].seed == 3 and launched[0].fps == 12 and launched[0].autoplay
 

@@ -10,6 +10,7 @@ import pytest
 
 from tui_dl.app.runner import SPEEDS, FrameReady, Job, PaneModel, Runner, make_models, speed_text
 from tui_dl.app.settings import Selection
+from tui_dl.params import ParamError
 
 
 class Counter(PaneModel):
@@ -31,6 +32,8 @@ class Counter(PaneModel):
         fail = self.settings["fail"]
 
         def step(state, n):
+            if fail == "param":
+                raise ParamError("bad value 'x' for y: expected z")
             if fail:
                 raise FloatingPointError("boom")
             return {"step": state["step"] + n, "seed_draw": state["seed_draw"]}
@@ -153,6 +156,16 @@ def test_an_engine_error_is_reported_not_raised():
     assert runner.error == "FloatingPointError: boom" and runner.idle
     runner.request(1)  # nothing more is launched after an error
     assert not inline.posted
+
+
+def test_a_bad_combination_found_in_a_worker_is_its_one_line_without_a_class_name():
+    runner, inline = make_runner()
+    runner.model.settings["fail"] = "param"
+    runner.restart()
+    deliver(runner, inline)
+    runner.request(1)
+    deliver(runner, inline)
+    assert runner.error == "bad value 'x' for y: expected z"
 
 
 def test_a_newer_frame_replaces_a_waiting_one_of_the_same_pane():

@@ -182,6 +182,7 @@ def started(monkeypatch) -> list[TuiDlApp]:
     """The apps `tui-dl` would have run (run is replaced: no terminal in tests)."""
     apps: list[TuiDlApp] = []
     monkeypatch.setattr(TuiDlApp, "run", lambda self, *args, **kwargs: apps.append(self))
+    monkeypatch.setattr("tui_dl.cli.has_terminal", lambda: True)
     return apps
 
 

@@ -94,6 +94,7 @@ def launched(monkeypatch, tmp_path):
     configs: list[AppConfig] = []
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no remembered fps from the real preferences
     monkeypatch.setattr(TuiDlApp, "run", lambda self, **kwargs: configs.append(self.config))
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
     return configs

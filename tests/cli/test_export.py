@@ -193,3 +193,24 @@ def test_version_and_help_from_the_outside():
     assert result.stdout.strip() == f"tui-dl {__version__}"
     result = subprocess.run([sys.executable, "-m", "tui_dl", "export", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "schedule" in result.stdout and "path" in result.stdout
+
+
+@pytest.mark.parametrize("argv", [
+    ["schedule", "exponential_decay", "--set", "initial_learning_rate=1e300", "--set", "decay_rate=1e10",
+     "--set", "decay_steps=1", "--steps", "4"],
+    ["path", "--surface", "rosenbrock", "--optimizer", "sgd", "--set", "lr=10", "--steps", "30"],
+])
+def test_numpy_warnings_never_reach_the_terminal(argv):
+    """Overflow is in the numbers (inf) and the notes, not a RuntimeWarning naming a line in site-packages."""
+    result = subprocess.run([sys.executable, "-m", "tui_dl", "export", *argv], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0 and ("inf" in result.stdout or "nan" in result.stdout)
+    assert "Warning" not in result.stderr and ".py:" not in result.stderr, result.stderr
+
+
+def test_main_restores_the_callers_warning_filters(capsys):
+    import warnings
+
+    before = (list(warnings.filters), np.geterr())
+    main(["export", "schedule", "exponential_decay", "--set", "initial_learning_rate=1e300", "--steps", "3"])
+    assert (list(warnings.filters), np.geterr()) == before

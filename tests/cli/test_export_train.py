@@ -149,9 +149,49 @@ def test_data_file_with_target_column(capsys, tmp_path, dataset):
     (["--dataset", "spiral", "--data", "x.csv"], "not both"),
     (["--data", "/nonexistent/points.csv"], "points.csv"),
     (["--dataset", "spiral", "--set", "schedule=one_cycle_lr", "--set", "total_steps=5"], "one_cycle_lr"),
+    (["--dataset", "sine", "--set", "monitor=val_accuracy", "--set", "patience=3"],
+     "bad value 'val_accuracy' for monitor: this training does not log it (a regression has no accuracy); "
+     "expected one of: val_loss, loss"),
 ])
 def test_errors_are_one_line_with_exit_status_2(capsys, argv, message):
     code, out, err = run(capsys, "export", "train", *argv)
     assert code == 2 and out == ""
     assert err.startswith("tui-dl: error: ") and err.count("\n") == 1
     assert message in err
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_an_unlogged_monitor_in_an_explicit_mode_never_stops_and_says_so_once(capsys, mode):
+    """Keras with mode=min or max warns that val_accuracy is not available and neither improves nor stops."""
+    document, err = train_json(capsys, "--dataset", "sine", "--set", "monitor=val_accuracy", "--set", f"mode={mode}",
+                               "--set", "patience=3", "--set", "restore_best_weights=true", "--epochs", "8",
+                               "--variant", "none", *FAST)
+    (record,) = document["runs"]
+    assert len(record["val_loss"]) == 8 and record["stopped_epoch"] is None and record["best_epoch"] is None
+    assert err == (f"tui-dl: note: early stopping never stops: monitor 'val_accuracy' is not logged by this "
+                   f"training (it logs val_loss, loss), as Keras warns with mode={mode}\n")
+
+
+def test_a_data_file_of_one_class_says_it_is_trained_as_a_regression_and_task_chooses(capsys, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{2 * i},1\n" for i in range(30)))
+    _, err = train_json(capsys, "--data", str(path), "--epochs", "1", "--variant", "none", "--set", "hidden=8")
+    assert err == ("tui-dl: note: data file 'one.csv' trained as regression: its labels are all 1, one value "
+                   "(classes need at least 2); --task classification to change it\n")
+    code, _, err = run(capsys, "export", "train", "--data", str(path), "--task", "classification")
+    assert code == 2 and err == ("tui-dl: error: data file 'one.csv': classification needs at least 2 classes, "
+                                 "the labels are all 1\n")
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{2 * i},{i % 3}\n" for i in range(30)))
+    document, err = train_json(capsys, "--data", str(path), "--task", "regression", "--epochs", "1",
+                               "--variant", "none", "--set", "hidden=8")
+    assert err == "" and document["runs"][0]["val_acc"] == [None]  # a regression: no accuracy
+
+
+@pytest.mark.parametrize("target", ["lr-range", "schedule-race"])
+def test_data_alone_is_not_both_a_data_set_and_a_file(capsys, tmp_path, target):
+    """These exports default to --dataset spiral, but only without --data."""
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{i},{i % 5},{i % 2}\n" for i in range(40)))
+    code, out, err = run(capsys, "export", target, "--data", str(path), "--set", "hidden=4", "--format", "csv")
+    assert code == 0 and out.startswith(("iteration,", "run,"))
+    assert "not both" not in err and "trained as classification: its labels are 2 whole numbers: 0, 1" in err

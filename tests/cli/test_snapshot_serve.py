@@ -48,11 +48,11 @@ def test_snapshot_of_the_dashboard_in_ascii(tmp_path):
     ("argv", "message"),
     [
         (["snapshot", "histogram", "-o", "x.svg"], "invalid choice: 'histogram'"),
-        (["snapshot", "lr", "--size", "30x10", "-o", "x.svg"], "bad size '30x10'"),
-        (["snapshot", "lr", "--size", "wide", "-o", "x.svg"], "bad size 'wide'"),
+        (["snapshot", "lr", "--size", "30x10", "-o", "x.svg"], "bad value '30x10' for --size"),
+        (["snapshot", "lr", "--size", "wide", "-o", "x.svg"], "bad value 'wide' for --size"),
         (["snapshot", "lr", "--steps", "0", "-o", "x.svg"], "bad value '0'"),
         (["snapshot", "lr"], "the following arguments are required: -o/--output"),
-        (["serve", "--port", "70000"], "bad port '70000'"),
+        (["serve", "--port", "70000"], "bad value '70000' for --port"),
     ],
 )
 def test_bad_arguments_get_one_line_and_status_2(argv, message, capsys):

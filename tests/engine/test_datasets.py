@@ -426,6 +426,12 @@ def test_csv_errors(tmp_path):
         "data file 'short.csv' has 9 rows: need at least 10")
     assert _error(_write_csv(tmp_path / "header.csv", "id,b,label", [])) == (
         "data file 'header.csv' has 0 rows: need at least 10")
+    assert _error(_write_csv(tmp_path / "single.csv", "id,b,label", _table(1))) == (
+        "data file 'single.csv' has 1 row: need at least 10")  # one row, not "1 rows"
+    rows = _table(12)
+    rows[1] = "1"
+    assert _error(_write_csv(tmp_path / "lone.csv", "id,b,label", rows)) == (
+        "data file 'lone.csv': line 3 has 1 cell, the header has 3 columns")
 
 
 def test_task_and_fraction_errors(tmp_path):
@@ -467,11 +473,34 @@ def test_npz_errors(tmp_path):
         "data file 'good.npz': target names a .csv column; a .npz holds the arrays X and y")
     (tmp_path / "empty.npz").write_bytes(b"")
     assert _error(tmp_path / "empty.npz") == "data file 'empty.npz' is empty"
+    expected = "expected a .npz archive with the arrays X and y (numpy.savez(path, X=X, y=y))"
     (tmp_path / "junk.npz").write_bytes(b"not a zip archive at all")
-    assert _error(tmp_path / "junk.npz").startswith("could not read data file 'junk.npz' as .npz: ")
+    assert _error(tmp_path / "junk.npz") == (
+        f"data file 'junk.npz' is a text file (first line 'not a zip archive at all'), not a .npz archive: {expected}")
+    (tmp_path / "table.npz").write_text("x1,x2,label\n" + "\n".join(_table(12)))  # a csv named .npz
+    assert _error(tmp_path / "table.npz") == (
+        f"data file 'table.npz' is a text file (first line 'x1,x2,label'), not a .npz archive: {expected}")
+    assert "pickle" not in _error(tmp_path / "table.npz")  # numpy's advice about allow_pickle is not ours to give
+    (tmp_path / "bytes.npz").write_bytes(bytes(range(256)))
+    assert _error(tmp_path / "bytes.npz") == f"data file 'bytes.npz' is a binary file, not a .npz archive: {expected}"
     np.save(tmp_path / "single.npy", x)
     (tmp_path / "single.npy").rename(tmp_path / "single.npz")
     assert _error(tmp_path / "single.npz") == (
-        "could not read data file 'single.npz' as .npz: it holds a single .npy array, not named arrays X and y")
+        f"data file 'single.npz' is a single .npy array, not a .npz archive: {expected}")
     np.savez(tmp_path / "objects.npz", X=np.array([{"a": 1}] * 12, dtype=object), y=y)
-    assert _error(tmp_path / "objects.npz").startswith("could not read data file 'objects.npz' as .npz: ")
+    assert _error(tmp_path / "objects.npz") == (
+        f"data file 'objects.npz' holds Python objects (pickled arrays), which are not loaded: {expected}, of numbers")
+
+
+@pytest.mark.parametrize(("labels", "task", "reason"), [
+    ([1] * 12, "regression", "its labels are all 1, one value (classes need at least 2)"),
+    ([i % 3 for i in range(12)], "classification", "its labels are 3 whole numbers: 0, 1, 2"),
+    ([i / 4 for i in range(12)], "regression", "its labels are not whole numbers (e.g. 0.25)"),
+    ([i * 7 for i in range(30)], "regression", "its labels are 30 whole numbers (classes: at most 20)"),
+])
+def test_an_inferred_task_says_why(tmp_path, labels, task, reason):
+    path = _write_csv(tmp_path / "data.csv", "x,y", [f"{i},{label}" for i, label in enumerate(labels)])
+    data = load_data_file(path, rng=np.random.default_rng(0))
+    assert (data.task, data.task_reason) == (task, reason)
+    given = load_data_file(path, rng=np.random.default_rng(0), task="regression")
+    assert given.task == "regression" and given.task_reason == ""

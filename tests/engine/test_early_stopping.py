@@ -255,3 +255,13 @@ def test_config_from_parsed_values_and_from_text():
 def test_bad_config_values_are_one_line_param_errors(values, message):
     with pytest.raises(ParamError, match=message):
         early_stopping_config(values)
+
+
+def test_an_unlogged_monitor_is_refused_in_auto_mode_and_a_warning_in_an_explicit_one():
+    """keras EarlyStopping: auto mode raises for a metric the model does not have; min/max warn and never stop."""
+    from tui_dl.engine.early_stopping import unlogged_monitor
+
+    assert unlogged_monitor("val_loss", "auto", ("val_loss", "loss")) is None
+    with pytest.raises(ParamError, match="bad value 'val_accuracy' for monitor"):
+        unlogged_monitor("val_accuracy", "auto", ("val_loss", "loss"))
+    assert unlogged_monitor("accuracy", "max", ("val_loss", "loss")).startswith("early stopping never stops")

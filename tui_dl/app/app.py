@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from tui_dl.app.demo import Demo
 
 MIN_SIZE = (60, 20)
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 # plot redraw rates with the clock running: the pane in view often, the others now and then
 DRAW_FPS_CURRENT, DRAW_FPS_OTHERS = 15, 4
 DASHBOARD_SIZE = (120, 36)
@@ -112,17 +113,20 @@ class TuiDlApp(App[None]):
         self._ascii = AsciiFilter() if config.ascii else None
 
     def run(self, **kwargs: Any) -> None:
-        """App.run, with the mouse off for `--no-mouse` (unless the caller says otherwise), quitting on SIGTERM.
+        """App.run, with the mouse off for `--no-mouse` (unless the caller says otherwise), quitting on
+        SIGTERM and SIGHUP.
 
-        Python's default SIGTERM ends the process at once, leaving the terminal in the alternate
-        screen with mouse tracking on; quitting as `q` does lets Textual restore it first.
+        Python's default SIGTERM and SIGHUP (a closed terminal window, a dropped SSH session) end the
+        process at once, leaving the terminal in the alternate screen with mouse tracking on and the
+        cursor hidden; quitting as `q` does lets Textual restore what it still can first.
         """
         kwargs.setdefault("mouse", self.config.mouse)
-        previous = signal.signal(signal.SIGTERM, self._quit_on_signal)
+        previous = {signum: signal.signal(signum, self._quit_on_signal) for signum in QUIT_SIGNALS}
         try:
             return super().run(**kwargs)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def _quit_on_signal(self, signum: int, frame: Any) -> None:
         try:

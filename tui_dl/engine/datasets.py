@@ -24,13 +24,13 @@ import importlib.util
 import math
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tui_dl.params import Catalog, ParamError, ParamSpec
+from tui_dl.params import Catalog, ParamError, ParamSpec, count
 
 DATASETS = Catalog("dataset")
 
@@ -71,6 +71,8 @@ class Dataset:
         box: (xmin, xmax, ymin, ymax) covering both splits with a margin, for drawing; None if D != 2.
         class_names: what each label 0..C-1 stood for in a data file (its original values); () if the
             labels are just class indices.
+        task_reason: why a data file's task was inferred (`its labels are 3 whole numbers: 0, 1, 2`);
+            "" when it was given or the set is generated.
     """
 
     name: str
@@ -83,6 +85,7 @@ class Dataset:
     feature_names: tuple[str, ...]
     box: Box | None
     class_names: tuple[str, ...] = ()
+    task_reason: str = ""
 
     @property
     def input_dim(self) -> int:
@@ -414,8 +417,10 @@ def load_data_file(path: str | Path, *, target: str | None = None, val_fraction:
         raise ParamError(f"data file {path.name!r} is empty")
     x, y, feature_names = _READERS[suffix](path, target)
     if len(x) < MIN_ROWS:
-        raise ParamError(f"data file {path.name!r} has {len(x)} rows: need at least {MIN_ROWS}")
-    task = task or _infer_task(y)
+        raise ParamError(f"data file {path.name!r} has {count(len(x), 'row')}: need at least {MIN_ROWS}")
+    reason = ""
+    if task is None:
+        task, reason = infer_task(y)
     classes, class_names = 0, ()
     if task == CLASSIFICATION:
         y, class_names = _class_labels(y, path.name)
@@ -425,7 +430,8 @@ def load_data_file(path: str | Path, *, target: str | None = None, val_fraction:
     val, train = order[:n_val], order[n_val:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
     x = (x - mean) / np.where(std > 0, std, 1.0)
-    return _build(path.name, task, (x[train], y[train]), (x[val], y[val]), classes, feature_names, class_names)
+    built = _build(path.name, task, (x[train], y[train]), (x[val], y[val]), classes, feature_names, class_names)
+    return replace(built, task_reason=reason)
 
 
 def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -448,8 +454,8 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, t
     values = np.empty((len(rows) - 1, len(header)))
     for index, (line, row) in enumerate(rows[1:]):
         if len(row) != len(header):
-            raise ParamError(f"data file {name!r}: line {line} has {len(row)} cells, "
-                             f"the header has {len(header)} columns")
+            raise ParamError(f"data file {name!r}: line {line} has {count(len(row), 'cell')}, "
+                             f"the header has {count(len(header), 'column')}")
         for col, cell in enumerate(row):
             try:
                 values[index, col] = float(cell)
@@ -495,7 +501,7 @@ def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, t
     if x.ndim != 2 or x.shape[1] == 0 or y.ndim not in (1, 2):
         raise ParamError(f"data file {name!r}: X must be (N, D) and y (N,) or (N, K), got {x.shape} and {y.shape}")
     if len(x) != len(y):
-        raise ParamError(f"data file {name!r}: X has {len(x)} rows but y has {len(y)}")
+        raise ParamError(f"data file {name!r}: X has {count(len(x), 'row')} but y has {len(y)}")
     for key, array in (("X", x), ("y", y)):
         if not np.isfinite(array).all():
             row = int(np.argwhere(~np.isfinite(array))[0][0])
@@ -503,15 +509,49 @@ def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, t
     return x, y, tuple(f"x{col + 1}" for col in range(x.shape[1]))
 
 
+NPZ_EXPECTED = "expected a .npz archive with the arrays X and y (numpy.savez(path, X=X, y=y))"
+
+
+def file_kind(path: Path) -> str:
+    """What a file looks like from its first bytes: `a zip archive`, `a .npy array`, `a text file (first
+    line 'x1,x2,y')`, `a binary file` (a .npz is a zip of .npy arrays)."""
+    with path.open("rb") as stream:
+        head = stream.read(512)
+    if head.startswith(b"PK"):
+        return "a zip archive"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single .npy array"
+    try:
+        text: str | None = head.decode("utf-8")
+    except UnicodeDecodeError as error:  # a multibyte character cut at 512 bytes is still text
+        text = head[: error.start].decode("utf-8") if error.start >= len(head) - 3 else None
+    if text is None or "\x00" in text:
+        return "a binary file"
+    first = text.splitlines()[0] if text.splitlines() else ""
+    return f"a text file (first line {first[:40]!r})"
+
+
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of a .npz archive by name (no pickles), or a ParamError if it is not one."""
+    """Every array of a .npz archive by name (no pickles), or a ParamError if it is not one.
+
+    numpy's own message for a file that is not one ("Cannot load file containing pickled data when
+    allow_pickle=False" for a text file) is advice about pickles; the error says what the file is instead.
+    """
+    kind = file_kind(path)
+    if kind != "a zip archive":
+        raise ParamError(f"data file {path.name!r} is {kind}, not a .npz archive: {NPZ_EXPECTED}")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single .npy array, not named arrays X and y")
         with loaded as archive:
             return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except ValueError as error:
+        if "pickle" in str(error):  # an object array: never unpickled (it could run code)
+            raise ParamError(f"data file {path.name!r} holds Python objects (pickled arrays), which are not "
+                             f"loaded: {NPZ_EXPECTED}, of numbers") from None
+        raise ParamError(f"could not read data file {path.name!r} as .npz: {error}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise ParamError(f"could not read data file {path.name!r} as .npz: {error}") from None
 
 
@@ -524,13 +564,21 @@ def _numeric(array: np.ndarray, key: str, name: str) -> np.ndarray:
 _READERS = {".csv": _read_csv, ".npz": _read_npz}
 
 
-def _infer_task(y: np.ndarray) -> str:
-    """classification for one column of integers with 2..MAX_INFERRED_CLASSES values, else regression."""
+def infer_task(y: np.ndarray) -> tuple[str, str]:
+    """(task, why): classification for one column of integers with 2..MAX_INFERRED_CLASSES values, else
+    regression, and the reason in a few words (shown, since a file of one class is a regression here)."""
     if y.ndim == 2 and y.shape[1] != 1:
-        return REGRESSION
+        return REGRESSION, f"its target has {count(y.shape[1], 'column')}"
     values = np.unique(y)
-    whole = bool(np.all(values == np.round(values)))
-    return CLASSIFICATION if whole and 2 <= len(values) <= MAX_INFERRED_CLASSES else REGRESSION
+    fractional = values[values != np.round(values)]
+    if len(fractional):
+        return REGRESSION, f"its labels are not whole numbers (e.g. {fractional[0]:g})"
+    if len(values) == 1:
+        return REGRESSION, f"its labels are all {values[0]:g}, one value (classes need at least 2)"
+    if len(values) > MAX_INFERRED_CLASSES:
+        return REGRESSION, f"its labels are {len(values)} whole numbers (classes: at most {MAX_INFERRED_CLASSES})"
+    shown = ", ".join(f"{v:g}" for v in values[:5]) + (", ..." if len(values) > 5 else "")
+    return CLASSIFICATION, f"its labels are {len(values)} whole numbers: {shown}"
 
 
 def _class_labels(y: np.ndarray, name: str) -> tuple[np.ndarray, tuple[str, ...]]:

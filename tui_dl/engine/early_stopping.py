@@ -30,6 +30,10 @@ Details that are Keras's and kept on purpose:
 - `mode='auto'` is Keras 3's rule, not Keras 2's "`acc` in the name": the `val_` prefix is dropped;
   `loss` is minimized; a compiled metric is followed in its `_direction` (accuracy: up, so maximized).
   An unknown monitor in auto mode is an error, as in Keras.
+- A monitor the training does not log (`val_accuracy` of a regression, see `unlogged_monitor`): in
+  auto mode Keras cannot tell its direction and raises, and so does this; with mode min or max Keras
+  warns at each epoch end that the metric is not available and never updates or stops the run, and
+  the caller does the same by leaving every run out of `early_stopping_update` (`active`).
 
 Departures (the engine's own conventions): patience None means the run never stops (Keras would fail
 on it); in a per-run array, None or NaN (and +inf) mean the same. A per-run baseline of None or NaN
@@ -41,7 +45,7 @@ still training has stopped_epoch = -1 (Keras keeps 0 for both; it can never stop
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -164,6 +168,22 @@ def resolve_mode(monitor: str, mode: str) -> str:
             f"cannot tell whether monitor {monitor!r} should be minimized or maximized: set mode to min or max"
         )
     return direction
+
+
+def unlogged_monitor(monitor: str, mode: str, logged: Sequence[str]) -> str | None:
+    """Keras's answer to a monitor that the training does not log (a regression logs no accuracy).
+
+    None if monitor is in logged. Mode auto: ParamError (Keras raises: it cannot tell whether to
+    minimize or maximize a metric the model does not have). Mode min or max: the one-line warning
+    Keras gives at every epoch end; the run then never improves and never stops.
+    """
+    if monitor in logged:
+        return None
+    if mode == "auto":
+        raise ParamError(f"bad value {monitor!r} for monitor: this training does not log it "
+                         f"(a regression has no accuracy); expected one of: {', '.join(logged)}")
+    return (f"early stopping never stops: monitor {monitor!r} is not logged by this training "
+            f"(it logs {', '.join(logged)}), as Keras warns with mode={mode}")
 
 
 def _per_run(value: Any, runs: int, name: str, dtype: Any) -> np.ndarray:

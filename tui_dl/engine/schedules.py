@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tui_dl.params import Catalog, ParamError, ParamSpec
+from tui_dl.params import Catalog, ParamError, ParamSpec, count
 
 SCHEDULES = Catalog("schedule")
 
@@ -93,8 +93,8 @@ def _check_piecewise(params: dict[str, Any]) -> None:
     boundaries, values = params["boundaries"], params["values"]
     if len(values) != len(boundaries) + 1:
         raise ParamError(
-            f"bad values for piecewise_constant_decay: {len(boundaries)} boundaries need "
-            f"{len(boundaries) + 1} values, got {len(values)}"
+            f"bad values for piecewise_constant_decay: {count(len(boundaries), 'boundary', 'boundaries')} need "
+            f"{count(len(boundaries) + 1, 'value')}, got {len(values)}"
         )
     if any(b >= c for b, c in itertools.pairwise(boundaries)):
         raise ParamError(f"bad boundaries {list(boundaries)}: expected strictly increasing steps")
@@ -538,7 +538,8 @@ def reduce_lr_on_plateau(
     sequence = demo_plateau_metric(np.arange(horizon)) if metrics is None else np.asarray(metrics, float)
     if len(sequence) < horizon:
         raise ParamError(
-            f"bad metrics for reduce_lr_on_plateau: epoch {horizon} needs {horizon} values, got {len(sequence)}"
+            f"bad metrics for reduce_lr_on_plateau: epoch {horizon} needs {count(horizon, 'value')}, "
+            f"got {len(sequence)}"
         )
     state = plateau_init(lr, mode)
     history = np.empty(horizon + 1)

@@ -1,12 +1,14 @@
 """Headless exports: experiment data as CSV or JSON, without the UI.
 
 Each exporter returns a `Table` (CSV header and rows) and a JSON document; `write` renders one of
-them. Numbers are written exactly (repr of the float); a missing value is `nan` in CSV and null in
-JSON (which has no NaN).
+them, CSV with the csv module (a cell with a comma or a quote, such as a run named
+`step_lr:lr=0.1,step_size=10`, is quoted). Numbers are written exactly (repr of the float); a
+missing value is `nan` in CSV and null in JSON (which has no NaN).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -62,6 +64,6 @@ def write(export: Export, fmt: str, stream: TextIO) -> None:
         json.dump(jsonable(export.document), stream, allow_nan=False)
         stream.write("\n")
         return
-    stream.write(",".join(export.header) + "\n")
-    for row in export.rows:
-        stream.write(",".join(_csv_cell(v) for v in row) + "\n")
+    writer = csv.writer(stream, lineterminator="\n")  # quotes a cell with a comma (run names, lists)
+    writer.writerow(export.header)
+    writer.writerows([_csv_cell(v) for v in row] for row in export.rows)

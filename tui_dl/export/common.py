@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from tui_dl.params import Component, ParamError, ParamSpec, parse_assignments
+from tui_dl.params import SEED, Component, ParamError, ParamSpec, parse_assignments
 
 
 def add_set_option(parser: argparse.ArgumentParser, what: str) -> None:
@@ -70,6 +70,20 @@ def resolve_assignments(assignments: list[str], components: Sequence[Component])
             )
         routed[owners[0]][key] = value
     return [component.resolve(values, text=True) for component, values in zip(components, routed, strict=True)]
+
+
+def add_seed_option(parser: argparse.ArgumentParser) -> None:
+    """`--seed S` of an export; without it, tui-dl's own `--seed` (`tui-dl --seed 5 export ...`), else 0.
+
+    Its own dest: a subcommand's default would otherwise overwrite the top-level value.
+    """
+    parser.add_argument("--seed", dest="export_seed", metavar="S", help="random seed (default: tui-dl's --seed, 0)")
+
+
+def seed_of(args: argparse.Namespace) -> int:
+    """The export's seed (see add_seed_option), checked."""
+    text = args.export_seed if args.export_seed is not None else getattr(args, "seed", SEED.default)
+    return option_value(SEED, text, "--seed")
 
 
 def option_value(spec: ParamSpec, text: str, option: str) -> Any:

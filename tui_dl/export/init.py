@@ -10,10 +10,15 @@ from tui_dl.engine.activations import ACTIVATIONS
 from tui_dl.engine.experiments import initialization as experiment
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option, option_value, resolve_assignments
-from tui_dl.params import ParamSpec, parse_assignments
-
-SEED = ParamSpec("seed", "int", 0, low=0, high=2**63 - 1, help="random seed")
+from tui_dl.export.common import (
+    add_format_option,
+    add_seed_option,
+    add_set_option,
+    option_value,
+    resolve_assignments,
+    seed_of,
+)
+from tui_dl.params import parse_assignments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"initializer name (see --list); with --convention also one of: {textbook}")
     parser.add_argument("--activation", required=True, help="activation name (see --list)")
     add_set_option(parser, "initializer (e.g. std=0.01) or the activation")
-    for spec in (experiment.LAYERS, experiment.WIDTH, experiment.SAMPLES, experiment.BINS, SEED):
+    for spec in (experiment.LAYERS, experiment.WIDTH, experiment.SAMPLES, experiment.BINS):
         parser.add_argument(f"--{spec.name}", default=str(spec.default),
                             help=f"{spec.help} (default {spec.default})")
+    add_seed_option(parser)
     parser.add_argument("--convention", choices=experiment.CONVENTION.choices,
                         help="whose version of a textbook name (xavier: keras GlorotNormal, torch xavier_normal_) "
                              "and whose biases (default: the initializer's own framework, keras for the others)")
@@ -43,7 +49,7 @@ def build(args: argparse.Namespace) -> Export:
     init_params = experiment.resolve_initializer(args.init, init_params, args.convention).params
     sizes = {spec.name: option_value(spec, getattr(args, spec.name), f"--{spec.name}")
              for spec in (experiment.LAYERS, experiment.WIDTH, experiment.SAMPLES, experiment.BINS)}
-    seed = option_value(SEED, args.seed, "--seed")
+    seed = seed_of(args)
     # the engine name with every parameter; the convention still decides the biases
     run = experiment.InitRun(args.init, engine_name, args.activation, init_params, activation_params, args.convention)
     config = experiment.InitConfig(runs=(run,), bias=args.bias, **sizes)

@@ -24,8 +24,8 @@ import numpy as np
 
 from tui_dl.engine.experiments import lr_range, training
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option
-from tui_dl.export.train import build_config, seed_of
+from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, seed_of
+from tui_dl.export.train import add_task_option, build_config, data_notes
 from tui_dl.params import Component, ParamError, ParamSpec, parse_assignments
 
 # options that stand for `--set KEY=...` (--start-lr for start_lr ...)
@@ -33,13 +33,18 @@ OPTIONS = ("start_lr", "end_lr", "iterations")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, default_dataset: str | None = "spiral") -> None:
-    """--dataset, --data, --target and --seed, as `export train` reads them."""
-    parser.add_argument("--dataset", default=default_dataset,
-                        help=f"generated data set (see --list; default {default_dataset}), or 'file' with --data")
+    """--dataset, --data, --target, --task and --seed, as `export train` reads them.
+
+    The default data set applies only without --data (`--data FILE` alone is not "both").
+    """
+    parser.add_argument("--dataset", help=f"generated data set (see --list; default {default_dataset}, "
+                                          "without --data), or 'file' with --data")
+    parser.set_defaults(default_dataset=default_dataset)
     parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
     parser.add_argument("--target", dest="target_column", metavar="NAME",
                         help="label column of --data (default: the last column)")
-    parser.add_argument("--seed", dest="train_seed", metavar="S", help="random seed (default: tui-dl's --seed, 0)")
+    add_task_option(parser)
+    add_seed_option(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +82,9 @@ def experiment_settings(args: argparse.Namespace, specs: Sequence[ParamSpec], op
         if key not in rest and getattr(args, key, None) is None:
             rest[key] = text
     rng = np.random.default_rng(seed_of(args))
-    shared = argparse.Namespace(**{**vars(args), "assignments": [f"{k}={v}" for k, v in rest.items()],
+    dataset = args.dataset if args.dataset is not None or args.data is not None else args.default_dataset
+    assignments = [f"{k}={v}" for k, v in rest.items()]
+    shared = argparse.Namespace(**{**vars(args), "dataset": dataset, "assignments": assignments,
                                    "variants": None, "epochs": getattr(args, "epochs", None)})
     try:
         config = build_config(shared, rng)
@@ -108,7 +115,7 @@ def build(args: argparse.Namespace) -> Export:
         "suggestion": float(snap.suggestion[0]), "suggestion_iteration": _or_none(index),
         "diverged_iteration": diverged,
     }
-    notes = []
+    notes = data_notes(train)
     if diverged is not None:
         rate = snap.rates[diverged]
         notes.append(f"the loss diverged at iteration {diverged} (lr {rate:.3g}): the sweep stops there")

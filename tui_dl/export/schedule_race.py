@@ -26,6 +26,7 @@ from tui_dl.engine.experiments import schedule_race as race
 from tui_dl.export import Export
 from tui_dl.export.common import add_format_option, add_set_option
 from tui_dl.export.lr_range import add_data_arguments, experiment_settings
+from tui_dl.export.train import data_notes
 
 CSV_HEADER = ("run", "epoch", "train_loss", "val_loss", "train_acc", "val_acc", "lr", "step_p10", "step_median",
               "step_p90")
@@ -65,8 +66,8 @@ def build(args: argparse.Namespace) -> Export:
                           "p90": snap.step_p90[r, :length]},
             "diverged_epoch": None if snap.diverged_epoch[r] < 0 else int(snap.diverged_epoch[r]),
         })
-    notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
-             for run in runs if run["diverged_epoch"] is not None]
+    notes = [*data_notes(train), *(f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): "
+                                   "it stops there" for run in runs if run["diverged_epoch"] is not None)]
     rows = (
         (run["name"], epoch, *(run[key][epoch] for key in HISTORY),
          run["lr"][(epoch + 1) * snap.batches_per_epoch - 1],

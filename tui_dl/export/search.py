@@ -24,8 +24,8 @@ import numpy as np
 
 from tui_dl.engine.experiments import search, training
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, option_value
-from tui_dl.export.train import add_training_arguments, build_config, seed_of
+from tui_dl.export.common import add_format_option, option_value, seed_of
+from tui_dl.export.train import add_training_arguments, build_config, data_notes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,5 +67,6 @@ def build(args: argparse.Namespace) -> Export:
     rows = ([entry[key] for key in header] for entry in entries)
     document = {"names": list(snap.names), "scales": list(snap.scales), "metric": snap.metric, "samples": entries}
     diverged = sum(entry["diverged_epoch"] is not None for entry in entries)
-    notes = [f"{diverged} of {len(entries)} samples diverged (non-finite loss): they rank last"] if diverged else []
+    notes = [*data_notes(config.train),
+             *([f"{diverged} of {len(entries)} samples diverged (non-finite loss): they rank last"] if diverged else [])]
     return Export(header, rows, document, notes)

@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.datasets import load_data_file
+from tui_dl.engine.datasets import CLASSIFICATION, REGRESSION, TASK, load_data_file
+from tui_dl.engine.early_stopping import unlogged_monitor
 from tui_dl.engine.experiments import training
 from tui_dl.engine.experiments.variants import DEFAULT_VARIANT_SPECS, parse_variant
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option, option_value
-from tui_dl.export.init import SEED
+from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, option_value, seed_of
 from tui_dl.params import ParamError, ParamSpec, parse_assignments
 
 FILE_DATASET = "file"
@@ -61,8 +61,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="FILE", help="train on a .csv (with header) or .npz (X, y) file")
     parser.add_argument("--target", dest="target_column", metavar="NAME",
                         help="label column of --data (default: the last column)")
+    add_task_option(parser)
     parser.add_argument("--epochs", help=f"epochs to train (default {training.TrainConfig.epochs})")
-    parser.add_argument("--seed", dest="train_seed", help="random seed (default: tui-dl's --seed, 0)")
+    add_seed_option(parser)
     add_set_option(parser, "training (hidden=64,64, lr=0.01, patience=10, noise=0.3 ...)")
 
 
@@ -78,9 +79,19 @@ def _assignments(args: argparse.Namespace) -> dict[str, str]:
     return values
 
 
-def seed_of(args: argparse.Namespace) -> int:
-    text = args.train_seed if args.train_seed is not None else getattr(args, "seed", SEED.default)
-    return option_value(SEED, text, "--seed")
+def add_task_option(parser: argparse.ArgumentParser) -> None:
+    """`--task classification|regression` of a data file (default: inferred from its labels, and said why)."""
+    parser.add_argument("--task", choices=TASK.choices,
+                        help="what --data's labels are (default: inferred: 2 to 20 whole numbers are classes)")
+
+
+def data_notes(config: training.TrainConfig) -> list[str]:
+    """Which task a data file was trained as when it was inferred, and why (a file of one class is a regression)."""
+    data = config.data
+    if data is None or not data.task_reason:
+        return []
+    other = REGRESSION if data.task == CLASSIFICATION else CLASSIFICATION
+    return [f"data file {data.name!r} trained as {data.task}: {data.task_reason}; --task {other} to change it"]
 
 
 def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training.TrainConfig:
@@ -92,8 +103,10 @@ def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training
         if args.dataset not in (None, FILE_DATASET):
             raise ParamError(f"give either --dataset {args.dataset} or --data FILE, not both "
                              f"(--dataset may be '{FILE_DATASET}' with --data)")
-        fields["data"] = load_data_file(args.data, target=args.target_column, rng=rng)
+        fields["data"] = load_data_file(args.data, target=args.target_column, rng=rng, task=args.task)
     else:
+        if args.task is not None:
+            raise ParamError("--task says what the labels of --data FILE are; there is no --data")
         if args.target_column is not None:
             raise ParamError("--target names a column of --data FILE; there is no --data")
         if args.dataset is None or args.dataset == FILE_DATASET:
@@ -131,6 +144,8 @@ def build(args: argparse.Namespace) -> Export:
         })
     notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
+    unlogged = unlogged_monitor(config.monitor, config.mode, training.logged_monitors(snap.task))
+    notes = [*data_notes(config), *([unlogged] if unlogged else []), *notes]
     rows = (
         (run["name"], run["seed"], epoch, *(run[key][epoch] for key in CSV_HEADER[3:]))
         for run in runs

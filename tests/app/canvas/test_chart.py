@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -98,6 +99,23 @@ def test_a_single_point_is_a_dot():
 def test_lines_leave_the_plot_in_the_right_direction():
     xs, ys, _ = segment_pixels(np.array([5.0, 1e200]), np.array([5.0, 5.0 + 1e199]), 20, 20)
     assert xs.max() == 19 and set(ys[xs == 19]) == {6}  # slope 0.1 kept up to the edge: 5 + 14 * 0.1
+
+
+def test_a_path_diverging_to_1e18_stays_inside_the_plot():
+    """A diverging zigzag (the optimizer paths at too large a rate): clipping segments whose ends are 1e18
+    apart cancels in float64; every dot still lands inside the area, and the chart draws without error."""
+    k = np.arange(16.0)
+    x, y = 13.1 * (-16.1) ** k, 2.3 * (-16.1) ** k * -0.7
+    xs, ys, _ = segment_pixels(x, y, 132, 24)
+    assert len(xs) and xs.min() >= 0 and xs.max() < 132 and ys.min() >= 0 and ys.max() < 24
+    chart = Chart(70, 9)
+    chart.line(x, y, RED)
+    chart.x_axis(limits=(-10.0, 10.0))
+    chart.y_axis(limits=(-10.0, 10.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast" either
+        chart.render()
+    assert chart.raster.occupied().any()
 
 
 def test_segments_drawn_twice_are_sampled_once_and_a_zigzag_stays_a_zigzag():

@@ -58,7 +58,11 @@ def clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
             start = np.where(p < 0, np.maximum(start, ratio), start)
             end = np.where(p > 0, np.minimum(end, ratio), end)
     kept &= start <= end
-    return x0 + start * dx, y0 + start * dy, x0 + end * dx, y0 + end * dy, kept
+    # x0 + start * dx cancels badly when the ends are 1e18 apart (a diverging path): the clipped end
+    # can land a few dots outside the box, so it is clamped into it
+    ends = (x0 + start * dx, y0 + start * dy, x0 + end * dx, y0 + end * dy)
+    x_a, y_a, x_b, y_b = (np.clip(v, 0, high) for v, high in zip(ends, (xmax, ymax, xmax, ymax), strict=True))
+    return x_a, y_a, x_b, y_b, kept
 
 
 def segment_pixels(px: np.ndarray, py: np.ndarray, width: int, height: int, unique: bool = True,

@@ -14,6 +14,7 @@ from typing import Any
 from tui_dl.app.frameworks.code import Description, call, compact, num
 from tui_dl.app.frameworks.optimizers import optimizer_code, optimizer_name
 from tui_dl.app.frameworks.schedules import base_rate, schedule_code
+from tui_dl.params import count
 
 RATE_KEYS = ("lr", "learning_rate")
 
@@ -210,8 +211,9 @@ def schedule_race(optimizer: str, extra: Mapping[str, Any]) -> Description:
     formula = [
         f"every run: the same data ({extra.get('dataset')}), network, batches and optimizer"
         f" ({optimizer_name(optimizer)}); only the schedule differs",
-        f"lr at optimizer iteration t = the slot's schedule at t: {extra.get('steps')} steps ="
-        f" {extra.get('epochs')} epochs × {extra.get('batches')} batches of {extra.get('batch_size')}",
+        f"lr at optimizer iteration t = the slot's schedule at t: {count(extra.get('steps'), 'step')} ="
+        f" {count(extra.get('epochs'), 'epoch')} × {count(extra.get('batches'), 'batch', 'batches')}"
+        f" of {extra.get('batch_size')}",
         "plotted: the training loss per epoch (Keras's History 'loss': the mean over the epoch's batches)",
         "a run whose loss is not finite stops there, marked ✖ diverged",
     ]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui_dl.app.frameworks.code import call, compact, num
+from tui_dl.params import count
 
 KERAS_SCHEDULES = {
     "exponential_decay": "ExponentialDecay", "piecewise_constant_decay": "PiecewiseConstantDecay",
@@ -66,7 +67,7 @@ def schedule_formula(name: str, p: Mapping[str, Any]) -> list[str]:
         "cosine_decay": lambda: [
             f"lr(s) = {g['warmup_target'] if p['warmup_target'] is not None else g['initial_learning_rate']}"
             f" · ((1 − {g['alpha']})·½(1 + cos(π·min(s', {g['decay_steps']})/{g['decay_steps']})) + {g['alpha']})",
-            (f"after a linear warmup from {g['initial_learning_rate']} over {g['warmup_steps']} steps,"
+            (f"after a linear warmup from {g['initial_learning_rate']} over {count(g['warmup_steps'], 'step')},"
              f" s' = s − {g['warmup_steps']}" if p["warmup_target"] is not None else "s' = s (no warmup)")],
         "cosine_decay_restarts": lambda: [
             f"period k lasts {g['first_decay_steps']}·{g['t_mul']}^k steps; f ∈ [0, 1) is the place in it",
@@ -86,15 +87,16 @@ def schedule_formula(name: str, p: Mapping[str, Any]) -> list[str]:
         "cosine_annealing_warm_restarts": lambda: [
             f"lr(e) = {g['eta_min']} + ({g['lr']} − {g['eta_min']}) · ½(1 + cos(π T_cur/T_i))",
             f"T_0 = {g['T_0']}; T_i is multiplied by {g['T_mult']} at each restart"],
-        "cyclic_lr": lambda: [f"triangles between {g['base_lr']} and {g['max_lr']}: {g['step_size_up']} steps up,"
+        "cyclic_lr": lambda: [f"triangles between {g['base_lr']} and {g['max_lr']}:"
+                              f" {count(g['step_size_up'], 'step')} up,"
                               f" {g['step_size_down'] if p['step_size_down'] else g['step_size_up']} down",
                               f"mode {p['mode']} (triangular2 halves the height each cycle; exp_range × gamma^s)"],
         "one_cycle_lr": lambda: [
             f"warm up from {g['max_lr']}/{g['div_factor']} to {g['max_lr']} over the first {g['pct_start']} of"
-            f" {g['total_steps']} steps,",
+            f" {count(g['total_steps'], 'step')},",
             f"then anneal ({p['anneal_strategy']}) to {g['max_lr']}/{g['div_factor']}/{g['final_div_factor']}"],
         "reduce_lr_on_plateau": lambda: [
-            f"lr ← max(lr·{g['factor']}, {g['min_lr']}) after more than {g['patience']} epochs without"
+            f"lr ← max(lr·{g['factor']}, {g['min_lr']}) after more than {count(g['patience'], 'epoch')} without"
             f" improvement", f"(better: {p['threshold_mode']} threshold {g['threshold']}, mode {p['mode']})"],
     }
     return formulas.get(name, lambda: [name])()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tui_dl.app.frameworks.code import Description, call, compact, num
+from tui_dl.params import count
 
 
 def early_stopping(p: Mapping[str, Any]) -> Description:
@@ -23,7 +24,7 @@ def early_stopping(p: Mapping[str, Any]) -> Description:
              "        wait += 1\n"
              f"        if wait >= {patience}:\n"
              "            break")
-    formula = (f"stop at the first epoch with {patience} epochs in a row without an improvement"
+    formula = (f"stop at the first epoch with {count(patience, 'epoch')} in a row without an improvement"
                f" larger than {delta} of {p.get('monitor', 'val_loss')}",
                "with best epoch b and no baseline it stops at b + patience")
     notes = () if patience is not None else ("patience none: this pane never stops that run (Keras's default is 0).",)

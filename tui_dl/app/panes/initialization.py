@@ -49,9 +49,12 @@ class LayerLines(CanvasWidget):
                 (stats.std, False, ("std of outputs per layer", "std")),
                 (stats.grad_norm, True, ("‖∂L/∂W‖ per layer (log)", "‖∂L/∂W‖ (log)")))):
             chart = Chart(half - 1 if index == 0 else width - half, height, mode)  # a column between the two
-            for run in shown:
-                chart.line(layers, values[run], series(run), run)
-                chart.points(layers, values[run], series(run), NOW, run)
+            done = stats.layers_done if index == 0 else stats.gradients_done
+            for run in shown:  # the layers computed so far: none at step 0 is "nothing to draw yet", not all NaN
+                computed = values[run, -done:] if index == 1 and done else values[run, :done]
+                at = layers[-done:] if index == 1 and done else layers[:done]
+                chart.line(at, computed, series(run), run)
+                chart.points(at, computed, series(run), NOW, run)
             chart.x_axis(integer=True, limits=(1, max(len(layers), 2)))
             chart.y_axis(log=log)
             chart.title(*titles)

@@ -20,6 +20,7 @@ from tui_dl.app.frameworks import optimizer_name
 from tui_dl.app.palette import MARKER, dim, hex_color, series
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
 from tui_dl.app.widgets.plot import Plot
+from tui_dl.params import count
 from tui_dl.ticks import compact
 
 HEADROOM = 1.1  # the range test's loss axis ends this far above the highest smoothed loss it shows
@@ -184,7 +185,8 @@ def race_legend(frame: Any, mode: str = "") -> Text:
             return f"train loss {compact(race.train_loss[run, -1])} at lr {compact(lr, 2)}"
 
         _race_entries(text, frame, loss_and_rate, mode)
-        text.append(f"\n{frame.steps} steps = {race.epochs} epochs × {race.batches_per_epoch} batches, "
+        batches = count(race.batches_per_epoch, "batch", "batches")
+        text.append(f"\n{count(frame.steps, 'step')} = {count(race.epochs, 'epoch')} × {batches}, "
                     f"{optimizer_name(race.optimizers[0])} for every schedule", style="dim")
     for reason in frame.skipped:
         text.append(f"\n{reason}", style="dim")

@@ -19,6 +19,7 @@ import numpy as np
 from textual.message import Message
 
 from tui_dl.app.runner.model import Job, PaneModel
+from tui_dl.params import ParamError
 
 # Steps (or epochs) per frame, from one step every 16 frames to 1000 steps a frame: `[` and `]` walk it.
 SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
@@ -186,6 +187,8 @@ class Runner:
         try:
             state = job.init(np.random.default_rng(seed)) if state is None else job.step(state, steps)
             message = FrameReady(self.key, generation, state, job.frame(state))
-        except Exception as error:  # a bug or a bad combination must not take the app down
+        except ParamError as error:  # a combination the model's checks did not foresee: its one line, no class name
+            message = FrameReady(self.key, generation, None, None, str(error))
+        except Exception as error:  # a bug must not take the app down
             message = FrameReady(self.key, generation, None, None, f"{type(error).__name__}: {error}")
         self._post(message)

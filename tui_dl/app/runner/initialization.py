@@ -16,7 +16,7 @@ from tui_dl.app.settings import ParamRow, Preset, Selection
 from tui_dl.engine.activations import ACTIVATIONS
 from tui_dl.engine.experiments import initialization
 from tui_dl.engine.initializers import INITIALIZERS
-from tui_dl.params import ParamError, ParamSpec
+from tui_dl.params import ParamError, ParamSpec, count
 
 RUN_SLOTS = 4
 OFF = "off"
@@ -104,7 +104,8 @@ class InitModel(PaneModel):
         ACTIVATIONS[self.settings["activation"]].resolve(self.settings["activation_params"])
         work = len(config.runs) * config.samples * config.width**2
         if work > MAX_LAYER_WORK:
-            raise ParamError(f"too heavy for the live view: {len(config.runs)} runs x {config.samples} samples x "
+            raise ParamError(f"too heavy for the live view: {count(len(config.runs), 'run')} x "
+                             f"{count(config.samples, 'sample')} x "
                              f"{config.width}^2 per layer; lower samples or width (or use tui-dl export init)")
         horizon = initialization.total_steps(config)
 

@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from tui_dl.app.frameworks import optimizer_name, schedule_name
 from tui_dl.app.runner.model import Job, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Selection
@@ -181,18 +183,42 @@ def _race_job(view: str, config: Any, slots: tuple[int, ...], steps: int = 0, sk
 
 def race_job(settings: dict[str, Any], plateau: str) -> Job:
     """The slots racing under one optimizer for the overlay's steps; slots that cannot race are named."""
-    racing = [(i, slot) for i, slot in enumerate(settings["slots"]) if slot["name"] not in (OFF, plateau)]
-    skipped = tuple(f"slot {i + 1} ({plateau}) follows a metric, not the step: it cannot race"
-                    for i, slot in enumerate(settings["slots"]) if slot["name"] == plateau)
+    train = shared_train(settings, race_epochs(settings), settings["optimizer"])
+    iterations = train.epochs * batches_per_epoch(settings)
+    racing, skipped = [], []
+    for i, slot in enumerate(settings["slots"]):
+        if slot["name"] == plateau:
+            skipped.append(f"slot {i + 1} ({plateau}) follows a metric, not the step: it cannot race")
+        elif slot["name"] != OFF:
+            reason = _cannot_race(train, slot, iterations)
+            if reason:
+                skipped.append(f"slot {i + 1} ({slot['name']}) cannot race: it {reason}")
+            else:
+                racing.append((i, slot))
+    skipped = tuple(skipped)
     if not racing:
         empty = RaceFrame("race", None, (), settings["steps"], skipped)
         return Job(init=lambda rng: None, step=lambda state, n: state, frame=lambda state: empty,
                    position=lambda f: 0, horizon=0)
     racers = tuple(schedule_race.Racer(f"{i + 1} {schedule_name(slot['name'])}", slot["name"], dict(slot["params"]))
                    for i, slot in racing)
-    train = shared_train(settings, race_epochs(settings), settings["optimizer"])
     return _race_job("race", schedule_race.ScheduleRaceConfig(train, racers), tuple(i for i, _ in racing),
                      settings["steps"], skipped)
+
+
+def _cannot_race(train: training.TrainConfig, slot: dict[str, Any], iterations: int) -> str | None:
+    """Why a slot's schedule has no rate for some iteration of the race (a one-cycle shorter than it), or None.
+
+    Checked when the job is built, so the slot is left out with a line in the legend instead of
+    failing the whole race in its worker.
+    """
+    racer = schedule_race.Racer(slot["name"], slot["name"], dict(slot["params"]))
+    try:
+        with np.errstate(all="ignore"):
+            training.schedule_rates(schedule_race.racer_config(train, racer, iterations), iterations)
+    except ParamError as error:
+        return str(error).removeprefix(f"schedule {slot['name']} ")
+    return None
 
 
 def step_job(settings: dict[str, Any]) -> Job:

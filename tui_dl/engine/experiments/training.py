@@ -68,6 +68,7 @@ from tui_dl.engine.early_stopping import (
     early_stopping_init,
     early_stopping_update,
     restore_mask,
+    unlogged_monitor,
 )
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.experiments.variants import (
@@ -81,13 +82,18 @@ from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, grouped, per_run
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
 from tui_dl.engine.streams import Streams, root_of
-from tui_dl.params import Component, ParamError, ParamSpec
+from tui_dl.params import Component, ParamError, ParamSpec, count
 
 PLATEAU = "reduce_lr_on_plateau"
 # the schedule parameter `lr` sets, in this order of preference (cyclic_lr has base_lr and max_lr)
 BASE_RATE_KEYS = ("lr", "learning_rate", "initial_learning_rate", "max_lr")
 # early stopping's monitor -> the history it reads
 MONITORED = {"val_loss": "val_loss", "val_accuracy": "val_acc", "loss": "train_loss", "accuracy": "train_acc"}
+
+
+def logged_monitors(task: str) -> tuple[str, ...]:
+    """The monitors a training of task logs: a regression has no accuracy."""
+    return tuple(MONITORED) if task == CLASSIFICATION else ("val_loss", "loss")
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -403,7 +409,7 @@ def schedule_rates(config: TrainConfig, iterations: int
     bad = np.flatnonzero(~(np.isfinite(rates) & (rates >= 0)).all(axis=1))
     if len(bad):
         raise ParamError(f"schedule {config.schedule} has no valid rate at iteration {bad[0]} "
-                         f"(training runs {iterations} iterations): lengthen it or train fewer epochs")
+                         f"(training runs {count(iterations, 'iteration')}): lengthen it or train fewer epochs")
     return rates, None, {}
 
 
@@ -535,6 +541,7 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     if rates is None:
         rates, plateau, plateau_params = schedule_rates(config, config.epochs * batches)
     stopping = _stopping(config)
+    unlogged_monitor(config.monitor, config.mode, logged_monitors(dataset.task))  # auto mode: refused, as Keras
     stopping_state = early_stopping_init(stopping, runs)
     restore = config.restore_best_weights
     regression_y = (lambda y: y.astype(dtype)) if dataset.task != CLASSIFICATION else (lambda y: y)
@@ -689,8 +696,9 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     state.diverged_epoch[diverged] = epoch
     state.active &= ~diverged
     current = row[MONITORED[state.config.monitor]]
+    logged = state.config.monitor in logged_monitors(model.task)  # else, as Keras: no update, no stop
     state.stopping_state, improved, stop_now = early_stopping_update(
-        state.stopping, state.stopping_state, epoch, current, state.active)
+        state.stopping, state.stopping_state, epoch, current, state.active & logged)
     if state.best_params is not None and improved.any():
         state.best_params[improved] = state.params[improved]
         if state.best_moving is not None:  # Keras's get_weights holds the moving statistics too
@@ -699,7 +707,7 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     if stop_now.any():
         _restore(state, stop_now)
         state.active &= ~stop_now
-    if state.plateau is not None:
+    if state.plateau is not None and logged:
         stepped = plateau_step(state.plateau, current, **state.plateau_params)
         state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
     state.epoch += 1

@@ -15,6 +15,7 @@ import numpy as np
 
 from tui_dl.engine.surfaces import get_surface
 from tui_dl.export.plots.figure import Panel, Series, floats
+from tui_dl.params import count
 
 Document = dict[str, Any]
 Rows = list[list[Panel]]
@@ -108,7 +109,7 @@ def basins(doc: Document) -> Rows:
             glyph, label = ("x", f"diverged: {where.sum()}") if k == _DIVERGED else (".", f"none: {where.sum()}")
         group = _LANDMARK if k == _NOT_CONVERGED else 1 if k == _DIVERGED else k + (k >= 1)  # red is diverged's
         series.append(Series(label, x[where], y[where], group, scatter=True, marker=glyph))
-    title = f"basins of {doc['optimizer']} on {doc['surface']} after {doc['steps']} steps"
+    title = f"basins of {doc['optimizer']} on {doc['surface']} after {count(doc['steps'], 'step')}"
     return [[Panel(title, "start x", "start y", series)]]
 
 

@@ -1,0 +1,133 @@
+"""When the terminal goes away, the process goes away: the app in a real pty, ended by SIGTERM and SIGHUP
+(a closed window, a dropped SSH session), restores the terminal modes and exits within seconds; with
+stdout not a terminal it does not start at all.
+
+Every wait polls a condition against a generous deadline (the machine may be busy), never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+DEADLINE = 30.0  # seconds: generous, the condition ends the wait long before
+ALTERNATE_SCREEN_ON, ALTERNATE_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
+MOUSE_OFF, CURSOR_SHOWN = b"\x1b[?1000l", b"\x1b[?25h"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    """This checkout first on the path, a terminal type, preferences kept out of the user's home, no driver
+    of textual-serve's."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("TEXTUAL_DRIVER", None)
+    return env
+
+
+def read_until(master: int, output: bytearray, condition, deadline: float) -> None:
+    """Read the pty into output until condition(output) holds or the deadline passes."""
+    end = time.monotonic() + deadline
+    while not condition(output) and time.monotonic() < end:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                output += os.read(master, 65536)
+            except OSError:  # the child closed its side
+                return
+
+
+def start_in_pty(tmp_path: Path) -> tuple[subprocess.Popen, int, bytearray]:
+    """tui-dl in a 120 x 36 pty, once it has switched to the alternate screen and drawn."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "tui_dl", "--no-mouse"], stdin=slave, stdout=slave,
+                               stderr=slave, env=environment(tmp_path), start_new_session=True)
+    os.close(slave)
+    output = bytearray()
+    read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
+    assert ALTERNATE_SCREEN_ON in output, bytes(output[-500:])
+    return process, master, output
+
+
+def wait_gone(process: subprocess.Popen, deadline: float = DEADLINE) -> float:
+    """Seconds until the process ended (it is killed, and the test fails, past the deadline)."""
+    start = time.monotonic()
+    while process.poll() is None:
+        if time.monotonic() - start > deadline:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"still running {deadline:g} s after the signal")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_restores_the_terminal_and_ends_the_app(tmp_path, signum):
+    process, master, output = start_in_pty(tmp_path)
+    try:
+        mark = len(output)
+        process.send_signal(signum)
+        read_until(master, output, lambda out: process.poll() is not None and ALTERNATE_SCREEN_OFF in out[mark:],
+                   DEADLINE)
+        wait_gone(process)
+        read_until(master, output, lambda out: False, 0.2)  # what was still in flight
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signum
+    reset = bytes(output[mark:])
+    assert ALTERNATE_SCREEN_OFF in reset and CURSOR_SHOWN in reset, reset[-300:]
+
+
+def test_the_mouse_tracking_is_turned_off_on_sighup(tmp_path):
+    """With the mouse on (the default), SIGHUP turns mouse tracking off again."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "tui_dl"], stdin=slave, stdout=slave, stderr=slave,
+                               env=environment(tmp_path), start_new_session=True)
+    os.close(slave)
+    output = bytearray()
+    try:
+        read_until(master, output, lambda out: b"\x1b[?1000h" in out and b"Learning rate" in out, DEADLINE)
+        mark = len(output)
+        process.send_signal(signal.SIGHUP)
+        read_until(master, output, lambda out: MOUSE_OFF in out[mark:] and process.poll() is not None, DEADLINE)
+        wait_gone(process)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert MOUSE_OFF in output[mark:] and ALTERNATE_SCREEN_OFF in output[mark:]
+
+
+def test_a_hangup_after_the_terminal_closed_ends_the_app(tmp_path):
+    """The window is gone first (nothing can be restored), then SIGHUP: the process still ends at once."""
+    process, master, _ = start_in_pty(tmp_path)
+    os.close(master)
+    process.send_signal(signal.SIGHUP)
+    wait_gone(process)
+    assert process.returncode == 128 + signal.SIGHUP
+
+
+def test_without_a_terminal_on_stdout_the_app_does_not_start(tmp_path):
+    """`tui-dl | head -1`: one line pointing to export and snapshot, exit status 2, at once."""
+    result = subprocess.run([sys.executable, "-m", "tui_dl"], stdin=subprocess.DEVNULL, capture_output=True,
+                            env=environment(tmp_path), timeout=DEADLINE, check=False)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == (
+        "tui-dl: error: the app needs a terminal and stdout is not one: for the data use `tui-dl export ...`, "
+        "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
