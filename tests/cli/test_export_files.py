@@ -29,6 +29,8 @@ ARGS = {
     "lr-range": ["--iterations", "6", "--set", "hidden=4"],
     "schedule-race": ["--schedule", "step_lr:lr=0.1,step_size=10", "--schedule", "constant", "--epochs", "2",
                       "--set", "hidden=4"],
+    "search": ["--dataset", "sine", "--samples", "4", "--epochs", "2", "--set", "hidden=4",
+               "--search", "lr=1e-3:10", "--set", "optimizer=sgd"],
 }
 INT, FLOAT = re.compile(r"-?\d+"), re.compile(r"-?(\d+\.\d*(e[-+]?\d+)?|\d+e[-+]?\d+|nan|inf)")
 

@@ -67,6 +67,6 @@ def build(args: argparse.Namespace) -> Export:
     rows = ([entry[key] for key in header] for entry in entries)
     document = {"names": list(snap.names), "scales": list(snap.scales), "metric": snap.metric, "samples": entries}
     diverged = sum(entry["diverged_epoch"] is not None for entry in entries)
-    notes = [*data_notes(config.train),
-             *([f"{diverged} of {len(entries)} samples diverged (non-finite loss): they rank last"] if diverged else [])]
+    ranked_last = f"{diverged} of {len(entries)} samples diverged (non-finite loss): they rank last"
+    notes = [*data_notes(config.train), *([ranked_last] if diverged else [])]
     return Export(header, rows, document, notes)
