@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tui_dl.engine import optimizers as O
+from tui_dl.params import ParamError
 
 ALL = O.OPTIMIZERS.names()
 
@@ -178,3 +179,11 @@ def test_hyperparameter_specs_reject_bad_values():
         O.OPTIMIZERS["adam"].resolve({"betas": "0.9,1.5"}, text=True)
     with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\(0, inf\\)"):
         O.OPTIMIZERS["sgd"].resolve({"lr": "-1"}, text=True)
+
+
+@pytest.mark.parametrize(("momentum", "dampening"), [(0.0, 0.0), (0.9, 0.5)])
+def test_nesterov_without_momentum_or_with_dampening_is_refused_as_torch_does(momentum, dampening):
+    with pytest.raises(ParamError, match="nesterov needs momentum > 0 and dampening 0") as error:
+        O.OPTIMIZERS["sgd"].resolve({"nesterov": True, "momentum": momentum, "dampening": dampening})
+    assert "\n" not in str(error.value)
+    assert O.OPTIMIZERS["sgd"].resolve({"nesterov": True, "momentum": 0.9})["nesterov"] is True

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tui_dl.params import Catalog, ParamSpec
+from tui_dl.params import Catalog, ParamError, ParamSpec
 
 OPTIMIZERS = Catalog("optimizer")
 
@@ -115,6 +115,14 @@ class SGDState(NamedTuple):
     momentum_buffer: np.ndarray
 
 
+def _check_sgd(values: dict[str, Any]) -> None:
+    """torch.optim.SGD's own refusal (torch/optim/sgd.py): Nesterov needs momentum and no dampening."""
+    if values["nesterov"] and (values["momentum"] <= 0 or values["dampening"] != 0):
+        raise ParamError(f"nesterov needs momentum > 0 and dampening 0 (momentum {values['momentum']:g}, dampening "
+                         f"{values['dampening']:g}), as torch.optim.SGD: 'Nesterov momentum requires a momentum and "
+                         "zero dampening'")
+
+
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-3),
     _MOMENTUM,
@@ -122,6 +130,7 @@ class SGDState(NamedTuple):
     _flag("nesterov", "Nesterov momentum: step along g + momentum * buffer"),
     _COUPLED_WD,
     family="pytorch",
+    check=_check_sgd,
 )
 def sgd(lr: Any = 1e-3, momentum: Any = 0.0, dampening: Any = 0.0, nesterov: Any = False,
         weight_decay: Any = 0.0) -> Optimizer:
