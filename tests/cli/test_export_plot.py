@@ -43,7 +43,8 @@ CASES = {
     "schedule-race": (["--schedule", "constant", "--schedule", "cosine_decay", "--epochs", "3", *SMALL_TRAINING],
                       ["train loss per epoch", "learning rate per iteration", "constant", "cosine_decay"]),
     "search": (["--samples", "8", "--epochs", "2", "--dataset", "spiral", *SMALL_TRAINING],
-               ["random search: 8 samples, best first by val acc", "best 5: val acc", "others (3)", "weight_decay"]),
+               ["random search: 8 samples, best first by val acc", "best 5: val acc", " to ", "others (3)",
+                "weight_decay"]),
 }
 
 

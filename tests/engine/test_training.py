@@ -465,3 +465,24 @@ def test_scratch_batch_norm_learns_from_weights_too_small_to_learn_without_it():
     _, snap = run(config, seed=0)
     plain, normalized = snap.val_acc[:, -1]
     assert plain < 0.2 and normalized > 0.9
+
+
+def test_a_seed_that_stopped_keeps_its_last_value_in_the_spread():
+    config = replace(OVERFIT, epochs=40, seeds=3, variants=variants("patience=3"))
+    _, snap = run(config, seed=4)
+    stops = snap.stopped_epoch
+    assert (stops >= 0).all() and len(set(stops.tolist())) > 1  # the seeds stop at different epochs
+    finals = np.array([snap.val_data_loss[r, stops[r]] for r in range(3)])
+    median, low, high = snap.by_variant("val_data_loss")
+    last = int(stops.max())
+    assert median[0, last] == np.median(finals) and low[0, last] == finals.min() and high[0, last] == finals.max()
+
+
+def test_a_variant_naming_the_experiments_optimizer_keeps_its_parameters():
+    config = replace(SMALL, epochs=3, optimizer="sgd", optimizer_params={"momentum": 0.9}, lr=0.05,
+                     variants=variants("none", "optimizer=sgd", "optimizer=sgd:nesterov=true", "optimizer=adam"))
+    _, snap = run(config, seed=0)
+    np.testing.assert_array_equal(snap.val_loss[0], snap.val_loss[1])  # the same sgd, momentum 0.9
+    settings = [T.component_setting(config, v, "optimizer") for v in config.variants]
+    assert settings[2] == ("sgd", (("momentum", 0.9), ("nesterov", True)))
+    assert settings[3] == ("adam", ())  # another optimizer: its own defaults

@@ -110,7 +110,7 @@ def build_config(args: argparse.Namespace, rng: np.random.Generator) -> training
         if args.target_column is not None:
             raise ParamError("--target names a column of --data FILE; there is no --data")
         if args.dataset is None or args.dataset == FILE_DATASET:
-            raise ParamError("export train needs --dataset NAME or --data FILE")
+            raise ParamError(f"export {getattr(args, 'target', None) or 'train'} needs --dataset NAME or --data FILE")
         fields["dataset"] = option_value(_dataset_spec(), args.dataset, "--dataset")
     return training.config_from_assignments(_assignments(args), **fields)
 

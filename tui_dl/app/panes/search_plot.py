@@ -62,14 +62,17 @@ class SearchPlot(Plot):
             digit = str(rank + 1)
             chart.points([x[index]], [y[index]], MARKER, Glyph(digit, digit, digit))
         logs = [scale == "log" for scale in snapshot.scales]
+        one = len(logs) == 1  # y is the score: a loss on a log axis, so one that blew up squashes nothing
         chart.x_axis(log=logs[0], limits=_limits(snapshot, 0))
-        chart.y_axis(log=len(logs) > 1 and logs[1], limits=_limits(snapshot, 1) if len(logs) > 1 else (None, None),
-                     extend=False)
+        chart.y_axis(log=(not snapshot.higher_is_better) if one else logs[1],
+                     limits=(None, None) if one else _limits(snapshot, 1), extend=one)
         names = snapshot.names
-        ylabel = names[1] if len(names) > 1 else metric_name(snapshot)
+        ylabel = metric_name(snapshot) if one else names[1]
         epoch = snapshot.train.epoch
-        chart.title(f"{len(x)} samples after epoch {epoch}: {ylabel} over {names[0]}, best by {metric_name(snapshot)}",
-                    f"{ylabel} over {names[0]}, epoch {epoch}", f"{ylabel} / {names[0]}")
+        unscored = f", {int(diverged.sum())} diverged (no score)" if one and diverged.any() else ""
+        chart.title(f"{len(x)} samples after epoch {epoch}{unscored}: {ylabel} over {names[0]}, best by "
+                    f"{metric_name(snapshot)}", f"{ylabel} over {names[0]}, epoch {epoch}{unscored}",
+                    f"{ylabel} / {names[0]}")
 
 
 def _limits(snapshot: Any, axis: int) -> tuple[float | None, float | None]:

@@ -41,8 +41,9 @@ class SearchFrame:
     view: str = "search"
 
 
-def _name_spec(train: training.TrainConfig, axis: str) -> ParamSpec:
-    choices = search.searchable(train)
+def _name_spec(train: training.TrainConfig, axis: str, taken: str) -> ParamSpec:
+    """The names this axis may search: every searchable one but the other axis's."""
+    choices = tuple(name for name in search.searchable(train) if name != taken)
     return ParamSpec("name", "choice", choices[0], choices=(*choices, OFF) if axis == "y" else choices,
                      help="what this axis searches: a variant number or one of the optimizer's")
 
@@ -53,7 +54,8 @@ def rows(settings: dict[str, Any], train: training.TrainConfig) -> list[ParamRow
     result = [ParamRow("search.samples", "samples", search.SAMPLES, own["samples"], "search")]
     for axis in AXES:
         group = f"{axis} axis"
-        result.append(ParamRow(f"search.{axis}.name", "name", _name_spec(train, axis), own[axis]["name"], group))
+        other = own[AXES[1 - AXES.index(axis)]]["name"]
+        result.append(ParamRow(f"search.{axis}.name", "name", _name_spec(train, axis, other), own[axis]["name"], group))
         if own[axis]["name"] != OFF:
             result += [ParamRow(f"search.{axis}.{spec.name}", spec.name, spec, own[axis][spec.name], group)
                        for spec in (LOW, HIGH, SCALE)]

@@ -29,7 +29,8 @@ from tui_dl.params import ParamError, ParamSpec
 
 # variant keys a sample may set: the per-run numbers of training.py
 VARIANT_KEYS = ("lr", "weight_decay", "l1", "l2", "dropout")
-SAMPLES = ParamSpec("samples", "int", 64, low=1, high=4096, scale="log", help="how many samples to train at once")
+# 1024 samples of the app's default network hold about 2.5 GB while they train (4096: 10 GB)
+SAMPLES = ParamSpec("samples", "int", 64, low=1, high=1024, scale="log", help="how many samples to train at once")
 SCALES = ("log", "linear")
 
 
@@ -89,6 +90,9 @@ class SearchConfig:
 def check(config: SearchConfig) -> None:
     """ParamError naming the first bad range, an unknown name or a name given twice."""
     SAMPLES.validate(config.samples)
+    if config.train.seeds != 1:
+        raise ParamError(f"a search trains each sample once: seeds must be 1, not {config.train.seeds} "
+                         "(more samples show the spread instead)")
     if not config.ranges:
         raise ParamError("nothing to search: give at least one range, e.g. lr=1e-6:1e-2")
     allowed = searchable(config.train)

@@ -344,8 +344,19 @@ class TrainSnapshot:
         return replace(self, labels=tuple(self.labels[i] for i in index), seeds=1, grid=grid, **per_run)
 
     def by_variant(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(median, low, high), each (V, epoch), of a history key over each variant's seeds (`spread`)."""
-        return spread(getattr(self, key), self.seeds)
+        """(median, low, high), each (V, epoch), of a history key over each variant's seeds (`spread`).
+
+        A seed that stopped early keeps its last value (its weights no longer change), so the median and
+        range at the end describe every seed's final model, not only the seeds still training; a seed that
+        diverged is left out from its divergence on.
+        """
+        values = np.array(getattr(self, key), dtype=np.float64)
+        epochs = np.arange(values.shape[1])
+        for run in np.flatnonzero((self.stopped_epoch >= 0) & (self.diverged_epoch < 0)):
+            stop = int(self.stopped_epoch[run])
+            if stop < values.shape[1]:
+                values[run, epochs > stop] = values[run, stop]
+        return spread(values, self.seeds)
 
 
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss", "val_data_loss")
@@ -444,12 +455,17 @@ def initial_params(model: MLP, config: TrainConfig, streams: Streams, dtype: Any
 
 
 def component_setting(config: TrainConfig, variant: Variant, key: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
-    """(name, sorted parameters) of the init, activation or optimizer a variant trains with: its own, or
-    the experiment's."""
+    """(name, sorted parameters) of the init, activation or optimizer a variant trains with: the experiment's,
+    or the variant's own. A variant naming the experiment's own component (`optimizer=adam` in an adam
+    experiment) starts from the experiment's parameters and changes what it gives; another component starts
+    from its defaults. (The rate is always the variant's lr, or the experiment's.)"""
     name = getattr(variant, key)
+    inherited = dict(getattr(config, f"{key}_params"))
     if name is None:
-        return getattr(config, key), tuple(sorted(dict(getattr(config, f"{key}_params")).items()))
-    return name, getattr(variant, f"{key}_params")
+        return getattr(config, key), tuple(sorted(inherited.items()))
+    if name != getattr(config, key):  # another component: its own defaults
+        inherited = {}
+    return name, tuple(sorted({**inherited, **dict(getattr(variant, f"{key}_params"))}.items()))
 
 
 def build_model(config: TrainConfig, dataset: Dataset) -> MLP:

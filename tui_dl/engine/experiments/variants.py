@@ -132,7 +132,8 @@ def _named(key: str, name: str, params: Mapping[str, Any] | Params = ()) -> Para
     """Checked parameters of the component `name` of NAMED[key], as a sorted tuple."""
     component = NAMED[key][name]
     given = dict(params)
-    component.resolve(given)  # every key known, every value allowed, cross-checks pass
+    for name_, value in given.items():  # every key known, every value allowed; the cross-checks (nesterov
+        component.spec(name_).validate(value)  # needs momentum) run in training, with what the variant inherits
     return tuple(sorted(given.items()))
 
 
@@ -150,7 +151,7 @@ def make_variant(**values: Any) -> Variant:
             rate = [k for k in RATE_KEYS if k in params]
             for k in rate:
                 if values.get("lr") is not None:
-                    raise ParamError(f"the rate of {name} is given twice: {k} and lr")
+                    raise ParamError(f"the rate of {name} is given twice: as {name}'s {k} and as the variant's lr")
                 values["lr"] = params.pop(k)
         named[key], named[f"{key}_params"] = name, _named(key, name, params)
     resolved = _VARIANT.resolve(values)

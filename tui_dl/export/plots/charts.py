@@ -165,15 +165,18 @@ def search(doc: Document, best: int = 5) -> Rows:
 
     diverged = [e for e in samples if e["diverged_epoch"] is not None]
     going = [e for e in samples if e["diverged_epoch"] is None]
-    top = f"best {min(best, len(going))}: {metric} {_number(going[0]['score'])}.." if going else ""
-    groups = [(top, going[:best], "*", 0), (f"others ({len(going[best:])})", going[best:], "o", 1),
-              (f"diverged ({len(diverged)})", diverged, "x", 2)]
+    shown = going[:best]
+    top = f"best {len(shown)}: {metric} {_number(shown[0]['score'])} to {_number(shown[-1]['score'])}" if shown else ""
+    one = len(names) == 1  # y is the score, which a diverged sample does not have: it is counted, not drawn
+    groups = [(top, shown, "*", 0), (f"others ({len(going[best:])})", going[best:], "o", 1),
+              *([] if one else [(f"diverged ({len(diverged)})", diverged, "x", 2)])]
     series = [Series(label, *coordinates(entries), group=group, scatter=True, marker=marker)
               for label, entries, marker, group in groups if entries]
     log = [scale == "log" for scale in doc["scales"]]
     ylabel = names[1] if len(names) > 1 else metric
-    return [[Panel(f"random search: {len(samples)} samples, best first by {metric}", names[0], ylabel, series,
-                   xlog=log[0], ylog=len(names) > 1 and log[1])]]
+    unscored = f" ({len(diverged)} diverged, no score)" if one and diverged else ""
+    return [[Panel(f"random search: {len(samples)} samples{unscored}, best first by {metric}", names[0], ylabel,
+                   series, xlog=log[0], ylog=log[1] if not one else doc["metric"] == "val_loss")]]
 
 
 CHARTS: dict[str, Callable[[Document], Rows]] = {
