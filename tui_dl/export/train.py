@@ -142,7 +142,8 @@ def build(args: argparse.Namespace) -> Export:
             "stopped_epoch": _epoch_or_none(snap.stopped_epoch[r]),
             "diverged_epoch": _epoch_or_none(snap.diverged_epoch[r]),
         })
-    notes = [f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
+    seed = (lambda run: f" (seed {run['seed']})") if snap.seeds > 1 else (lambda run: "")
+    notes = [f"{run['name']}{seed(run)} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
     unlogged = unlogged_monitor(config.monitor, config.mode, training.logged_monitors(snap.task))
     notes = [*data_notes(config), *([unlogged] if unlogged else []), *notes]

@@ -50,7 +50,8 @@ class VariantSpec:
     kind: str = "choice"
     choices: tuple[str, ...] = MENU
     optional: bool = False
-    help: str = "regularization of this run: none, l1=, l2=, dropout=, weight_decay=, patience=, joined with +"
+    help: str = ("what this run changes: none, l1=, l2=, dropout=, weight_decay=, patience=, lr=, init=, activation=, "
+                 "optimizer=, batch_norm, joined with +")
 
     def parse(self, text: str) -> str:
         """The spec, checked by parse_variant (or off)."""
