@@ -133,6 +133,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if not has_terminal():
         parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
                        "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+    if not sys.stdout.isatty():  # a session of `tui-dl serve` (has_terminal: a driver of its own): end with it
+        from tui_dl.parent_death import hang_up_with_parent
+
+        hang_up_with_parent()
     from tui_dl.app import make_app  # textual is imported here only: `tui-dl export` stays light
     from tui_dl.app.startup import launch_config
 

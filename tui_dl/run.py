@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import shlex
+import signal
 import socket
 import sys
 from collections.abc import Mapping
@@ -195,14 +196,34 @@ async def render_svg(app: Any, pane: int | None, size: tuple[int, int], steps: i
 def serve(args: argparse.Namespace) -> int:
     """Serve `tui-dl` (this interpreter, these flags) to browsers with textual-serve."""
     try:
-        from textual_serve.server import Server
+        QuickServer = _quick_server()  # noqa: N806 (a class made on demand: textual-serve is optional)
     except ImportError:
         return fail(f"serve needs the optional textual-serve package: {SERVE_EXTRA}")
     busy = port_in_use(args.host, args.port)
     if busy:
         return fail(busy)
-    Server(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
+    QuickServer(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
     return 0
+
+
+def _quick_server() -> type:
+    """textual-serve's Server that stops at once on SIGTERM, SIGINT or SIGHUP.
+
+    Its own stop waits for every open browser session to shut down, which did not happen: with a session
+    open the server outlived SIGTERM and SIGINT, and SIGHUP left the sessions running. This one exits at
+    once; each session process then gets SIGHUP from the kernel (parent_death.py) and quits.
+    """
+    from textual_serve.server import Server
+
+    class QuickServer(Server):
+        def request_exit(self) -> None:
+            os._exit(0)
+
+        def serve(self, debug: bool = False) -> None:
+            signal.signal(signal.SIGHUP, lambda signum, frame: os._exit(0))
+            super().serve(debug)
+
+    return QuickServer
 
 
 def port_in_use(host: str, port: int) -> str | None:
@@ -224,7 +245,11 @@ def port_in_use(host: str, port: int) -> str | None:
 
 
 def served_command(args: argparse.Namespace) -> str:
-    """The command each browser session runs: `tui-dl` with the same interpreter and app flags."""
+    """The command each browser session runs: `tui-dl` with the same interpreter and app flags.
+
+    textual-serve runs it through a shell; `exec` makes the app the server's own child, so a signal to
+    the session and the end of the server (parent_death.py) reach the app, not a shell in between.
+    """
     command = [sys.executable, "-m", "tui_dl", "--seed", str(args.seed)]
     if args.fps is not None:
         command += ["--fps", f"{args.fps:g}"]
@@ -232,4 +257,4 @@ def served_command(args: argparse.Namespace) -> str:
         command.append("--ascii")
     if args.demo:
         command.append("--demo")
-    return shlex.join(command)
+    return "exec " + shlex.join(command)
