@@ -202,7 +202,11 @@ def serve(args: argparse.Namespace) -> int:
     busy = port_in_use(args.host, args.port)
     if busy:
         return fail(busy)
-    QuickServer(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
+    hang_up = signal.signal(signal.SIGHUP, lambda signum, frame: os._exit(0))  # a closed terminal: stop at once
+    try:
+        QuickServer(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
+    finally:
+        signal.signal(signal.SIGHUP, hang_up)
     return 0
 
 
@@ -218,10 +222,6 @@ def _quick_server() -> type:
     class QuickServer(Server):
         def request_exit(self) -> None:
             os._exit(0)
-
-        def serve(self, debug: bool = False) -> None:
-            signal.signal(signal.SIGHUP, lambda signum, frame: os._exit(0))
-            super().serve(debug)
 
     return QuickServer
 

@@ -122,7 +122,7 @@ def test_serve_runs_this_interpreters_tui_dl_on_localhost(server):
     assert cli.main(["--seed", "4", "--ascii", "serve", "--port", str(port)]) == 0
     (call,) = server
     assert call["host"] == "127.0.0.1" and call["port"] == port and call["served"]
-    assert call["command"].split() == [sys.executable, "-m", "tui_dl", "--seed", "4", "--ascii"]
+    assert call["command"].split() == ["exec", sys.executable, "-m", "tui_dl", "--seed", "4", "--ascii"]
 
 
 def test_serve_refuses_a_busy_port(server, capsys):
