@@ -105,8 +105,11 @@ def test_a_restart_draws_its_first_frame_at_once_while_the_others_hold(drive):
         runner = app.runners[pane.KIND]
         draw = pane.throttle.draw
         pane.throttle.draw = lambda: (drawn.append(runner.generation), draw())
-        await drive.press(pilot, "n")  # a step: its frame waits for the interval
-        assert drawn == [] and pane.throttle._timer is not None
+        await drive.press(pilot, "n")  # a step pauses: its frame is drawn at once, the border with it
+        assert drawn == [runner.generation] and pane.border_subtitle == app.progress(pane.KIND)
+        pane.throttle.request()  # another drawing now would wait for the interval
+        assert pane.throttle._timer is not None
+        drawn.clear()
         await drive.press(pilot, "r")  # the restart's first frame is drawn at once
         assert drawn == [runner.generation] and pane.frame is runner.frame
         assert pane.border_subtitle == app.progress(pane.KIND)

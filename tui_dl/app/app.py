@@ -316,6 +316,9 @@ class TuiDlApp(App[None]):
 
     def watch_paused(self) -> None:
         self._update_status()
+        if self.paused and self.is_mounted:  # every number on screen stops with the clock, within this frame
+            for pane in self.panes:
+                pane.settle_now()
 
     def watch_current(self) -> None:
         if self.is_mounted:

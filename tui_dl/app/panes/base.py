@@ -117,10 +117,22 @@ class Pane(Horizontal):
         return {}
 
     def show_frame(self, frame: Any, progress: str = "") -> None:
-        """A new frame: keep it and redraw (as soon as the draw rate allows)."""
+        """A new frame: keep it and redraw (as soon as the draw rate allows; at once while paused, so the
+        numbers on screen stop with the clock instead of trailing it by a draw interval)."""
         self.frame = frame
         self.progress = progress
-        self.throttle.request()
+        if getattr(self.app, "paused", False):
+            self.settle_now()
+        else:
+            self.throttle.request()
+
+    def settle_now(self) -> None:
+        """Draw the latest frame and its border text now, whatever the draw rate (pause, step)."""
+        self.throttle.reset()
+        self.progress_throttle.reset()
+        if self.frame is not None:
+            self.throttle.request()
+            self.progress_throttle.request()
 
     def _draw(self) -> None:
         self.progress_throttle.request(late=self.progress_throttle.interval)  # on its own only if no drawing follows
