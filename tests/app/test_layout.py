@@ -72,3 +72,12 @@ def test_only_panes_with_new_data_are_redrawn(drive):
         assert schedule_plot.draws > schedule_draws
 
     drive.run(scenario)
+
+
+def test_the_help_hint_stays_on_the_status_line_in_a_small_terminal(drive):
+    async def scenario(pilot, app):
+        await drive.settle(pilot)
+        line = str(app.query_one("#status").content)
+        assert line.endswith("│ ? help") and len(line) <= 80 and "…" in line
+
+    drive.run(scenario, size=(80, 24))

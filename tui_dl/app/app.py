@@ -279,6 +279,7 @@ class TuiDlApp(App[None]):
     # ------------------------------------------------------------------ layout
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
+        self.call_after_refresh(self._update_status)  # the status line fits its new width (? help stays)
 
     def _apply_layout(self, width: int, height: int) -> None:
         if width < MIN_SIZE[0] or height < MIN_SIZE[1]:

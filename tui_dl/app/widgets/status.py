@@ -26,8 +26,11 @@ class StatusLine(Static):
             text.append(f" · {speed}")
         if extra:
             text.append(f" · {extra}")
-        text.append("  │ ? help", style="dim")
-        self.update(text)
+        help_hint = Text("  │ ? help", style="dim")
+        room = self.size.width - len(help_hint.plain)
+        if self.size.width and text.cell_len > room:  # a narrow terminal: the details give way, the hint stays
+            text.truncate(max(room, 0), overflow="ellipsis")
+        self.update(text + help_hint)
 
 
 class TabStrip(Static):
