@@ -81,3 +81,14 @@ def test_the_help_hint_stays_on_the_status_line_in_a_small_terminal(drive):
         assert line.endswith("│ ? help") and len(line) <= 80 and "…" in line
 
     drive.run(scenario, size=(80, 24))
+
+
+def test_help_starts_with_the_focused_panes_keys_and_says_it_scrolls(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "question_mark")
+        help_screen = app.screen
+        assert [title for title, _ in help_screen.sections[:2]] == ["3 Overfitting (this pane)", "Everywhere"]
+        assert len(help_screen.sections) == 8  # every pane, the panel, the formula panel, anywhere: nothing lost
+        assert "scroll" in str(help_screen.query_one("VerticalScroll").border_subtitle)
+
+    drive.run(scenario, size=(120, 40))

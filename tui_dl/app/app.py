@@ -456,8 +456,12 @@ class TuiDlApp(App[None]):
         """Every key, grouped."""
         if isinstance(self.screen, HelpScreen):
             return
-        sections = [("Everywhere", self.BINDINGS), ("Parameter panel", ParamPanel.BINDINGS)]
-        sections += [(f"{i} {pane.TITLE}", pane.BINDINGS) for i, pane in enumerate(PANES, 1)]
+        # the focused pane's own keys first: they are what a learner looks for, above the fold at 120 x 40
+        current = self.current
+        panes = [(f"{i} {pane.TITLE} (this pane)" if i - 1 == current else f"{i} {pane.TITLE}", pane.BINDINGS)
+                 for i, pane in enumerate(PANES, 1)]
+        sections = [panes[current], ("Everywhere", self.BINDINGS), ("Parameter panel", ParamPanel.BINDINGS)]
+        sections += [section for i, section in enumerate(panes) if i != current]
         from tui_dl.app.widgets.formula import FormulaScreen
 
         sections += [("Formula panel (f)", FormulaScreen.BINDINGS),

@@ -71,7 +71,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(binding_text(self.sections), id="keys")
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        scroll = self.query_one(VerticalScroll)
+        scroll.border_subtitle = "↑ ↓ PgUp PgDn scroll · esc close"  # it is longer than most screens
+        scroll.focus()
 
     def listing(self) -> str:
         """The table as plain lines, `keys: description`."""
