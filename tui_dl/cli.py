@@ -95,9 +95,13 @@ def attach_negative_values(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    with quiet_numerics():
-        return _main(argv)
+    """Run the command line; returns the exit status (130 after Ctrl+C: one line, no traceback)."""
+    try:
+        with quiet_numerics():
+            return _main(argv)
+    except KeyboardInterrupt:
+        print("tui-dl: interrupted (Ctrl+C); anything written to stdout so far is incomplete", file=sys.stderr)
+        return 130
 
 
 @contextmanager

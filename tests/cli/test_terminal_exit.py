@@ -131,3 +131,26 @@ def test_without_a_terminal_on_stdout_the_app_does_not_start(tmp_path):
     assert result.stderr.decode() == (
         "tui-dl: error: the app needs a terminal and stdout is not one: for the data use `tui-dl export ...`, "
         "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+
+
+def test_ctrl_c_ends_a_long_export_with_one_line_and_status_130():
+    command = [sys.executable, "-m", "tui_dl", "export", "path", "--surface", "quadratic", "--optimizer", "sgd",
+               "--steps", "10000000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def cpu_seconds() -> float:  # user time of the process (Linux): past its start-up once it is computing
+        with open(f"/proc/{process.pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[11]) / os.sysconf("SC_CLK_TCK")
+
+    try:
+        deadline = time.monotonic() + 60
+        while cpu_seconds() < 1.0 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.stderr.read()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert err.strip().splitlines() == ["tui-dl: interrupted (Ctrl+C); anything written to stdout so far is incomplete"]
