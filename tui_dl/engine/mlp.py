@@ -571,14 +571,13 @@ def dropout_masks_from_uniforms(uniforms: np.ndarray, row: np.ndarray, rates: An
 
     uniforms: (U, batch, sum(widths)) draws; row: for each run that drops (rate > 0, in run order)
     the row of uniforms it uses, so runs that share a row share their dropped units (Keras keeps a
-    unit where uniform >= rate and scales it by 1 / (1 - rate)). rates: scalar or (R,). Runs with
+    unit where uniform >= rate and scales it by 1 / (1 - rate)). rates: (R,), one per run. Runs with
     rate 0 get masks of ones. out: an (R, batch, sum(widths)) array of the uniforms' dtype to fill.
     """
-    runs = len(np.atleast_1d(rates)) if out is None else out.shape[0]
-    rates = np.broadcast_to(np.asarray(rates, dtype=np.float64), (runs,))
+    rates = np.asarray(rates, dtype=np.float64).reshape(-1)
     if not np.any(rates > 0):
         return [None] * len(widths)
-    masks = np.empty((runs, *uniforms.shape[1:]), dtype=uniforms.dtype) if out is None else out
+    masks = np.empty((len(rates), *uniforms.shape[1:]), dtype=uniforms.dtype) if out is None else out
     dropping = np.flatnonzero(rates > 0)
     masks[rates <= 0] = 1.0
     rate = rates[dropping][:, None, None]
