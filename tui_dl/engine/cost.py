@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui_dl.params import ParamError
@@ -147,8 +146,3 @@ def _cgroup_headroom() -> int | None:
 def array_bytes(*shape: float, itemsize: int = FLOAT64) -> float:
     """Bytes of an array of this shape."""
     return math.prod(shape) * itemsize
-
-
-def total(parts: Sequence[float]) -> float:
-    """The sum of byte counts (a named helper keeps cost functions readable)."""
-    return float(sum(parts))

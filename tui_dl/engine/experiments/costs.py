@@ -8,6 +8,7 @@ fan_in * fan_out per sample forward and twice that backward.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -45,7 +46,7 @@ class NetworkShape:
     @property
     def n_kernel(self) -> int:
         """Kernel parameters: sum of fan_in * fan_out, also the multiply-adds of one sample's forward pass."""
-        return sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+        return sum(a * b for a, b in itertools.pairwise(self.sizes))
 
     @property
     def n_params(self) -> int:
