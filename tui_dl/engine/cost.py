@@ -47,6 +47,11 @@ class Cost:
         """`about 10.3 GB and 2.1e11 multiply-adds per epoch`."""
         return f"about {format_bytes(self.bytes)} and {format_work(self.step_work)} multiply-adds per {self.unit}"
 
+    def plus(self, other: Cost) -> Cost:
+        """Two experiments run side by side: their bytes and work add up (self's steps, unit and knobs)."""
+        return Cost(self.bytes + other.bytes, self.step_work + other.step_work, self.steps, self.unit,
+                    tuple(dict.fromkeys(self.knobs + other.knobs)))
+
     def way_out(self) -> str:
         """`lower hidden, seeds or grid`."""
         names = list(self.knobs)

@@ -122,7 +122,7 @@ class Runner:
         self._credit = 0.0
         self._pending = _Pending()
         self._state = None
-        self._job = self.model.job()
+        self._job = self.model.checked_job()
         if self.model.default_speed != self._pace:  # a model whose pace follows its view (step, epoch, iteration)
             self._pace = self.model.default_speed
             self.speed_index = SPEEDS.index(self._pace)

@@ -14,9 +14,9 @@ from typing import Any
 from tui_dl.app.runner.model import Job, PaneModel, component_rows
 from tui_dl.app.settings import ParamRow, Preset, Selection
 from tui_dl.engine.activations import ACTIVATIONS
-from tui_dl.engine.experiments import initialization
+from tui_dl.engine.experiments import costs, initialization
 from tui_dl.engine.initializers import INITIALIZERS
-from tui_dl.params import ParamError, ParamSpec, count
+from tui_dl.params import ParamError, ParamSpec
 
 RUN_SLOTS = 4
 OFF = "off"
@@ -24,7 +24,6 @@ OFF = "off"
 SCHEMES = {"N(0,1)": "normal_1", "N(0,0.01)": "normal_0.01", "Xavier": "xavier", "He": "he", "LeCun": "lecun",
            "orthogonal": "orthogonal", "default": "default", "Xavier (book)": "xavier_simple"}
 # multiply-adds of one layer step (runs x samples x width^2) allowed in the live view: about a second
-MAX_LAYER_WORK = 4e9
 
 SCHEME = ParamSpec("scheme", "choice", OFF, choices=(*SCHEMES, OFF),
                    help="default: the framework's Dense/Linear default; Xavier (book): randn / sqrt(n)")
@@ -102,18 +101,14 @@ class InitModel(PaneModel):
     def job(self) -> Job:
         config = self.config()
         ACTIVATIONS[self.settings["activation"]].resolve(self.settings["activation_params"])
-        work = len(config.runs) * config.samples * config.width**2
-        if work > MAX_LAYER_WORK:
-            raise ParamError(f"too heavy for the live view: {count(len(config.runs), 'run')} x "
-                             f"{count(config.samples, 'sample')} x "
-                             f"{config.width}^2 per layer; lower samples or width (or use tui-dl export init)")
         horizon = initialization.total_steps(config)
 
         def frame(state: Any) -> InitFrame:
             return InitFrame(initialization.snapshot(state), horizon)
 
         return Job(init=lambda rng: initialization.init(config, rng), step=initialization.step, frame=frame,
-                   position=lambda f: f.stats.step, horizon=horizon)
+                   position=lambda f: f.stats.step, horizon=horizon, cost=costs.initialization_cost(config),
+                   export="tui-dl export init")
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         s = self.settings

@@ -26,7 +26,7 @@ from tui_dl.app.frameworks import optimizer_name, schedule_name
 from tui_dl.app.runner.model import Job, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Selection
 from tui_dl.engine.datasets import DATASETS
-from tui_dl.engine.experiments import lr_range, schedule_race, training, variants
+from tui_dl.engine.experiments import costs, lr_range, schedule_race, training, variants
 from tui_dl.engine.experiments.optimizer_groups import Member
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.params import ParamError, ParamSpec
@@ -178,7 +178,8 @@ def _race_job(view: str, config: Any, slots: tuple[int, ...], steps: int = 0, sk
         return RaceFrame(view, schedule_race.snapshot(state), slots, steps, skipped)
 
     return Job(init=lambda rng: schedule_race.init(config, rng), step=schedule_race.step, frame=frame,
-               position=lambda f: f.race.epoch, horizon=config.train.epochs, done=lambda f: f.race.finished)
+               position=lambda f: f.race.epoch, horizon=config.train.epochs, done=lambda f: f.race.finished,
+               cost=costs.schedule_race_cost(config), export="tui-dl export schedule-race")
 
 
 def race_job(settings: dict[str, Any], plateau: str) -> Job:
@@ -258,7 +259,8 @@ def range_job(settings: dict[str, Any]) -> Job:
         return RangeFrame(lr_range.snapshot(state), slots)
 
     return Job(init=lambda rng: lr_range.init(config, rng), step=lr_range.step, frame=frame,
-               position=lambda f: f.test.iteration, horizon=config.iterations, done=lambda f: f.test.finished)
+               position=lambda f: f.test.iteration, horizon=config.iterations, done=lambda f: f.test.finished,
+               cost=costs.lr_range_cost(config), export="tui-dl export lr-range")
 
 
 # ---------------------------------------------------------------------- formula panel

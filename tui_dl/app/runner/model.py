@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.engine.cost import Cost, check_live
 from tui_dl.params import Component, ParamError
 
 
@@ -31,6 +32,9 @@ class Job:
         position: frame -> steps or epochs done.
         done: frame -> whether nothing is left to do (all runs stopped or diverged), besides the horizon.
         horizon: the last step or epoch; 0 for a single-pass experiment.
+        cost: the experiment's estimated memory and work (engine/cost.py), checked against the live
+            view's limit before it starts; None for one too small to matter.
+        export: the command that runs the same experiment headless (the way out of a refusal).
     """
 
     init: Callable[[np.random.Generator], Any]
@@ -39,6 +43,8 @@ class Job:
     position: Callable[[Any], int]
     horizon: int
     done: Callable[[Any], bool] = lambda frame: False
+    cost: Cost | None = None
+    export: str = "tui-dl export"
 
 
 class PaneModel(ABC):
@@ -70,6 +76,13 @@ class PaneModel(ABC):
     def job(self) -> Job:
         """The experiment for the current settings; raises ParamError for a bad combination."""
 
+    def checked_job(self) -> Job:
+        """job(), refused with a ParamError (the estimate and the way out) when it is over the live limit."""
+        job = self.job()
+        if job.cost is not None:
+            check_live(job.cost, job.export)
+        return job
+
     @abstractmethod
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         """The component behind the row key (or the pane's main one when None); frame adds current values."""
@@ -95,7 +108,7 @@ class PaneModel(ABC):
         self._apply(trial, key, value)
         previous, self.settings = self.settings, trial
         try:
-            self.job()
+            self.checked_job()
         except ParamError:
             self.settings = previous
             raise
@@ -104,7 +117,7 @@ class PaneModel(ABC):
         """Replace all settings (a preset); they must build."""
         previous, self.settings = self.settings, copy.deepcopy(dict(settings))
         try:
-            self.job()
+            self.checked_job()
         except ParamError:
             self.settings = previous
             raise

@@ -13,7 +13,7 @@ import numpy as np
 
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Preset, Selection
-from tui_dl.engine.experiments import basins, optimizer_race
+from tui_dl.engine.experiments import basins, costs, optimizer_race
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES, get_surface
 from tui_dl.params import ParamSpec
@@ -201,8 +201,11 @@ class RaceModel(PaneModel):
             return PathsFrame(optimizer_race.snapshot(state[0]), state[1], surface.view, surface.minima,
                               surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of)
 
+        racers = len(config.racers)
+        cost = costs.descent_cost(racers, horizon, ("steps", "basin_grid")).plus(
+            costs.descent_cost(basin_config.grid**2, horizon, (), recorded=0))
         return Job(init=init, step=step, frame=frame, position=lambda f: f.race.step, horizon=horizon,
-                   done=lambda f: bool(np.all(f.race.diverged_step >= 0)))
+                   done=lambda f: bool(np.all(f.race.diverged_step >= 0)), cost=cost, export="tui-dl export race")
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         if key and key.startswith("racer."):

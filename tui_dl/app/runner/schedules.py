@@ -18,6 +18,7 @@ from tui_dl.app.frameworks import schedule_name
 from tui_dl.app.runner import lr_views
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
 from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.engine.experiments import costs
 from tui_dl.engine.experiments.training import PLATEAU
 from tui_dl.engine.schedules import SCHEDULES
 from tui_dl.params import ParamError, ParamSpec
@@ -179,7 +180,8 @@ class ScheduleModel(PaneModel):
         def frame(cursor: _Cursor) -> ScheduleFrame:
             return ScheduleFrame(cursor.labels, cursor.slots, cursor.rates, cursor.position, horizon)
 
-        return Job(init=init, step=step, frame=frame, position=lambda f: f.position, horizon=horizon)
+        return Job(init=init, step=step, frame=frame, position=lambda f: f.position, horizon=horizon,
+                   cost=costs.series_cost(horizon + 1, len(active), ("steps",)), export="tui-dl export schedule")
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         view = self.view

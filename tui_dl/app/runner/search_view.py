@@ -14,7 +14,7 @@ import numpy as np
 
 from tui_dl.app.runner.model import Job
 from tui_dl.app.settings import ParamRow
-from tui_dl.engine.experiments import search, training
+from tui_dl.engine.experiments import costs, search, training
 from tui_dl.params import ParamSpec
 
 AXES = ("x", "y")
@@ -91,4 +91,5 @@ def job(settings: dict[str, Any], train: training.TrainConfig) -> Job:
 
     return Job(init=lambda rng: search.init(chosen, rng), step=search.step, frame=frame,
                position=lambda f: f.snapshot.train.epoch, horizon=epochs,
-               done=lambda f: bool(np.all(f.snapshot.train.finished)))
+               done=lambda f: bool(np.all(f.snapshot.train.finished)),
+               cost=costs.search_cost(chosen), export="tui-dl export search")

@@ -18,7 +18,7 @@ from tui_dl.app.runner import search_view
 from tui_dl.app.runner.model import Job, PaneModel, component_rows
 from tui_dl.app.settings import ParamRow, Preset, Selection
 from tui_dl.engine.datasets import DATASETS
-from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments import costs, training
 from tui_dl.engine.experiments.variants import parse_variant
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.optimizers import OPTIMIZERS
@@ -188,7 +188,9 @@ class TrainModel(PaneModel):
 
         return Job(init=lambda rng: training.init(config, rng), step=training.step, frame=frame,
                    position=lambda f: f.snapshot.epoch, horizon=epochs,
-                   done=lambda f: bool(np.all(f.snapshot.finished)))
+                   done=lambda f: bool(np.all(f.snapshot.finished)),
+                   cost=costs.training_cost(config, knobs=("hidden", "seeds", "batch_size", "val_samples")),
+                   export="tui-dl export train")
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         s = self.settings

@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_dl.engine.cost import FLOAT64, Cost, array_bytes
 from tui_dl.engine.datasets import Dataset
-from tui_dl.engine.experiments import initialization, training
+from tui_dl.engine.experiments import initialization, lr_range, schedule_race, search, training
 from tui_dl.engine.optimizers import OPTIMIZERS
 
 # training.py's evaluation goes through the data in chunks of this many samples (MLP.evaluate)
@@ -140,6 +140,30 @@ def training_cost(config: training.TrainConfig, dataset: Dataset | None = None, 
     work += shape.n_kernel * variants * shape.grid_points
     work += UPDATE_WORK * runs * shape.n_params * math.ceil(shape.n_train / config.batch_size)
     return Cost(held, work, epochs if steps is None else steps, unit, knobs)
+
+
+def search_cost(config: search.SearchConfig, dataset: Dataset | None = None) -> Cost:
+    """search.py: one training run per sample, in one batch."""
+    return training_cost(config.train, dataset, runs=config.samples,
+                         knobs=("samples", "hidden", "batch_size", "val_samples"))
+
+
+def schedule_race_cost(config: schedule_race.ScheduleRaceConfig, dataset: Dataset | None = None) -> Cost:
+    """schedule_race.py: one training run per racer, with a table of every iteration's rate per run."""
+    train = config.train
+    cost = training_cost(train, dataset, runs=len(config.racers), knobs=("hidden", "epochs", "batch_size"))
+    iterations = train.epochs * math.ceil(network_shape(train, dataset).n_train / train.batch_size)
+    return replace(cost, bytes=cost.bytes + array_bytes(iterations, len(config.racers), 2))
+
+
+def lr_range_cost(config: lr_range.LRRangeConfig, dataset: Dataset | None = None) -> Cost:
+    """lr_range.py's range test: one training run per sweep, a mini-batch per iteration (no evaluation)."""
+    train = config.train
+    shape = network_shape(train, dataset)
+    epoch = training_cost(train, dataset, runs=len(lr_range.sweep_members(config)))
+    batch_share = min(train.batch_size, shape.n_train) / shape.n_train
+    return replace(epoch, step_work=epoch.step_work * batch_share, steps=config.iterations, unit="iteration",
+                   knobs=("hidden", "batch_size", "iterations"))
 
 
 def initialization_cost(config: initialization.InitConfig) -> Cost:

@@ -1,0 +1,76 @@
+"""The live view refuses a setting over the cost model's limit (engine/cost.py): one line with the
+estimate and the way out, the previous run kept, and nothing allocated."""
+
+from __future__ import annotations
+
+import re
+import tracemalloc
+
+import pytest
+
+from tui_dl.app.runner.initialization import InitModel
+from tui_dl.app.runner.race import RaceModel
+from tui_dl.app.runner.schedules import ScheduleModel
+from tui_dl.app.runner.training import TrainModel
+from tui_dl.params import ParamError
+
+from .test_params import panel, row, select
+
+REFUSAL = re.compile(r"too heavy for the live view: about [\d.]+ [kMG]B and [\d.e]+ multiply-adds per (\w+) "
+                     r"\(live limit 500 MB, 2e10\); lower .+, or run it with tui-dl export [\w-]+$")
+
+
+@pytest.mark.parametrize(("model", "key", "value", "export"), [
+    (TrainModel, "hidden", "4096,4096,4096,4096,4096,4096,4096,4096,4096,4096", "train"),
+    (TrainModel, "seeds", "10", None),  # with the heavy-but-allowed network below
+    (InitModel, "samples", "10000", "init"),
+])
+def test_a_heavy_setting_is_refused_with_its_estimate_and_the_old_one_kept(model, key, value, export):
+    pane = model()
+    if key == "seeds":
+        pane.set("hidden", "1000,1000")  # allowed alone
+        export = "train"
+    if model is InitModel:
+        pane.set("width", "700")
+    before = dict(pane.settings)
+    tracemalloc.start()
+    with pytest.raises(ParamError) as refused:
+        pane.set(key, value)
+    allocated = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    message = str(refused.value)
+    assert REFUSAL.match(message), message
+    assert message.endswith(f"tui-dl export {export}") and key in message.split("; lower ")[1]
+    assert pane.settings == before
+    assert allocated < 20e6  # estimated, never allocated
+
+
+def test_the_refused_network_is_estimated_above_twenty_gigabytes():
+    with pytest.raises(ParamError, match=r"about (\d\d+(\.\d+)? GB)"):
+        TrainModel().set("hidden", ",".join(["4096"] * 10))
+
+
+@pytest.mark.parametrize("model", [TrainModel, InitModel, RaceModel, ScheduleModel])
+def test_every_pane_s_default_job_carries_its_cost_and_its_export(model):
+    job = model().checked_job()
+    assert job.cost is not None and 0 < job.cost.bytes < 100e6
+    assert job.export.startswith("tui-dl export ")
+
+
+def test_the_overfitting_pane_says_the_refusal_and_keeps_running(drive):
+    async def scenario(pilot, app):
+        runner = app.runners["train"]
+        await drive.press(pilot, "3", "z")
+        generation = runner.generation
+        await select(drive, pilot, app, "hidden")
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = ""
+        await drive.press(pilot, *",".join(["4096"] * 10), "enter")
+        assert REFUSAL.match(panel(app).error), panel(app).error
+        assert row(app, "train", "hidden").value == (100, 100)
+        assert runner.generation == generation and runner.error is None
+        position = runner.position
+        await drive.steps(pilot, 2)
+        assert runner.position == position + 2 and runner.generation == generation  # the previous run goes on
+
+    drive.run(scenario)
