@@ -7,10 +7,19 @@ import argparse
 import numpy as np
 
 from tui_dl.engine.experiments import basins
+from tui_dl.engine.experiments.costs import descent_cost
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES
 from tui_dl.export import Export
-from tui_dl.export.common import STEPS, add_format_option, add_set_option, option_value, resolve_assignments
+from tui_dl.export.common import (
+    STEPS,
+    add_format_option,
+    add_set_option,
+    advance,
+    check_cost,
+    option_value,
+    resolve_assignments,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +59,8 @@ def build(args: argparse.Namespace) -> Export:
         tolerance=option_value(basins.TOLERANCE, args.tolerance, "--tolerance"),
     )
     steps = option_value(STEPS, args.steps, "--steps")
-    snap = basins.snapshot(basins.step(basins.init(config), steps))
+    check_cost(args, descent_cost(config.grid**2, steps, ("--grid",), recorded=0), values=8 * config.grid**2)
+    snap = basins.snapshot(advance(basins.step, basins.init(config), steps, "step", args))
     document = {
         "surface": args.surface, "surface_params": surface_params, "optimizer": args.optimizer, "params": params,
         "grid": config.grid, "steps": steps, "box": snap.box, "tolerance": config.tolerance, "minima": snap.minima,

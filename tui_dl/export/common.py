@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from tui_dl.engine.cost import Cost, check_fits
+from tui_dl.engine.experiments.costs import exported
 from tui_dl.params import SEED, Component, ParamError, ParamSpec, parse_assignments
 
 
@@ -103,6 +107,51 @@ def parse_point(text: str, option: str) -> tuple[float, float]:
     if not all(abs(v) < float("inf") for v in (x, y)):
         raise ParamError(f"bad value {text!r} for {option}: expected finite numbers")
     return x, y
+
+
+State = TypeVar("State")
+# a progress bar updates at most this many times over a whole export (the steps go in as many chunks)
+PROGRESS_UPDATES = 500
+
+
+def check_cost(args: argparse.Namespace, cost: Cost, values: float = 0) -> None:
+    """Refuse the export (ParamError) when its arrays, and the `values` numbers it writes, cannot fit in the
+    memory available: before the experiment allocates anything."""
+    fmt = "json" if getattr(args, "format", "csv") == "json" else "csv"
+    check_fits(exported(cost, values, fmt), f"tui-dl export {args.target}")
+
+
+def advance(step: Callable[[State, int], State], state: State, steps: int, unit: str,
+            args: argparse.Namespace) -> State:
+    """step(state, steps), with a progress bar on stderr when it is a terminal (tqdm, shown after half a
+    second, gone when done); the steps then go in chunks, which every experiment's step adds up exactly."""
+    if steps <= 0 or not sys.stderr.isatty():
+        return step(state, steps)
+    from tqdm import tqdm  # only for a terminal: a piped export imports nothing more
+
+    chunk = max(1, steps // PROGRESS_UPDATES)
+    sized = _columns(sys.stderr) > 0  # a pty nobody gave a size (0 x 0): tqdm would draw nothing
+    with tqdm(total=steps, unit=f" {unit}", desc=f"tui-dl export {args.target}", file=sys.stderr, delay=0.5,
+              leave=False, dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 24) as bar:
+        done = 0
+        try:
+            while done < steps:  # a loop over chunks of steps, for the bar
+                taken = min(chunk, steps - done)
+                state = step(state, taken)
+                done += taken
+                bar.update(taken)
+        except KeyboardInterrupt:  # the bar stays as it was drawn (how far it got) and Ctrl+C's line goes below it
+            bar.disable = True  # tqdm draws nothing more, not even in the middle of Ctrl+C's line
+            sys.stderr.write("\n")
+            raise
+    return state
+
+
+def _columns(stream: Any) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 STEPS = ParamSpec("steps", "int", 1000, low=1, high=10_000_000, help="number of steps")

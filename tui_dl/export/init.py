@@ -8,12 +8,15 @@ import numpy as np
 
 from tui_dl.engine.activations import ACTIVATIONS
 from tui_dl.engine.experiments import initialization as experiment
+from tui_dl.engine.experiments.costs import initialization_cost
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.export import Export
 from tui_dl.export.common import (
     add_format_option,
     add_seed_option,
     add_set_option,
+    advance,
+    check_cost,
     option_value,
     resolve_assignments,
     seed_of,
@@ -53,7 +56,9 @@ def build(args: argparse.Namespace) -> Export:
     # the engine name with every parameter; the convention still decides the biases
     run = experiment.InitRun(args.init, engine_name, args.activation, init_params, activation_params, args.convention)
     config = experiment.InitConfig(runs=(run,), bias=args.bias, **sizes)
-    snap = experiment.run(config, np.random.default_rng(seed))
+    check_cost(args, initialization_cost(config))
+    state = experiment.init(config, np.random.default_rng(seed))
+    snap = experiment.snapshot(advance(experiment.step, state, experiment.total_steps(config), "layer", args))
     layers = [
         {
             "index": layer + 1,

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.experiments import lr_range, training
+from tui_dl.engine.experiments.costs import lr_range_cost
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, seed_of
+from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, advance, check_cost, seed_of
 from tui_dl.export.train import add_task_option, build_config, data_notes
 from tui_dl.params import Component, ParamError, ParamSpec, parse_assignments
 
@@ -103,7 +104,8 @@ def build(args: argparse.Namespace) -> Export:
     """Run the whole test and write its points."""
     rng, train, own = experiment_settings(args, lr_range.LR_RANGE_PARAMS, OPTIONS, "lr range test")
     config = lr_range.LRRangeConfig(train=train, **own)
-    state = lr_range.step(lr_range.init(config, rng), config.iterations)
+    check_cost(args, lr_range_cost(config), values=4 * config.iterations)
+    state = advance(lr_range.step, lr_range.init(config, rng), config.iterations, "iteration", args)
     snap = lr_range.snapshot(state)
     length = int(np.isfinite(snap.lrs[0]).sum())
     points = {"iteration": np.arange(length), "lr": snap.lrs[0, :length], "loss": snap.loss[0, :length],

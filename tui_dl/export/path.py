@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from tui_dl.engine.experiments import optimizer_race as race
+from tui_dl.engine.experiments.costs import descent_cost
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES
 from tui_dl.export import Export
@@ -14,6 +15,8 @@ from tui_dl.export.common import (
     STEPS,
     add_format_option,
     add_set_option,
+    advance,
+    check_cost,
     option_value,
     parse_point,
     resolve_assignments,
@@ -45,7 +48,8 @@ def build(args: argparse.Namespace) -> Export:
         racers=(race.Racer(args.optimizer, args.optimizer, optimizer_params),),
         starts=None if start is None else (start,),
     )
-    snap = race.snapshot(race.step(race.init(config), steps))
+    check_cost(args, descent_cost(1, steps, ("--steps",)), values=4 * (steps + 1))
+    snap = race.snapshot(advance(race.step, race.init(config), steps, "step", args))
     xy, loss = np.array(snap.path[:, 0, :]), np.array(snap.loss[:, 0])
     diverged = int(snap.diverged_step[0])
     notes = []

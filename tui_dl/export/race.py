@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from tui_dl.engine.experiments import optimizer_race as race
+from tui_dl.engine.experiments.costs import descent_cost
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES
 from tui_dl.export import Export
@@ -14,6 +15,8 @@ from tui_dl.export.common import (
     STEPS,
     add_format_option,
     add_set_option,
+    advance,
+    check_cost,
     option_value,
     parse_point,
     resolve_assignments,
@@ -65,7 +68,9 @@ def build(args: argparse.Namespace) -> Export:
     steps = option_value(STEPS, args.steps, "--steps")
     starts = tuple(parse_point(text, "--start") for text in args.starts) or None
     config = race.RaceConfig(args.surface, surface_params, racers, starts)
-    snap = race.snapshot(race.step(race.init(config), steps))
+    runs = len(racers) * (1 if starts is None else len(starts))
+    check_cost(args, descent_cost(runs, steps, ("--steps",)), values=5 * runs * (steps + 1))
+    snap = race.snapshot(advance(race.step, race.init(config), steps, "step", args))
     path, loss = masked(snap)
     n_starts = len(snap.starts)
     runs = [

@@ -6,9 +6,10 @@ import argparse
 
 import numpy as np
 
+from tui_dl.engine.experiments.costs import series_cost
 from tui_dl.engine.schedules import SCHEDULES
 from tui_dl.export import Export
-from tui_dl.export.common import STEPS, add_format_option, add_set_option, option_value, resolve_assignments
+from tui_dl.export.common import STEPS, add_format_option, add_set_option, check_cost, option_value, resolve_assignments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,9 @@ def build(args: argparse.Namespace) -> Export:
     """The rate at each step as rows `step,lr`."""
     component = SCHEDULES[args.name]
     (params,) = resolve_assignments(args.assignments, [component])
-    steps = np.arange(option_value(STEPS, args.steps, "--steps"))
+    count = option_value(STEPS, args.steps, "--steps")
+    check_cost(args, series_cost(count, 1, ("--steps",)), values=2 * count)
+    steps = np.arange(count)
     rates = component.fn(steps, **params)
     notes = []
     undefined = np.flatnonzero(np.isnan(rates))

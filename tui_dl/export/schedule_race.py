@@ -23,8 +23,9 @@ from __future__ import annotations
 import argparse
 
 from tui_dl.engine.experiments import schedule_race as race
+from tui_dl.engine.experiments.costs import schedule_race_cost
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_set_option
+from tui_dl.export.common import add_format_option, add_set_option, advance, check_cost
 from tui_dl.export.lr_range import add_data_arguments, experiment_settings
 from tui_dl.export.train import data_notes
 
@@ -51,8 +52,10 @@ def build(args: argparse.Namespace) -> Export:
     """Race every schedule to the end and write its curves."""
     rng, train, _ = experiment_settings(args, (), (), "schedule race", epochs=str(DEFAULT_EPOCHS))
     racers = tuple(race.parse_racer(text, train) for text in args.racers) or race.DEFAULT_RACERS
-    state = race.init(race.ScheduleRaceConfig(train, racers), rng)
-    snap = race.snapshot(race.step(state, train.epochs))
+    config = race.ScheduleRaceConfig(train, racers)
+    check_cost(args, schedule_race_cost(config), values=len(racers) * train.epochs * 20)
+    state = race.init(config, rng)
+    snap = race.snapshot(advance(race.step, state, train.epochs, "epoch", args))
     runs = []
     for r, config in enumerate(state.racers):
         length = snap.epoch if snap.diverged_epoch[r] < 0 else int(snap.diverged_epoch[r]) + 1

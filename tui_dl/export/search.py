@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.experiments import search, training
+from tui_dl.engine.experiments.costs import search_cost
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, option_value, seed_of
+from tui_dl.export.common import add_format_option, advance, check_cost, option_value, seed_of
 from tui_dl.export.train import add_training_arguments, build_config, data_notes
 
 
@@ -48,8 +49,9 @@ def build(args: argparse.Namespace) -> Export:
     samples = search.SAMPLES.default if args.samples is None else option_value(search.SAMPLES, args.samples,
                                                                                 "--samples")
     config = search.SearchConfig(build_config(args, rng), search.ranges_of(args.ranges or ()), samples)
+    check_cost(args, search_cost(config), values=samples * config.train.epochs * 2 * len(training.HISTORY_KEYS))
     state = search.init(config, rng)
-    snap = search.snapshot(search.step(state, config.train.epochs))
+    snap = search.snapshot(advance(search.step, state, config.train.epochs, "epoch", args))
     train = snap.train
     entries = []
     for rank, index in enumerate(snap.order):

@@ -36,9 +36,18 @@ import numpy as np
 from tui_dl.engine.datasets import CLASSIFICATION, REGRESSION, TASK, load_data_file
 from tui_dl.engine.early_stopping import unlogged_monitor
 from tui_dl.engine.experiments import training
+from tui_dl.engine.experiments.costs import training_cost
 from tui_dl.engine.experiments.variants import DEFAULT_VARIANT_SPECS, parse_variant
 from tui_dl.export import Export
-from tui_dl.export.common import add_format_option, add_seed_option, add_set_option, option_value, seed_of
+from tui_dl.export.common import (
+    add_format_option,
+    add_seed_option,
+    add_set_option,
+    advance,
+    check_cost,
+    option_value,
+    seed_of,
+)
 from tui_dl.params import ParamError, ParamSpec, parse_assignments
 
 FILE_DATASET = "file"
@@ -127,8 +136,10 @@ def build(args: argparse.Namespace) -> Export:
     """Train every variant to the end and write its history."""
     rng = np.random.default_rng(seed_of(args))
     config = build_config(args, rng)
+    check_cost(args, training_cost(config, knobs=("hidden", "seeds", "val_samples", "variants")),
+               values=config.runs * config.epochs * 2 * len(training.HISTORY_KEYS))
     state = training.init(config, rng)
-    snap = training.snapshot(training.step(state, config.epochs))
+    snap = training.snapshot(advance(training.step, state, config.epochs, "epoch", args))
     specs = args.variants or DEFAULT_VARIANT_SPECS
     runs = []
     for r, label in enumerate(snap.labels):

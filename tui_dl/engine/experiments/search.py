@@ -29,8 +29,8 @@ from tui_dl.params import ParamError, ParamSpec
 
 # variant keys a sample may set: the per-run numbers of training.py
 VARIANT_KEYS = ("lr", "weight_decay", "l1", "l2", "dropout")
-# 1024 samples of the app's default network hold about 2.5 GB while they train (4096: 10 GB)
-SAMPLES = ParamSpec("samples", "int", 64, low=1, high=1024, scale="log", help="how many samples to train at once")
+# what many samples cost is the cost model's to say (engine/cost.py): the live view's limit, or the memory available
+SAMPLES = ParamSpec("samples", "int", 64, low=1, high=100_000, scale="log", help="how many samples to train at once")
 SCALES = ("log", "linear")
 
 
