@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tui_dl.app.runner import SPEEDS, FrameReady, Job, PaneModel, Runner, make_models, speed_text
+from tui_dl.app.runner.core import CHUNK_WORK
 from tui_dl.app.settings import Selection
+from tui_dl.engine.cost import Cost
 from tui_dl.params import ParamError
 
 
@@ -102,6 +106,19 @@ def test_requests_while_busy_are_taken_together_when_the_worker_is_back():
     assert runner.position == 5
 
 
+def test_a_frame_posted_just_before_a_restart_is_dropped():
+    runner, inline = make_runner(hold=True)
+    runner.restart()
+    inline.release()
+    deliver(runner, inline)
+    runner.request(4)
+    inline.release()  # the step finishes and posts ...
+    runner.restart(seed=9)  # ... and the restart comes before its message is taken
+    inline.release()
+    assert deliver(runner, inline) == [False, True]
+    assert runner.position == 0 and runner.generation == 2
+
+
 def test_a_restart_discards_the_older_generations_frames():
     runner, inline = make_runner(hold=True)
     runner.restart()
@@ -109,9 +126,9 @@ def test_a_restart_discards_the_older_generations_frames():
     deliver(runner, inline)
     runner.request(4)
     runner.restart(seed=9)  # the step worker is still out
-    inline.release()  # both the old step and the new init finish
+    inline.release()  # both the old step and the new init finish; the old one sees it was replaced
     accepted = deliver(runner, inline)
-    assert accepted == [False, True]
+    assert accepted == [True]
     assert runner.position == 0 and runner.seed == 9 and runner.generation == 2
 
 
@@ -219,3 +236,48 @@ def test_frames_while_a_worker_is_out_are_skipped_not_saved_up():
     inline.release()
     deliver(runner, inline)
     assert runner.position == 2 and not inline.held and runner.idle
+
+
+class Heavy(Counter):
+    """The toy experiment with a cost: each step is worth a chunk of its own, and its state holds `size` bytes."""
+
+    size = 0
+
+    def job(self):
+        base = super().job()
+        size = self.size
+        self.steps_taken = 0
+
+        def step(state, n):
+            self.steps_taken += n
+            return {**base.step(state, n), "payload": state["payload"]}
+
+        def init(rng):
+            return {**base.init(rng), "payload": np.ones(size, dtype=np.uint8)}
+
+        return replace(base, init=init, step=step, cost=Cost(size, CHUNK_WORK, 10, "epoch", ("size",)))
+
+
+def test_a_replaced_heavy_run_stops_after_its_current_step_and_leaves_nothing_behind():
+    tracemalloc.start()
+    try:
+        model = Heavy()
+        model.size = 50_000_000
+        inline = Inline(hold=True)
+        runner = Runner("toy", model, inline.launch, inline.posted.append, seed=3)
+        runner.restart()
+        inline.release()
+        deliver(runner, inline)
+        runner.request(8)  # eight steps of a chunk each, in one worker
+        model.size = 1000
+        runner.restart()  # the heavy worker has not run yet: it finds itself replaced after one step
+        old_steps, new_init = inline.held
+        inline.held = []
+        old_steps()
+        assert model.steps_taken == 1 and inline.posted == []  # nothing posted: its state is dropped at once
+        new_init()
+        assert deliver(runner, inline) == [True]
+        del old_steps, new_init
+        assert tracemalloc.get_traced_memory()[0] < 5_000_000  # the 50 MB are gone
+    finally:
+        tracemalloc.stop()

@@ -3,8 +3,10 @@
 RULE 3: the engine runs here, in thread workers, never in a widget. Each runner owns at most one
 worker at a time (the experiment state is mutated in place by `step`, so two workers must never
 share it); the worker hands the state back inside the `FrameReady` message, and the UI thread
-keeps it until it launches the next worker. A restart bumps the generation: frames of an older
-generation still arrive but are dropped, so a result of a restarted run never reaches the screen.
+keeps it until it launches the next worker. A restart bumps the generation: a worker of an older
+generation stops after its current chunk of steps without posting (its state, however large, goes
+at once), and a frame it posted just before the restart is dropped, so a result of a restarted run
+never reaches the screen.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from textual.message import Message
 from tui_dl.app.runner.model import Job, PaneModel
 from tui_dl.params import ParamError
 
+# a worker checks between chunks of about this many multiply-adds (some 50 ms) whether its run was replaced
+CHUNK_WORK = 1e9
 # Steps (or epochs) per frame, from one step every 16 frames to 1000 steps a frame: `[` and `]` walk it.
 SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
@@ -182,10 +186,27 @@ class Runner:
         work = partial(self._work, job, state, steps, self.generation, self.seed)
         self._launch(work, group=f"runner-{self.key}")
 
+    def _advance(self, job: Job, state: Any, steps: int, generation: int) -> Any:
+        """In a worker thread: the steps in chunks of about CHUNK_WORK multiply-adds; None once a restart
+        made this generation old (a heavy run asked for 1000 epochs a frame stops after the current one)."""
+        work = job.cost.step_work if job.cost is not None else 0.0
+        chunk = steps if work <= 0 else max(1, int(CHUNK_WORK // work))
+        done = 0
+        while done < steps:  # a loop over chunks; each chunk runs vectorized in the engine
+            taken = min(chunk, steps - done)
+            state = job.step(state, taken)
+            done += taken
+            if generation != self.generation:
+                return None
+        return state
+
     def _work(self, job: Job, state: Any, steps: int, generation: int, seed: int) -> None:
         """In a worker thread: init or step, then post the frame (or the error) back."""
         try:
-            state = job.init(np.random.default_rng(seed)) if state is None else job.step(state, steps)
+            state = job.init(np.random.default_rng(seed)) if state is None else self._advance(job, state, steps,
+                                                                                             generation)
+            if state is None:  # replaced while it ran: its state goes now, not after the steps it was asked for
+                return
             message = FrameReady(self.key, generation, state, job.frame(state))
         except ParamError as error:  # a combination the model's checks did not foresee: its one line, no class name
             message = FrameReady(self.key, generation, None, None, str(error))
