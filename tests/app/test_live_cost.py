@@ -16,8 +16,8 @@ from tui_dl.params import ParamError
 
 from .test_params import panel, row, select
 
-REFUSAL = re.compile(r"too heavy for the live view: about [\d.]+ [kMG]B and [\d.e]+ multiply-adds per (\w+) "
-                     r"\(live limit 500 MB, 2e10\); lower .+, or run it with tui-dl export [\w-]+$")
+REFUSAL = re.compile(r"too heavy to run live: about [\d.]+ [kMG]B and [\d.e]+ multiply-adds per (\w+) "
+                     r"\(limit 500 MB, 2e10\); lower .+, or use tui-dl export [\w-]+$")
 
 
 @pytest.mark.parametrize(("model", "key", "value", "export"), [

@@ -122,8 +122,8 @@ def test_the_live_refusal_names_the_estimate_the_limit_and_the_way_out():
     with pytest.raises(ParamError) as refused:
         check_live(HEAVY, "tui-dl export train")
     assert str(refused.value) == (
-        "too heavy for the live view: about 12.4 GB and 3.1e11 multiply-adds per epoch (live limit 500 MB, 2e10); "
-        "lower hidden or seeds, or run it with tui-dl export train")
+        "too heavy to run live: about 12.4 GB and 3.1e11 multiply-adds per epoch (limit 500 MB, 2e10); "
+        "lower hidden or seeds, or use tui-dl export train")
     check_live(replace(HEAVY, bytes=LIVE.bytes, step_work=LIVE.step_work), "tui-dl export train")  # at the limit: ok
 
 

@@ -100,8 +100,8 @@ def format_work(work: float) -> str:
 def check_live(cost: Cost, export: str) -> None:
     """Refuse (ParamError) a live setting over LIVE: the estimate, the limit and the way out."""
     if LIVE.exceeded_by(cost):
-        raise ParamError(f"too heavy for the live view: {cost.text()} (live limit {LIVE.text()}); "
-                         f"{cost.way_out()}, or run it with {export}")
+        raise ParamError(f"too heavy to run live: {cost.text()} (limit {LIVE.text()}); {cost.way_out()}, "
+                         f"or use {export}")
 
 
 def available_memory() -> int | None:

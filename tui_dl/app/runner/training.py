@@ -189,7 +189,7 @@ class TrainModel(PaneModel):
         return Job(init=lambda rng: training.init(config, rng), step=training.step, frame=frame,
                    position=lambda f: f.snapshot.epoch, horizon=epochs,
                    done=lambda f: bool(np.all(f.snapshot.finished)),
-                   cost=costs.training_cost(config, knobs=("hidden", "seeds", "batch_size", "val_samples")),
+                   cost=costs.training_cost(config, knobs=("hidden", "seeds", "val_samples")),
                    export="tui-dl export train")
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:

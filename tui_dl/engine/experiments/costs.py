@@ -102,7 +102,7 @@ def _chunks(n: int, chunk: int) -> set[int]:
 
 def training_cost(config: training.TrainConfig, dataset: Dataset | None = None, *, runs: int | None = None,
                   steps: int | None = None, unit: str = "epoch",
-                  knobs: tuple[str, ...] = ("hidden", "variants", "seeds", "batch_size")) -> Cost:
+                  knobs: tuple[str, ...] = ("hidden", "seeds", "val_samples")) -> Cost:
     """Peak memory and the work of one epoch of training.py's experiment.
 
     runs: the number of runs when it is not config.runs (a search's samples, a sweep's rates);
@@ -145,13 +145,13 @@ def training_cost(config: training.TrainConfig, dataset: Dataset | None = None, 
 def search_cost(config: search.SearchConfig, dataset: Dataset | None = None) -> Cost:
     """search.py: one training run per sample, in one batch."""
     return training_cost(config.train, dataset, runs=config.samples,
-                         knobs=("samples", "hidden", "batch_size", "val_samples"))
+                         knobs=("samples", "hidden", "val_samples"))
 
 
 def schedule_race_cost(config: schedule_race.ScheduleRaceConfig, dataset: Dataset | None = None) -> Cost:
     """schedule_race.py: one training run per racer, with a table of every iteration's rate per run."""
     train = config.train
-    cost = training_cost(train, dataset, runs=len(config.racers), knobs=("hidden", "epochs", "batch_size"))
+    cost = training_cost(train, dataset, runs=len(config.racers), knobs=("hidden", "val_samples"))
     iterations = train.epochs * math.ceil(network_shape(train, dataset).n_train / train.batch_size)
     return replace(cost, bytes=cost.bytes + array_bytes(iterations, len(config.racers), 2))
 
@@ -163,7 +163,7 @@ def lr_range_cost(config: lr_range.LRRangeConfig, dataset: Dataset | None = None
     epoch = training_cost(train, dataset, runs=len(lr_range.sweep_members(config)))
     batch_share = min(train.batch_size, shape.n_train) / shape.n_train
     return replace(epoch, step_work=epoch.step_work * batch_share, steps=config.iterations, unit="iteration",
-                   knobs=("hidden", "batch_size", "iterations"))
+                   knobs=("hidden",))
 
 
 def initialization_cost(config: initialization.InitConfig) -> Cost:
