@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tui_dl import __version__, blas_threads, run  # noqa: F401 (blas_threads: before anything imports numpy)
+from tui_dl import __version__, app_commands, blas_threads  # noqa: F401 (blas_threads: before anything imports numpy)
 from tui_dl.export.common import add_plot_options, parse_plot_size
 from tui_dl.params import SEED
 
@@ -56,13 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser of `tui-dl`."""
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
-    parser.add_argument("--seed", type=run.spec_option(SEED), default=0, help="random seed (default 0)")
-    run.add_app_arguments(parser)
+    parser.add_argument("--seed", type=app_commands.spec_option(SEED), default=0, help="random seed (default 0)")
+    app_commands.add_app_arguments(parser)
     parser.add_argument("--config", type=Path, metavar="FILE",
-                        help="load a setup file: every parameter and the seed (w in the app writes one)")
+                        help="load a setup file: every parameter and the seed (w in the app writes one; "
+                             "a bad file: one line, exit status 2)")
     parser.add_argument("--preset", metavar="NAME", help="start with a named preset (the palette's Preset commands)")
     parser.add_argument("--reset", action="store_true",
-                        help="forget the remembered preferences (theme, fps, last setup) and start with the defaults")
+                        help="forget what a plain tui-dl resumes (the setup last saved with w, the theme) "
+                             "and start with the defaults")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     export = commands.add_parser("export", help="write experiment data as csv or json, without the UI",
                                  description="Write experiment data as csv or json, without the UI.")
@@ -75,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = targets.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         importlib.import_module(module).add_arguments(sub)
         add_plot_options(sub)
-    run.add_commands(commands, _Parser)
+    app_commands.add_commands(commands, _Parser)
     return parser
 
 
@@ -133,7 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "export":
         return _export(args, parser)
     if args.command in ("snapshot", "serve"):
-        return getattr(run, args.command)(args)
+        return getattr(app_commands, args.command)(args)
     if not has_terminal():
         parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
                        "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
@@ -142,11 +144,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
         hang_up_with_parent()
     from tui_dl.app import make_app  # textual is imported here only: `tui-dl export` stays light
-    from tui_dl.app.startup import launch_config
+    from tui_dl.setup.launch import launch_config
 
-    config, notes = launch_config(run.app_config(args), args, parser)
+    config, notes = launch_config(app_commands.app_config(args), args, parser)
     app = make_app(config)
-    for note in [*notes, app.setup_state.error]:
+    for note in [*notes, app.setup_state.error, *app.setup_state.notes]:
         if note:
             print(f"tui-dl: {note}", file=sys.stderr)
     app.run()

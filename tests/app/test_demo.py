@@ -10,8 +10,8 @@ import asyncio
 from tui_dl.app import AppConfig, make_app
 from tui_dl.app.demo import DASHBOARD_CAPTION, HANDOVER_CAPTION, tour
 from tui_dl.app.runner import make_models
+from tui_dl.app_commands import app_config, served_command
 from tui_dl.cli import build_parser
-from tui_dl.run import app_config, served_command
 
 TITLES = {"lr": "Learning rate", "init": "Initialization", "train": "Overfitting", "paths": "Optimizer paths"}
 

@@ -62,7 +62,7 @@ def test_a_schedule_shorter_than_the_race_is_left_out_with_a_reason_not_an_error
 
     async def scenario(pilot, app):
         model = app.runners["lr"].model
-        for key, value in (("steps", 10_000), ("slot.3.schedule", "one_cycle_lr"), ("slot.3.total_steps", 1000)):
+        for key, value in (("steps", 10_000), ("slot.4.schedule", "one_cycle_lr"), ("slot.4.total_steps", 1000)):
             model.set(key, value)
         app._restart("lr")
         await drive.settle(pilot)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tui_dl.app.frameworks import KERAS_SCHEDULES, TORCH_SCHEDULES, base_rate, describe
-from tui_dl.app.settings import Selection
+from tui_dl.app.model_types import Selection
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.schedules import SCHEDULES

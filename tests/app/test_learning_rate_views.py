@@ -68,7 +68,7 @@ def test_v_cycles_the_views_each_running_its_own_experiment(drive):
             "race", "epoch", 200, 0, 1)
         assert "schedule race" in status_text(app) and "epoch 0/200" in status_text(app)
         keys = [row.key for row in pane.panel.rows]
-        assert {"optimizer", "dataset", "batch_size", "steps", "slot.0.schedule"} <= set(keys)
+        assert {"optimizer", "dataset", "batch_size", "steps", "slot.1.schedule"} <= set(keys)
         await drive.steps(pilot, 3)
         race = runner.frame.race
         assert plotted(app)[0] is runner.frame and race.train_loss.shape == (3, 3)
@@ -114,13 +114,13 @@ def test_the_race_follows_the_slots_edited_in_the_panel(drive):
     async def scenario(pilot, app):
         runner = app.runners["lr"]
         await drive.press(pilot, "z", "v")
-        await select(drive, pilot, app, "slot.0.initial_learning_rate")
+        await select(drive, pilot, app, "slot.1.initial_learning_rate")
         generation = runner.generation
         await drive.press(pilot, "right")  # 1e-3 -> 2e-3: the race restarts with it
         assert runner.generation == generation + 1 and runner.position == 0
         await drive.steps(pilot, 1)
         assert runner.frame.race.lr[0, 0] == 0.002
-        await type_value(drive, pilot, app, "slot.1.schedule", "off")
+        await type_value(drive, pilot, app, "slot.2.schedule", "off")
         await drive.steps(pilot, 1)
         frame = runner.frame
         assert frame.slots == (0, 2) and frame.race.labels == ("1 CosineDecayRestarts", "3 ExponentialDecay")
@@ -133,7 +133,7 @@ def test_a_diverging_run_is_marked_and_the_others_go_on(drive):
         runner = app.runners["lr"]
         await drive.press(pilot, "z", "v")
         await type_value(drive, pilot, app, "optimizer", "sgd")
-        await type_value(drive, pilot, app, "slot.0.initial_learning_rate", "1e5")
+        await type_value(drive, pilot, app, "slot.1.initial_learning_rate", "1e5")
         await drive.steps(pilot, 3)
         race = runner.frame.race
         assert race.diverged_epoch[0] >= 0 and (race.diverged_epoch[1:] == -1).all()
@@ -163,7 +163,7 @@ def test_g_toggles_each_views_own_scale(drive):
 def test_f_explains_the_range_test_and_the_step_sizes(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "z", "v", "v")
-        await select(drive, pilot, app, "adaptive.2.lr")
+        await select(drive, pilot, app, "adaptive.3.lr")
         await drive.press(pilot, "n", "f")
         description = app.screen.description
         assert description.title == "Effective step size: run 3 (Adam)"
@@ -222,7 +222,7 @@ def test_slots_that_cannot_race_are_named_and_none_left_is_no_error():
     frame = run_job(model, 1)
     assert frame.race.labels == ("2 constant",) and frame.slots == (1,)
     assert "slot 1 (reduce_lr_on_plateau) follows a metric" in race_legend(frame).plain
-    model.set("slot.1.schedule", "off")
+    model.set("slot.2.schedule", "off")
     job = model.job()
     assert job.horizon == 0
     frame = run_job(model, 0)
@@ -232,10 +232,10 @@ def test_slots_that_cannot_race_are_named_and_none_left_is_no_error():
 def test_the_step_view_needs_one_optimizer():
     model = make_models()["lr"]
     model.set("view", "step")
-    for i in range(3):
+    for i in range(1, 4):
         model.set(f"adaptive.{i}.optimizer", "off")
     with pytest.raises(Exception, match="at least one optimizer must race"):
-        model.set("adaptive.3.optimizer", "off")
+        model.set("adaptive.4.optimizer", "off")
     assert model.settings["adaptive"][3]["name"] == "sgd"
 
 
@@ -277,7 +277,7 @@ def test_the_keras_callback_computes_what_the_engine_computes(suggest):
     model.set("view", "range")
     model.set("range.suggest", suggest)
     test = run_job(model, 100).test
-    description = describe(model.selection("sweep.0.optimizer"))
+    description = describe(model.selection("sweep.1.optimizer"))
     for run in range(len(test.labels)):
         finder = keras_finder(description)
         rate = FakeRate()

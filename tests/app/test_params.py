@@ -31,13 +31,13 @@ def test_nudges_step_logs_ints_and_choices_and_restart_from_zero(drive):
         assert row(app, "lr", "steps").value == 2000
         assert runner.horizon == 2000 and runner.position == 0 and runner.generation == generation + 1
         assert runner.seed == 0
-        await select(drive, pilot, app, "slot.0.initial_learning_rate")
+        await select(drive, pilot, app, "slot.1.initial_learning_rate")
         await drive.press(pilot, "l")  # 1e-3 -> 2e-3 (1-2-5)
-        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.002
+        assert row(app, "lr", "slot.1.initial_learning_rate").value == 0.002
         await drive.press(pilot, "h", "minus")  # -> 1e-3 -> 5e-4
-        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.0005
+        assert row(app, "lr", "slot.1.initial_learning_rate").value == 0.0005
         await drive.press(pilot, "plus", "equals_sign")  # -> 1e-3 -> 2e-3
-        assert row(app, "lr", "slot.0.initial_learning_rate").value == 0.002
+        assert row(app, "lr", "slot.1.initial_learning_rate").value == 0.002
         np.testing.assert_allclose(runner.frame.rates[0, 0], 0.002)
 
     drive.run(scenario)
@@ -45,13 +45,13 @@ def test_nudges_step_logs_ints_and_choices_and_restart_from_zero(drive):
 
 def test_choice_cycles_and_keeps_the_rate_across_frameworks(drive):
     async def scenario(pilot, app):
-        await select(drive, pilot, app, "slot.0.schedule")
+        await select(drive, pilot, app, "slot.1.schedule")
         await drive.press(pilot, "right")  # cosine_decay_restarts -> step_lr (catalogue order)
-        assert row(app, "lr", "slot.0.schedule").value == "step_lr"
-        assert row(app, "lr", "slot.0.lr").value == 0.001  # Keras's initial_learning_rate became torch's lr
+        assert row(app, "lr", "slot.1.schedule").value == "step_lr"
+        assert row(app, "lr", "slot.1.lr").value == 0.001  # Keras's initial_learning_rate became torch's lr
         assert app.runners["lr"].frame.labels[0] == "1 StepLR"
         await drive.press(pilot, "left", "left")
-        assert row(app, "lr", "slot.0.schedule").value == "cosine_decay"
+        assert row(app, "lr", "slot.1.schedule").value == "cosine_decay"
 
     drive.run(scenario)
 
@@ -59,9 +59,9 @@ def test_choice_cycles_and_keeps_the_rate_across_frameworks(drive):
 def test_bool_toggles(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "4")
-        await select(drive, pilot, app, "racer.0.nesterov")
+        await select(drive, pilot, app, "racer.1.nesterov")
         await drive.press(pilot, "right")
-        assert row(app, "paths", "racer.0.nesterov").value is True
+        assert row(app, "paths", "racer.1.nesterov").value is True
 
     drive.run(scenario)
 
@@ -69,13 +69,13 @@ def test_bool_toggles(drive):
 def test_typed_value_applies_in_a_maximized_pane(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "4", "z")
-        await select(drive, pilot, app, "racer.3.lr")
+        await select(drive, pilot, app, "racer.4.lr")
         await drive.press(pilot, "enter")
         field = panel(app).query_one("Input")
         assert app.focused is field and field.value == "0.3"
         field.value = ""
         await drive.press(pilot, *"0.05", "enter")
-        assert row(app, "paths", "racer.3.lr").value == 0.05
+        assert row(app, "paths", "racer.4.lr").value == 0.05
         assert app.focused is panel(app) and not panel(app).error
         assert app.runners["paths"].model.config().racers[3].params["lr"] == 0.05
 
@@ -85,7 +85,7 @@ def test_typed_value_applies_in_a_maximized_pane(drive):
 def test_bad_typed_value_shows_one_line_error_and_keeps_the_old_value(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "4", "z")
-        await select(drive, pilot, app, "racer.0.lr")
+        await select(drive, pilot, app, "racer.1.lr")
         generation = app.runners["paths"].generation
         await drive.press(pilot, "enter")
         panel(app).query_one("Input").value = ""
@@ -93,7 +93,7 @@ def test_bad_typed_value_shows_one_line_error_and_keeps_the_old_value(drive):
         assert panel(app).error == "bad value 'abc' for lr: expected a float in (0, inf)"
         assert "\n" not in panel(app).error
         assert panel(app).query_one("#error").has_class("-shown")
-        assert row(app, "paths", "racer.0.lr").value == 0.95
+        assert row(app, "paths", "racer.1.lr").value == 0.95
         assert app.runners["paths"].generation == generation  # nothing restarted
         await drive.press(pilot, "down")  # moving on clears the error
         assert not panel(app).error
@@ -115,17 +115,17 @@ def test_escape_cancels_typing(drive):
 def test_a_bad_combination_is_refused_with_the_frameworks_reason(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "z")
-        await select(drive, pilot, app, "slot.0.schedule")
+        await select(drive, pilot, app, "slot.1.schedule")
         for _ in range(40):  # cycle to one_cycle_lr
-            if row(app, "lr", "slot.0.schedule").value == "one_cycle_lr":
+            if row(app, "lr", "slot.1.schedule").value == "one_cycle_lr":
                 break
             await drive.press(pilot, "right")
-        await select(drive, pilot, app, "slot.0.pct_start")
+        await select(drive, pilot, app, "slot.1.pct_start")
         await drive.press(pilot, "enter")
         panel(app).query_one("Input").value = ""
         await drive.press(pilot, *"0.0005", "enter")  # 0.0005 * 1000 steps - 1 <= 0: no warmup phase
         assert "bad pct_start" in panel(app).error
-        assert row(app, "lr", "slot.0.pct_start").value == 0.3
+        assert row(app, "lr", "slot.1.pct_start").value == 0.3
 
     drive.run(scenario)
 
@@ -137,7 +137,7 @@ def test_limits_lists_and_none_explain_themselves(drive):
         await drive.press(pilot, "right", "right", "right")  # 4 -> 6, then the limit
         assert row(app, "paths", "racers").value == 6
         assert "at its limit" in panel(app).error
-        await select(drive, pilot, app, "racer.3.betas")
+        await select(drive, pilot, app, "racer.4.betas")
         await drive.press(pilot, "right")
         assert "is a list: press enter to type it" in panel(app).error
         await drive.press(pilot, "3")
@@ -156,7 +156,7 @@ def test_optional_and_list_values_can_be_typed(drive):
         panel(app).query_one("Input").value = ""
         await drive.press(pilot, *"20,20", "enter")
         assert row(app, "train", "hidden").value == (20, 20)
-        await select(drive, pilot, app, "variant.1")
+        await select(drive, pilot, app, "variant.2")
         await drive.press(pilot, "enter")
         panel(app).query_one("Input").value = ""
         await drive.press(pilot, *"l2=5e-4+dropout=0.1", "enter")

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tui_dl.app.model_types import Selection
 from tui_dl.app.runner import SPEEDS, FrameReady, Job, PaneModel, Runner, make_models, speed_text
 from tui_dl.app.runner.core import CHUNK_WORK
-from tui_dl.app.settings import Selection
 from tui_dl.engine.cost import Cost
 from tui_dl.params import ParamError
 

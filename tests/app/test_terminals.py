@@ -18,7 +18,7 @@ from tui_dl import cli
 from tui_dl.app import AppConfig, make_app
 from tui_dl.app.app import TuiDlApp
 from tui_dl.app.glyphs import ascii_wanted, glyph_mode, to_ascii
-from tui_dl.run import FPS, SSH_FPS, default_fps
+from tui_dl.app_commands import FPS, SSH_FPS, default_fps
 
 SIZE = (120, 36)
 

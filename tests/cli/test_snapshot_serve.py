@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tui_dl import cli
-from tui_dl.run import SERVE_EXTRA
+from tui_dl.app_commands import SERVE_EXTRA
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -65,7 +65,7 @@ def test_bad_arguments_get_one_line_and_status_2(argv, message, capsys):
 
 def test_snapshot_loads_the_setup_file_first(tmp_path, capsys):
     from tui_dl.app.runner import make_models
-    from tui_dl.setup_file import save_setup
+    from tui_dl.setup.file import save_setup
 
     models = make_models()
     models["paths"].set("surface", "rosenbrock")
@@ -123,6 +123,42 @@ def test_serve_runs_this_interpreters_tui_dl_on_localhost(server):
     (call,) = server
     assert call["host"] == "127.0.0.1" and call["port"] == port and call["served"]
     assert call["command"].split() == ["exec", sys.executable, "-m", "tui_dl", "--seed", "4", "--ascii"]
+
+
+def test_serve_passes_every_app_flag_to_its_sessions(server, tmp_path, monkeypatch):
+    from tui_dl.app.runner import make_models
+    from tui_dl.setup.file import save_setup
+
+    monkeypatch.chdir(tmp_path)
+    save_setup(tmp_path / "talk.toml", 9, make_models())
+    argv = ["--seed", "4", "--fps", "12.5", "--no-mouse", "--demo", "--config", "talk.toml",
+            "--preset", "paths-rosenbrock-valley", "serve", "--port", str(free_port())]
+    assert cli.main(argv) == 0
+    (call,) = server
+    assert call["command"].split() == ["exec", sys.executable, "-m", "tui_dl", "--seed", "4", "--fps", "12.5",
+                                       "--no-mouse", "--demo", "--config", str(tmp_path / "talk.toml"),
+                                       "--preset", "paths-rosenbrock-valley"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--preset", "nope"], "tui-dl: error: unknown preset 'nope': expected one of: lr-adam-restarts-vs-step-vs-"),
+    (["--config", "missing.toml"], "tui-dl: error: missing.toml: cannot read: No such file or directory"),
+])
+def test_serve_refuses_a_bad_setup_or_preset_before_serving(server, capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*argv, "serve", "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+    assert server == []
+
+
+def test_snapshot_takes_the_preset_and_refuses_an_unknown_one(tmp_path, capsys):
+    out = tmp_path / "paths.svg"
+    assert cli.main(["--preset", "paths-rosenbrock-valley", "snapshot", "paths", "--steps", "2", "-o", str(out)]) == 0
+    assert re.search(r"surface +rosenbrock ", svg_text(out))
+    assert cli.main(["--preset", "nope", "snapshot", "paths", "-o", str(tmp_path / "x.svg")]) == 2
+    assert capsys.readouterr().err.startswith("tui-dl: error: unknown preset 'nope': expected one of: ")
+    assert not (tmp_path / "x.svg").exists()
 
 
 def test_serve_refuses_a_busy_port(server, capsys):

@@ -30,12 +30,13 @@ class AppConfig:
         export_dir: where `e` writes the focused pane's data (the working directory by default).
         ascii: draw with ASCII characters only (fonts without braille or box drawing, TERM=linux).
         mouse: let the app take the mouse (off: the terminal keeps it for selecting text).
-        setup: a setup file loaded at start (`--config`); a bad one is reported and the defaults are used.
-            `w` writes the current setup there (or to tui-dl-setup.toml in export_dir without one).
+        setup: a setup file loaded at start (`--config`, or the remembered one); a bad one is reported and
+            the defaults are used. `w` writes the current setup there (or to tui-dl-setup.toml in export_dir).
+        resumed: the setup file when it was not given but remembered (the top line names it), else None.
         preset: a preset's slug or name applied at start (`--preset`), after the setup.
-        preferences: the preferences file that the theme and the last setup are remembered in;
+        preferences: the preferences file that the theme and the setup saved with `w` are remembered in;
             None (the default, and what tests use) reads and writes no preferences.
-        theme: the Textual theme at start (None: Textual's default).
+        theme: the remembered Textual theme to start with (None: Textual's default); the top line names it.
         demo: run the autoplay tour of panes and presets with a caption (`--demo`); any key stops it.
     """
 
@@ -46,6 +47,7 @@ class AppConfig:
     ascii: bool = False
     mouse: bool = True
     setup: Path | None = None
+    resumed: Path | None = None
     preset: str | None = None
     preferences: Path | None = None
     theme: str | None = None

@@ -34,19 +34,28 @@ from tui_dl.app.export import write_export
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
+from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
-from tui_dl.app.settings import Preset
-from tui_dl.app.setups import SetupState, remember, start_setup, write_setup
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
 from tui_dl.params import ParamError
+from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
 
 if TYPE_CHECKING:
     from tui_dl.app.demo import Demo
 
 MIN_SIZE = (60, 20)
+
+
+def home_relative(path: Path) -> str:
+    """`~/lessons/a.toml` for a path under the home directory, else the path as it is."""
+    try:
+        return "~/" + str(Path(path).relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
 QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 # plot redraw rates with the clock running: the pane in view often, the others now and then
 DRAW_FPS_CURRENT, DRAW_FPS_OTHERS = 15, 4
@@ -111,6 +120,9 @@ class TuiDlApp(App[None]):
         self.demo: Demo | None = None
         """The `--demo` tour, from mount until the app ends (stopped once the user has the keys)."""
         self._ascii = AsciiFilter() if config.ascii else None
+        self.remembered: list[str] = [] if self.setup_state.resumed is None else [
+            f"setup {home_relative(self.setup_state.resumed)}"]
+        """What this start resumed from the preferences (named in the top line with how to forget it)."""
 
     def run(self, **kwargs: Any) -> None:
         """App.run, with the mouse off for `--no-mouse` (unless the caller says otherwise), quitting on
@@ -212,11 +224,15 @@ class TuiDlApp(App[None]):
         """The remembered theme; a changed theme is remembered; what became of the setup file is shown."""
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
+            self.remembered.append(f"theme {self.config.theme}")
         self.theme_changed_signal.subscribe(self, lambda theme: remember(self.config, theme=theme.name))
         if self.setup_state.error:
             self.notify(self.setup_state.error, title="setup", severity="error", timeout=10)
-        elif self.config.setup is not None:  # also says which file when it is the last one, loaded by itself
+        elif self.config.setup is not None:
             self.notify(f"loaded {self.config.setup}", title="setup", timeout=4)
+        for note in self.setup_state.notes:
+            self.notify(note, title="setup", severity="warning", timeout=10)
+        self._update_status()
 
     def _launch(self, work, group: str) -> None:
         # a name and description of our own: Textual's default is repr(work), which would print the whole state
@@ -273,7 +289,8 @@ class TuiDlApp(App[None]):
         pane = self.current_pane
         runner = self.runners[pane.KIND]
         speed = "" if runner.horizon == 0 else speed_text(runner.speed, runner.model.unit)
-        self._status.show(self.seed, self.paused, pane.TITLE, self.progress(pane.KIND), speed, pane.status())
+        self._status.show(self.seed, self.paused, pane.TITLE, self.progress(pane.KIND), speed, pane.status(),
+                          self.remembered)
         self._tabs.show([p.TITLE for p in self.panes], self.current, self.maximized)
 
     # ------------------------------------------------------------------ layout

@@ -22,7 +22,7 @@ from textual import events
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui_dl.app.settings import Preset
+from tui_dl.app.model_types import Preset
 
 if TYPE_CHECKING:
     from tui_dl.app.app import TuiDlApp

@@ -21,7 +21,7 @@ from tui_dl.app.frameworks.schedules import (
     schedule_name,
 )
 from tui_dl.app.frameworks.training import early_stopping, regularizer
-from tui_dl.app.settings import Selection
+from tui_dl.app.model_types import Selection
 
 __all__ = ["KERAS_SCHEDULES", "TORCH_SCHEDULES", "Description", "base_rate", "call", "compact", "describe", "num",
            "optimizer_name", "schedule_name"]

@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from tui_dl.app import AppConfig
 from tui_dl.app.glyphs import glyph_mode
-from tui_dl.app.settings import ParamRow
+from tui_dl.app.model_types import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.throttle import Throttle
 

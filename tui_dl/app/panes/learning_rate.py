@@ -18,10 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from tui_dl.app.canvas.chart import NOW, Chart, series_mark
+from tui_dl.app.model_types import ParamRow
 from tui_dl.app.palette import dim, hex_color, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.lr_plots import RacePlot, RangePlot, StepSizePlot, race_legend, range_legend, step_legend
-from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact

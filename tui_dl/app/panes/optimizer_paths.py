@@ -18,10 +18,10 @@ from textual.binding import Binding
 
 from tui_dl.app.canvas.chart import MINIMUM, NOW, START, STOP, Chart, Glyph, series_mark
 from tui_dl.app.canvas.contours import contour_levels, contour_lines
+from tui_dl.app.model_types import ParamRow
 from tui_dl.app.palette import CATEGORIES, GREY_RAMP, MARKER, hex_color, ramp, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
-from tui_dl.app.settings import ParamRow
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tui_dl.app.runner.model import Job, PaneModel, component_rows
-from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.app.model_types import ParamRow, Preset, Selection
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered
 from tui_dl.engine.activations import ACTIVATIONS
 from tui_dl.engine.experiments import costs, initialization
 from tui_dl.engine.initializers import INITIALIZERS
@@ -76,7 +76,8 @@ class InitModel(PaneModel):
         rows.append(ParamRow("activation", "activation", ACTIVATION, s["activation"], "network"))
         rows += component_rows("activation", ACTIVATIONS[s["activation"]], s["activation_params"], "network")
         rows.append(ParamRow("convention", "convention", CONVENTION, s["convention"], "network"))
-        rows += [ParamRow(f"run.{i}", f"run {i + 1}", SCHEME, scheme, "compared") for i, scheme in enumerate(s["runs"])]
+        rows += [ParamRow(numbered("run", i), f"run {i + 1}", SCHEME, scheme, "compared")
+                 for i, scheme in enumerate(s["runs"])]
         return rows
 
     def _apply(self, settings: dict[str, Any], key: str, value: Any) -> None:
@@ -85,7 +86,7 @@ class InitModel(PaneModel):
         elif key.startswith("activation."):
             settings["activation_params"][key.split(".", 1)[1]] = value
         elif key.startswith("run."):
-            settings["runs"][int(key.split(".")[1])] = value
+            settings["runs"][index_of(key)] = value
         else:
             settings[key] = value
 
@@ -119,7 +120,7 @@ class InitModel(PaneModel):
                               "keras": f"keras.layers.Dense(units, activation=\"{name}\")",
                               "torch": f"torch.nn.{TORCH_ACTIVATIONS.get(name, name)}()"})
         runs = self.runs()
-        slot = int(key.split(".")[1]) if key and key.startswith("run.") else (runs[0][0] if runs else 0)
+        slot = index_of(key) if key and key.startswith("run.") else (runs[0][0] if runs else 0)
         scheme = s["runs"][slot]
         if scheme == OFF:
             return Selection("note", OFF, {}, f"run {slot + 1}", {"summary": "this run is off: pick a scheme"})

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from tui_dl.app.frameworks import optimizer_name, schedule_name
-from tui_dl.app.runner.model import Job, component_rows, switch_params
-from tui_dl.app.settings import ParamRow, Selection
+from tui_dl.app.model_types import ParamRow, Selection
+from tui_dl.app.runner.model import Job, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, lr_range, schedule_race, training, variants
 from tui_dl.engine.experiments.optimizer_groups import Member
@@ -132,9 +132,9 @@ def _optimizer_rows(prefix: str, slots: list[dict[str, Any]], group: str, rate: 
     rows = []
     for i, slot in enumerate(slots):
         name = f"{group} {i + 1}"
-        rows.append(ParamRow(f"{prefix}.{i}.optimizer", "optimizer", SLOT_OPTIMIZER, slot["name"], name))
+        rows.append(ParamRow(f"{numbered(prefix, i)}.optimizer", "optimizer", SLOT_OPTIMIZER, slot["name"], name))
         if slot["name"] != OFF:
-            rows += [row for row in component_rows(f"{prefix}.{i}", OPTIMIZERS[slot["name"]], slot["params"], name)
+            rows += [row for row in component_rows(numbered(prefix, i), OPTIMIZERS[slot["name"]], slot["params"], name)
                      if rate or row.label not in training.BASE_RATE_KEYS]
     return rows
 
@@ -163,7 +163,7 @@ def apply(settings: dict[str, Any], key: str, value: Any) -> None:
         settings["range"][name] = value
         return
     index, name = name.split(".", 1)
-    slot = settings["adaptive" if group == "adaptive" else "sweeps"][int(index)]
+    slot = settings["adaptive" if group == "adaptive" else "sweeps"][int(index) - 1]
     if name != "optimizer":
         slot["params"][name] = value
     elif value == OFF:
@@ -266,7 +266,7 @@ def range_job(settings: dict[str, Any]) -> Job:
 # ---------------------------------------------------------------------- formula panel
 def _slot_index(key: str | None, prefix: str, slots: list[dict[str, Any]]) -> int:
     if key and key.startswith(f"{prefix}."):
-        return int(key.split(".")[1])
+        return index_of(key)
     active = active_slots(slots)
     return active[0][0] if active else 0
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.engine.cost import Cost, check_live
 from tui_dl.params import Component, ParamError
 
@@ -56,6 +56,8 @@ class PaneModel(ABC):
     """What one step of the experiment is called on screen."""
     default_speed: ClassVar[float] = 1.0
     """Steps (or epochs) per frame at start."""
+    views: ClassVar[tuple[str, ...]] = ()
+    """The experiments the pane's v key switches between (its `view` setting), if it has several."""
 
     def __init__(self) -> None:
         self.settings: dict[str, Any] = self.defaults()
@@ -124,6 +126,20 @@ class PaneModel(ABC):
 
 
 # ---------------------------------------------------------------------- helpers
+def numbered(family: str, index: int) -> str:
+    """The key of the index-th (0-based) member of a numbered family: `numbered("slot", 0)` is `slot.1`.
+
+    Keys number from 1, as the panel does ("slot 1"), so the setup file says what the panel says;
+    the lists behind them count from 0 (`index_of` turns a key back).
+    """
+    return f"{family}.{index + 1}"
+
+
+def index_of(key: str) -> int:
+    """The 0-based list index of a numbered key: `slot.1.lr` -> 0."""
+    return int(key.split(".")[1]) - 1
+
+
 def component_rows(prefix: str, component: Component, params: Mapping[str, Any], group: str) -> list[ParamRow]:
     """One row per parameter of a catalog component, keyed `prefix.name`."""
     return [ParamRow(f"{prefix}.{spec.name}", spec.name, spec, params.get(spec.name, spec.default), group)

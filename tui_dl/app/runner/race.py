@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
-from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.app.model_types import ParamRow, Preset, Selection
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import basins, costs, optimizer_race
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES, get_surface
@@ -131,8 +131,9 @@ class RaceModel(PaneModel):
                 ParamRow("basin_grid", "basin grid", basins.GRID, s["basin_grid"], "race")]
         for i, racer in enumerate(self.racers()):
             group = self.racer_label(i)
-            rows.append(ParamRow(f"racer.{i}.optimizer", "optimizer", OPTIMIZER, racer["optimizer"], group))
-            rows += component_rows(f"racer.{i}", OPTIMIZERS[racer["optimizer"]], racer["params"], group)
+            key = numbered("racer", i)
+            rows.append(ParamRow(f"{key}.optimizer", "optimizer", OPTIMIZER, racer["optimizer"], group))
+            rows += component_rows(key, OPTIMIZERS[racer["optimizer"]], racer["params"], group)
         return rows
 
     # ------------------------------------------------------------------ editing
@@ -149,7 +150,7 @@ class RaceModel(PaneModel):
             settings[key] = value
         else:
             _, index, name = key.split(".", 2)
-            racer = settings["pool"][int(index)]
+            racer = settings["pool"][int(index) - 1]
             if name == "optimizer":
                 racer["params"] = switch_params(racer["params"], OPTIMIZERS[value], RATE_ALIASES)
                 racer["optimizer"] = value
@@ -209,7 +210,7 @@ class RaceModel(PaneModel):
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         if key and key.startswith("racer."):
-            index = int(key.split(".")[1])
+            index = index_of(key)
             racer = self.settings["pool"][index]
             return Selection("optimizer", racer["optimizer"], racer["params"], self.racer_label(index))
         surface = SURFACES[self.settings["surface"]]

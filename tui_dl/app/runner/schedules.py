@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from tui_dl.app.frameworks import schedule_name
+from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner import lr_views
-from tui_dl.app.runner.model import Job, PaneModel, component_rows, switch_params
-from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import costs
 from tui_dl.engine.experiments.training import PLATEAU
 from tui_dl.engine.schedules import SCHEDULES
@@ -87,6 +87,7 @@ class ScheduleModel(PaneModel):
     """Learning-rate schedules overlaid on one axis, raced, and the views on adaptive steps and the range test."""
 
     kind = "lr"
+    views = lr_views.VIEWS
 
     def defaults(self) -> dict[str, Any]:
         return adam_settings()
@@ -118,9 +119,10 @@ class ScheduleModel(PaneModel):
         rows.append(ParamRow("steps", "steps", STEPS, self.settings["steps"], "training" if rows else "overlay"))
         for i, slot in enumerate(self.settings["slots"]):
             group = f"slot {i + 1}"
-            rows.append(ParamRow(f"slot.{i}.schedule", "schedule", SCHEDULE, slot["name"], group))
+            key = numbered("slot", i)
+            rows.append(ParamRow(f"{key}.schedule", "schedule", SCHEDULE, slot["name"], group))
             if slot["name"] != OFF:
-                rows += component_rows(f"slot.{i}", SCHEDULES[slot["name"]], slot["params"], group)
+                rows += component_rows(key, SCHEDULES[slot["name"]], slot["params"], group)
         return rows
 
     def set(self, key: str, value: Any) -> None:
@@ -140,7 +142,7 @@ class ScheduleModel(PaneModel):
             lr_views.apply(settings, key, value)
             return
         _, index, name = key.split(".", 2)
-        slot = settings["slots"][int(index)]
+        slot = settings["slots"][int(index) - 1]
         if name == "schedule":
             params = {} if value == OFF else switch_params(slot["params"], SCHEDULES[value], RATE_ALIASES)
             slot.update(name=value, params=params)
@@ -188,7 +190,7 @@ class ScheduleModel(PaneModel):
         if view in ("step", "range") or (view == "race" and not (key and key.startswith("slot."))):
             return lr_views.selection(view, self.settings, key, frame)
         active = self.active()
-        index = int(key.split(".")[1]) if key and key.startswith("slot.") else (active[0][0] if active else 0)
+        index = index_of(key) if key and key.startswith("slot.") else (active[0][0] if active else 0)
         slot = self.settings["slots"][index]
         if slot["name"] == OFF:
             return Selection("note", OFF, {}, f"slot {index + 1}",

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tui_dl.app.model_types import ParamRow
 from tui_dl.app.runner.model import Job
-from tui_dl.app.settings import ParamRow
 from tui_dl.engine.experiments import costs, search, training
 from tui_dl.params import ParamSpec
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner import search_view
-from tui_dl.app.runner.model import Job, PaneModel, component_rows
-from tui_dl.app.settings import ParamRow, Preset, Selection
+from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, training
 from tui_dl.engine.experiments.variants import parse_variant
@@ -102,6 +102,7 @@ class TrainModel(PaneModel):
     kind = "train"
     unit = "epoch"
     default_speed = 1
+    views = VIEWS
 
     def defaults(self) -> dict[str, Any]:
         return train_settings()
@@ -127,7 +128,7 @@ class TrainModel(PaneModel):
         rows += [ParamRow("dataset", "dataset", SPECS["dataset"], s["dataset"], "data"),
                  *component_rows("dataset", DATASETS[s["dataset"]], s["dataset_params"], "data")]
         if not searching:
-            rows += [ParamRow(f"variant.{i}", f"variant {i + 1}", VARIANT, v, "variants")
+            rows += [ParamRow(numbered("variant", i), f"variant {i + 1}", VARIANT, v, "variants")
                      for i, v in enumerate(s["variants"])]
         for group, names in GROUPS:
             if searching and group == "comparison":
@@ -147,7 +148,7 @@ class TrainModel(PaneModel):
             group, name = key.split(".", 1)
             settings[f"{group}_params"][name] = value
         elif key.startswith("variant."):
-            settings["variants"][int(key.split(".")[1])] = value
+            settings["variants"][index_of(key)] = value
         elif key.startswith("search."):
             search_view.apply(settings, key, value)
         else:
@@ -194,7 +195,7 @@ class TrainModel(PaneModel):
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         s = self.settings
-        key = key or "variant.0"
+        key = key or "variant.1"
         if key.startswith("search."):
             return Selection("note", "random search", {}, "search", {"summary": (
                 "every sample trains in one batch from the same initial weights; its values are drawn from "
@@ -203,7 +204,7 @@ class TrainModel(PaneModel):
         if key in EARLY_STOPPING_KEYS:
             return Selection("early_stopping", "EarlyStopping", {k: s[k] for k in EARLY_STOPPING_KEYS})
         if key.startswith("variant."):
-            spec = s["variants"][int(key.split(".")[1])]
+            spec = s["variants"][index_of(key)]
             if spec == OFF:
                 return Selection("note", OFF, {}, "variant", {"summary": "this variant is off: pick one"})
             variant = parse_variant(spec)

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from tui_dl.app.settings import ParamRow
+from tui_dl.app.model_types import ParamRow
 
 LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
 MAX_LABEL_WIDTH = 26

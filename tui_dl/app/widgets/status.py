@@ -14,23 +14,45 @@ class StatusLine(Static):
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def show(self, seed: int, paused: bool, pane: str, progress: str, speed: str, extra: str) -> None:
-        """Update the line."""
-        text = Text()
-        text.append("tui-dl ", style="bold")
-        text.append(f"seed {seed}", style="bold")
-        text.append("  ")
-        text.append("■ paused" if paused else "▶ running", style="bold yellow" if paused else "bold green")
-        text.append(f"  │ {pane}: {progress}")
+    def show(self, seed: int, paused: bool, pane: str, progress: str, speed: str, extra: str,
+             remembered: list[str] | None = None) -> None:
+        """Update the line; remembered: what this start resumed from the preferences (`setup ~/a.toml`).
+
+        In a narrow terminal the pane's details give way first (with an ellipsis), then the middle of
+        what was remembered (a long path keeps its first word and its file name); "--reset forgets"
+        and "? help" stay.
+        """
+        head = Text()
+        head.append("tui-dl ", style="bold")
+        head.append(f"seed {seed}", style="bold")
+        head.append("  ")
+        head.append("■ paused" if paused else "▶ running", style="bold yellow" if paused else "bold green")
+        details = Text(f"  │ {pane}: {progress}")
         if speed:
-            text.append(f" · {speed}")
+            details.append(f" · {speed}")
         if extra:
-            text.append(f" · {extra}")
+            details.append(f" · {extra}")
         help_hint = Text("  │ ? help", style="dim")
-        room = self.size.width - len(help_hint.plain)
-        if self.size.width and text.cell_len > room:  # a narrow terminal: the details give way, the hint stays
-            text.truncate(max(room, 0), overflow="ellipsis")
-        self.update(text + help_hint)
+        width = self.size.width or 10_000
+        resumed = Text()
+        if remembered:  # before the pane's details, which give way first
+            names = ", ".join(remembered)
+            suffix = ", remembered; --reset forgets"
+            room = width - head.cell_len - help_hint.cell_len - len("  │ ") - len(suffix)
+            resumed.append(f"  │ {middle_ellipsis(names, max(room, 8))}{suffix}", style="bold magenta")
+        room = width - head.cell_len - resumed.cell_len - help_hint.cell_len
+        if details.cell_len > room:  # a narrow terminal: the details give way, the hint stays
+            details.truncate(max(room, 0), overflow="ellipsis")
+        self.update(head + resumed + details + help_hint)
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """text in at most width characters: its first word, an ellipsis and as much of its end as fits."""
+    if len(text) <= width:
+        return text
+    first = text.split(" ", 1)[0] + " "
+    tail = max(width - len(first) - 1, 1)
+    return f"{first}…{text[-tail:]}"
 
 
 class TabStrip(Static):

@@ -1,4 +1,4 @@
-"""Setups in the app and on the command line: --config, a bad file, `w`, --preset, --reset, preferences.
+"""Setups in the app and on the command line: --config, a bad file, `w`, --preset, --reset, what is remembered.
 
 Nothing here touches the real home: preferences go to a temporary XDG_CONFIG_HOME, and the app
 tests leave AppConfig.preferences off (as every other app test does).
@@ -16,12 +16,12 @@ from tui_dl.app import AppConfig, make_app
 from tui_dl.app.app import TuiDlApp
 from tui_dl.app.commands import palette_commands
 from tui_dl.app.runner import make_models
-from tui_dl.app.setups import DEFAULT_SETUP
-from tui_dl.app.startup import find_preset, preset_slug
 from tui_dl.cli import main
 from tui_dl.engine.surfaces import SURFACES
-from tui_dl.preferences import Preferences, load_preferences
-from tui_dl.setup_file import load_setup, save_setup
+from tui_dl.setup.file import LoadedSetup, load_setup, save_setup
+from tui_dl.setup.preferences import Preferences, load_preferences
+from tui_dl.setup.presets import find_preset, preset_slug
+from tui_dl.setup.session import DEFAULT_SETUP
 
 CONFIG = AppConfig(seed=0, autoplay=False)
 
@@ -94,7 +94,7 @@ def test_w_writes_the_setup_and_shows_the_path(drive, tmp_path, monkeypatch):
     target = tmp_path / DEFAULT_SETUP
     assert f"setup written to {target}" in notes(app)
     loaded = make_models()
-    assert load_setup(target, loaded) == 1
+    assert load_setup(target, loaded) == LoadedSetup(1)
     assert all(loaded[kind].settings == runner.model.settings for kind, runner in app.runners.items())
 
 
@@ -124,7 +124,7 @@ def test_w_asks_before_overwriting_a_file_it_did_not_write(drive, tmp_path, monk
         assert notes(app).count(f"setup written to {foreign}") == 1
 
     run_app(drive, CONFIG, scenario)
-    assert load_setup(foreign, make_models()) == 0
+    assert load_setup(foreign, make_models()) == LoadedSetup(0)
 
 
 def test_w_writes_back_to_the_config_path(drive, tmp_path):
@@ -163,8 +163,11 @@ def test_preferences_remember_the_theme_and_the_setup(drive, tmp_path, monkeypat
         app.theme = "gruvbox"
         await drive.press(pilot, "w")
 
-    run_app(drive, replace(CONFIG, preferences=prefs, theme="nord"), scenario)
-    assert load_preferences(prefs) == Preferences(theme="gruvbox", last_setup=(tmp_path / DEFAULT_SETUP).resolve())
+    app = run_app(drive, replace(CONFIG, preferences=prefs, theme="nord"), scenario)
+    target = (tmp_path / DEFAULT_SETUP).resolve()
+    assert load_preferences(prefs) == Preferences(theme="gruvbox", saved_setup=target)
+    assert notes(app)[-1] == f"setup written to {tmp_path / DEFAULT_SETUP} (a plain tui-dl resumes it; " \
+                             "tui-dl --reset forgets it)"
 
 
 def test_presets_have_distinct_command_line_names():
@@ -199,25 +202,111 @@ def test_cli_preset(xdg, started, capsys):
     assert "paths-rosenbrock-valley" in err
 
 
-def test_cli_config_bad_file_goes_to_stderr_and_starts(xdg, started, capsys, tmp_path):
+def test_cli_refuses_a_bad_config_as_snapshot_does(xdg, started, capsys, tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[overfitting]\nlr = -1\n")
-    assert main(["--config", str(path)]) == 0
-    assert capsys.readouterr().err == (f"tui-dl: {path}:2: overfitting.lr = -1: expected a float in (0, inf) "
-                                       "(starting with the defaults)\n")
-    assert started[0].runners["train"].model.settings == make_models()["train"].settings
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(path)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == f"tui-dl: error: {path}:2: overfitting.lr = -1: expected a float in (0, inf)\n"
+    assert started == []  # no app
+    assert main(["snapshot", "paths", "--config", str(path), "-o", str(tmp_path / "x.svg")]) == 2
+    assert capsys.readouterr().err == f"tui-dl: error: {path}:2: overfitting.lr = -1: expected a float in (0, inf)\n"
+    assert not (tmp_path / "x.svg").exists()
 
 
-def test_cli_remembers_fps_and_the_last_setup_until_reset(xdg, started, capsys, tmp_path):
-    path, models = a_setup(tmp_path)
+def test_cli_flags_are_not_remembered(xdg, started, capsys, tmp_path):
+    path, _ = a_setup(tmp_path)
     assert main(["--fps", "12", "--config", str(path)]) == 0
-    assert load_preferences(xdg) == Preferences(fps=12.0, last_setup=path.resolve())
+    assert (started[0].config.fps, started[0].config.setup, started[0].seed) == (12.0, path, 5)
+    assert not xdg.exists()  # neither the rate nor the file is remembered
     assert main([]) == 0
     again = started[-1]
-    assert again.config.fps == 12.0 and again.config.setup == path.resolve() and again.seed == 5
-    assert again.runners["paths"].model.settings == models["paths"].settings
+    assert (again.config.fps, again.config.setup, again.config.resumed, again.seed) == (30.0, None, None, 0)
+    assert again.runners["paths"].model.settings == make_models()["paths"].settings
+    assert capsys.readouterr().err == ""
+
+
+def test_older_preferences_of_fps_and_last_setup_are_ignored(xdg, started, tmp_path):
+    path, _ = a_setup(tmp_path)
+    xdg.parent.mkdir(parents=True)
+    xdg.write_text(f'fps = 5.0\nlast_setup = "{path}"\ntheme = "nord"\n')
+    assert main([]) == 0
+    assert (started[0].config.fps, started[0].config.setup, started[0].config.theme) == (30.0, None, "nord")
+
+
+def saved_with_w(drive, tmp_path, xdg) -> Path:
+    """A setup saved with `w` in an app that keeps preferences (the overfitting pane's epochs set to 77)."""
+    async def scenario(pilot, app):
+        app.runners["train"].model.set("epochs", 77)
+        await drive.press(pilot, "w")
+
+    run_app(drive, replace(CONFIG, preferences=xdg, export_dir=tmp_path), scenario)
+    return tmp_path / DEFAULT_SETUP
+
+
+def test_the_setup_saved_with_w_is_resumed_from_anywhere_and_named_in_the_top_line(
+        drive, xdg, started, tmp_path, monkeypatch, capsys):
+    saved = saved_with_w(drive, tmp_path, xdg)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main([]) == 0
+    config = replace(started[-1].config, autoplay=False)
+    assert (config.setup, config.resumed) == (saved.resolve(), saved.resolve())
+    assert capsys.readouterr().err == ""
+
+    async def scenario(pilot, app):
+        assert app.runners["train"].model.settings["epochs"] == 77
+        line = str(app.query_one("#status").content)
+        assert line.startswith("tui-dl seed 0  ■ paused  │ setup …")
+        assert f"{DEFAULT_SETUP}, remembered; --reset forgets  │ Learning rate: " in line
+        assert line.endswith("│ ? help")
+        await drive.press(pilot, "w")  # this session's setup: written back, no question
+
+    app = run_app(drive, config, scenario)
+
+    async def wide(pilot, app):
+        line = str(app.query_one("#status").content)
+        assert f"│ setup {saved.resolve()}, remembered; --reset forgets  │ Learning rate: " in line
+
+    run_app(drive, config, wide, size=(250, 40))
+    assert notes(app)[-1].startswith(f"setup written to {saved.resolve()} (a plain tui-dl resumes it")
+    assert not (elsewhere / DEFAULT_SETUP).exists()
     assert main(["--reset"]) == 0
-    assert capsys.readouterr().err == f"tui-dl: forgot the preferences in {xdg}\n"
+    assert capsys.readouterr().err == f"tui-dl: forgot the preferences in {xdg} (the remembered setup and theme)\n"
     fresh = started[-1]
-    assert fresh.config.fps == 30.0 and fresh.config.setup is None and fresh.seed == 0
-    assert not xdg.exists()
+    assert (fresh.config.setup, fresh.config.resumed, fresh.seed) == (None, None, 0)
+    assert not xdg.exists() and saved.exists()  # the file itself is the user's: kept
+
+
+def test_a_theme_and_nothing_else_remembered_is_named_too(drive):
+    async def scenario(pilot, app):
+        assert "theme nord, remembered; --reset forgets" in str(app.query_one("#status").content)
+
+    run_app(drive, replace(CONFIG, theme="nord"), scenario)
+
+    async def plain(pilot, app):
+        assert "remembered" not in str(app.query_one("#status").content)
+
+    run_app(drive, CONFIG, plain)
+
+
+def test_a_remembered_setup_edited_badly_starts_the_defaults_and_w_leaves_it_alone(
+        drive, xdg, started, tmp_path, capsys):
+    saved = saved_with_w(drive, tmp_path, xdg)
+    saved.write_text(saved.read_text().replace("epochs = 77", "epochs = 0"))
+    broken = saved.read_text()
+    assert main([]) == 0
+    number = next(i for i, text in enumerate(broken.splitlines(), 1) if text.startswith("epochs"))
+    line = f"{saved.resolve()}:{number}"
+    assert capsys.readouterr().err == (f"tui-dl: remembered setup {line}: overfitting.epochs = 0: expected an integer "
+                                       "in [1, 1000000] (starting with the defaults; tui-dl --reset forgets it)\n")
+    config = started[-1].config
+
+    async def scenario(pilot, app):
+        assert "remembered" not in str(app.query_one("#status").content)  # nothing was resumed
+        await drive.press(pilot, "w")  # the default file is the broken one: w asks first
+        assert saved.read_text() == broken
+
+    run_app(drive, replace(config, export_dir=tmp_path), scenario)

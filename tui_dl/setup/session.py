@@ -1,7 +1,9 @@
-"""The app's side of setups: the setup and preset at start, `w` writing the setup, remembered preferences.
+"""The app's side of setups while it runs: the setup and preset at start, `w` writing the setup, remembering.
 
-Kept out of app.py so that the App only wires keys to these functions. A bad setup file never stops
-the app: the models keep their defaults and the error is shown (and printed by the CLI).
+Kept out of app.py so that the App only wires keys to these functions. The command line refuses a
+bad `--config` before the app starts (launch.py); a bad setup that reaches the app (a remembered
+one edited since, or an AppConfig built in code) never stops it: the models keep their defaults and
+the error is shown. `w` is the one thing that remembers a setup for the next start.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from tui_dl.app import AppConfig
 from tui_dl.app.runner.model import PaneModel
-from tui_dl.app.startup import find_preset
 from tui_dl.params import ParamError
-from tui_dl.preferences import update_preferences
-from tui_dl.setup_file import SetupError, load_setup, save_setup
+from tui_dl.setup.file import SetupError, load_setup, save_setup
+from tui_dl.setup.preferences import update_preferences
+from tui_dl.setup.presets import find_preset
 
 if TYPE_CHECKING:
     from tui_dl.app.app import TuiDlApp
@@ -31,6 +33,8 @@ class SetupState:
     Attributes:
         seed: the seed to start with (the setup's, if it has one).
         error: why the setup file or the preset was not used (shown at start), or None.
+        notes: values of the setup file left out because its own choices no longer take them.
+        resumed: the remembered setup this start loaded (named in the top line), or None.
         pane: the kind of the pane a preset was applied to (it gets the focus), or None.
         path: where `w` writes.
         own: files this session may overwrite without asking (the loaded setup, what `w` wrote).
@@ -39,6 +43,8 @@ class SetupState:
 
     seed: int
     error: str | None = None
+    notes: tuple[str, ...] = ()
+    resumed: Path | None = None
     pane: str | None = None
     path: Path | None = None
     own: set[Path] = field(default_factory=set)
@@ -50,13 +56,18 @@ def start_setup(config: AppConfig, models: dict[str, PaneModel]) -> SetupState:
     state = SetupState(seed=config.seed, path=config.setup)
     if config.setup is not None:
         try:
-            seed = load_setup(config.setup, models)
+            loaded = load_setup(config.setup, models)
         except SetupError as error:
-            state.error = f"{error} (starting with the defaults)"
+            if config.resumed is not None:  # w must not write over the file the user is fixing
+                state.path = None
+                state.error = f"remembered setup {error} (starting with the defaults; tui-dl --reset forgets it)"
+            else:
+                state.error = f"{error} (starting with the defaults)"
         else:
-            state.seed = config.seed if seed is None else seed
+            state.seed = config.seed if loaded.seed is None else loaded.seed
+            state.notes = loaded.notes
+            state.resumed = config.resumed
             state.own.add(config.setup.resolve())
-            remember(config, last_setup=config.setup.resolve())
     if config.preset is not None:
         found = find_preset(models, config.preset)
         if found is None:
@@ -73,7 +84,10 @@ def start_setup(config: AppConfig, models: dict[str, PaneModel]) -> SetupState:
 
 
 def write_setup(app: TuiDlApp) -> None:
-    """`w`: write the current setup to the --config path or tui-dl-setup.toml and show where.
+    """`w`: write the current setup to this session's setup file or tui-dl-setup.toml, show where, remember it.
+
+    This session's setup file is the one given with --config or resumed at start. The file written
+    is what the next plain `tui-dl` resumes (and names in its top line).
 
     Without --config the file goes where `e` exports (AppConfig.export_dir, the working directory by default).
 
@@ -98,8 +112,9 @@ def write_setup(app: TuiDlApp) -> None:
     state.own.add(resolved)
     state.armed = None
     state.path = target
-    remember(app.config, last_setup=resolved)
-    app.notify(f"{verb} {target}", timeout=6)
+    remember(app.config, saved_setup=resolved)
+    resumes = " (a plain tui-dl resumes it; tui-dl --reset forgets it)" if app.config.preferences else ""
+    app.notify(f"{verb} {target}{resumes}", timeout=6)
 
 
 def remember(config: AppConfig, **changes: object) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_dl.params import SEED, ParamError, ParamSpec
+from tui_dl.setup.toml_io import write_atomically
 
 FPS = 30.0
 SSH_FPS = 15.0  # half the frames: about half the bytes an SSH link carries during the animation
@@ -135,37 +136,38 @@ def fail(message: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- snapshot
 def snapshot(args: argparse.Namespace) -> int:
-    """Render PANE headless after --steps steps (with the --config setup loaded) and write the SVG."""
+    """Render PANE headless after --steps steps (with the --config setup and the --preset) and write the SVG.
+
+    A bad setup file or preset stops the command with one line, as `tui-dl` does: a snapshot of the
+    defaults is not what was asked for. The SVG replaces an existing file whole or not at all.
+    """
     from tui_dl.app import make_app
 
+    problem = setup_and_preset_problem(args)
+    if problem:
+        return fail(problem)
     setup: Path | None = getattr(args, "config", None)
-    error = setup_error(setup) if setup is not None else None
-    if error:
-        return fail(error)
-    app = make_app(app_config(args, autoplay=False, setup=setup, demo=False))  # a still: no tour
+    app = make_app(app_config(args, autoplay=False, setup=setup, preset=getattr(args, "preset", None),
+                              demo=False))  # a still: no tour
     svg = asyncio.run(render_svg(app, PANES[args.pane], args.size, args.steps))
     try:
-        args.output.write_text(svg, encoding="utf-8")
+        write_atomically(args.output, svg)
     except OSError as error:
         return fail(f"cannot write {args.output}: {error.strerror or error}")
+    for note in app.setup_state.notes:
+        print(f"tui-dl: note: {note}", file=sys.stderr)
     print(args.output)
     return 0
 
 
-def setup_error(path: Path) -> str | None:
-    """Why the setup file cannot be loaded (one line naming the file, line and key), or None.
+def setup_and_preset_problem(args: argparse.Namespace) -> str | None:
+    """Why the --config file or the --preset cannot be used (one line), or None: checked before anything starts."""
+    from tui_dl.setup.launch import setup_problem
+    from tui_dl.setup.presets import unknown_preset
 
-    A dry run into fresh models: the app, given a bad file, would start with the defaults, but a
-    snapshot of the defaults is not what was asked for, so the command stops instead.
-    """
-    from tui_dl.app.runner import make_models
-    from tui_dl.setup_file import SetupError, load_setup
-
-    try:
-        load_setup(path, make_models())
-    except SetupError as error:
-        return str(error)
-    return None
+    preset, setup = getattr(args, "preset", None), getattr(args, "config", None)
+    return (unknown_preset(preset) if preset is not None else None) or (
+        setup_problem(setup) if setup is not None else None)
 
 
 async def render_svg(app: Any, pane: int | None, size: tuple[int, int], steps: int, rounds: int = 10_000) -> str:
@@ -199,9 +201,14 @@ def serve(args: argparse.Namespace) -> int:
         QuickServer = _quick_server()  # noqa: N806 (a class made on demand: textual-serve is optional)
     except ImportError:
         return fail(f"serve needs the optional textual-serve package: {SERVE_EXTRA}")
-    busy = port_in_use(args.host, args.port)
+    busy = port_in_use(args.host, args.port) or setup_and_preset_problem(args)
     if busy:
         return fail(busy)
+    if getattr(args, "reset", False):  # once, here: every session forgetting them again would be no use
+        from tui_dl.setup.preferences import forget_preferences, preferences_path
+
+        if forget_preferences(preferences_path()):
+            print(f"tui-dl: forgot the preferences in {preferences_path()}", file=sys.stderr)
     hang_up = signal.signal(signal.SIGHUP, lambda signum, frame: os._exit(0))  # a closed terminal: stop at once
     try:
         QuickServer(served_command(args), host=args.host, port=args.port, title="tui-dl").serve()
@@ -252,9 +259,15 @@ def served_command(args: argparse.Namespace) -> str:
     """
     command = [sys.executable, "-m", "tui_dl", "--seed", str(args.seed)]
     if args.fps is not None:
-        command += ["--fps", f"{args.fps:g}"]
+        command += ["--fps", repr(args.fps)]  # the exact rate (`:g` keeps six digits)
     if args.ascii:
         command.append("--ascii")
+    if not args.mouse:
+        command.append("--no-mouse")
     if args.demo:
         command.append("--demo")
+    if getattr(args, "config", None) is not None:  # absolute: a session need not start where the server did
+        command += ["--config", str(Path(args.config).resolve())]
+    if getattr(args, "preset", None) is not None:
+        command += ["--preset", args.preset]
     return "exec " + shlex.join(command)

@@ -1,8 +1,15 @@
-"""Preferences that outlive a session: the theme, the frame rate and the last setup file.
+"""What tui-dl remembers between starts: the setup last saved with `w`, and the theme chosen in the palette.
+
+Nothing else is remembered: flags such as `--fps` and `--config` apply to the start they are given
+to. A plain `tui-dl` resumes the setup last saved with `w` (from any directory) and the theme, and
+names both in the top line with the way to forget them (`tui-dl --reset`); `w` then writes to that
+setup file again.
 
 They live in `$XDG_CONFIG_HOME/tui-dl/preferences.toml` (`~/.config/tui-dl/` when the variable is
 unset, empty or relative, as the XDG spec says); `tui-dl --reset` deletes the file. A value of the
 wrong type is ignored rather than refused: preferences are a convenience, never a reason not to start.
+Files of older versions also hold `fps` and `last_setup` (any setup loaded with `--config`): both are
+ignored, and dropped at the next write.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tui_dl.setup_file import SetupError, dumps, read_toml
+from tui_dl.setup.toml_io import SetupError, dumps, read_toml, write_atomically
 
 FILE_NAME = "preferences.toml"
 
@@ -32,18 +39,15 @@ class Preferences:
 
     Attributes:
         theme: the Textual theme's name (chosen in the command palette).
-        fps: the clock's frames per second, from the last `--fps`.
-        last_setup: the setup file last loaded or written; loaded at start when no --config is given.
+        saved_setup: the setup file last written with `w`; resumed at start when no --config is given.
     """
 
     theme: str | None = None
-    fps: float | None = None
-    last_setup: Path | None = None
+    saved_setup: Path | None = None
 
     def to_document(self) -> dict[str, Any]:
         """The set values as a TOML document."""
-        values = {"theme": self.theme, "fps": self.fps,
-                  "last_setup": None if self.last_setup is None else str(self.last_setup)}
+        values = {"theme": self.theme, "saved_setup": None if self.saved_setup is None else str(self.saved_setup)}
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -52,19 +56,17 @@ def load_preferences(path: Path) -> Preferences:
     if not Path(path).exists():
         return Preferences()
     document, _ = read_toml(path)
-    theme, fps, last = document.get("theme"), document.get("fps"), document.get("last_setup")
-    return Preferences(
-        theme=theme if isinstance(theme, str) and theme else None,
-        fps=float(fps) if isinstance(fps, (int, float)) and not isinstance(fps, bool) and 0 < fps <= 240 else None,
-        last_setup=Path(last) if isinstance(last, str) and last else None)
+    theme, saved = document.get("theme"), document.get("saved_setup")
+    return Preferences(theme=theme if isinstance(theme, str) and theme else None,
+                       saved_setup=Path(saved) if isinstance(saved, str) and saved else None)
 
 
 def save_preferences(path: Path, preferences: Preferences) -> None:
-    """Write the preferences, creating the directory; OSError if that fails."""
+    """Write the preferences (whole, never half a file), creating the directory; OSError if that fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(preferences.to_document(), header="tui-dl preferences (tui-dl --reset forgets them)"),
-                    encoding="utf-8")
+    header = "tui-dl preferences: what a plain tui-dl resumes (tui-dl --reset forgets them)"
+    write_atomically(path, dumps(preferences.to_document(), header=header))
 
 
 def update_preferences(path: Path, **changes: Any) -> Preferences:

@@ -1,24 +1,17 @@
-"""Setup files and preferences without the app: the TOML writer, exact round trips, every bad-file path."""
+"""Setup files without the app: the TOML writer, exact round trips, every bad-file path, old numbering."""
 
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tui_dl.app.runner import make_models
-from tui_dl.preferences import (
-    Preferences,
-    forget_preferences,
-    load_preferences,
-    preferences_path,
-    save_preferences,
-    update_preferences,
-)
-from tui_dl.setup_file import SetupError, dumps, load_setup, save_setup, toml_value, tomllib
+from tui_dl.setup.file import LoadedSetup, SetupError, load_setup, save_setup
+from tui_dl.setup.toml_io import dumps, toml_value, tomllib
 
 
 # ------------------------------------------------------------------------------------ the writer
@@ -49,16 +42,16 @@ def test_dumps_writes_nested_tables_and_comments():
 def edited_models():
     """Every pane changed in a way that changes its rows (a switched component, more racers, a none)."""
     models = make_models()
-    models["lr"].set("slot.4.schedule", "piecewise_constant_decay")
-    models["lr"].set("slot.4.values", "0.1,0.05,0.001")
+    models["lr"].set("slot.5.schedule", "piecewise_constant_decay")
+    models["lr"].set("slot.5.values", "0.1,0.05,0.001")
     models["init"].set("activation", "relu")
-    models["init"].set("run.3", "LeCun")
-    models["train"].set("variant.1", "l1=1e-4+dropout=0.2")
+    models["init"].set("run.4", "LeCun")
+    models["train"].set("variant.2", "l1=1e-4+dropout=0.2")
     models["train"].set("patience", "7")
     models["train"].set("lr", "0.0123456789")
     models["paths"].set("surface", "himmelblau")
     models["paths"].set("racers", 6)
-    models["paths"].set("racer.5.optimizer", "keras_adam")
+    models["paths"].set("racer.6.optimizer", "keras_adam")
     models["paths"].set("start_x", 1.25)
     return models
 
@@ -67,7 +60,7 @@ def test_round_trip_restores_every_setting_and_the_seed(tmp_path):
     models = edited_models()
     path = save_setup(tmp_path / "setup.toml", 12345, models)
     loaded = make_models()
-    assert load_setup(path, loaded) == 12345
+    assert load_setup(path, loaded) == LoadedSetup(12345)
     for kind, model in models.items():
         assert loaded[kind].settings == model.settings, kind
         assert [(r.key, r.value) for r in loaded[kind].rows()] == [(r.key, r.value) for r in model.rows()]
@@ -98,9 +91,9 @@ def test_the_learning_rate_view_is_saved_and_chooses_the_rows(tmp_path):
 
 def test_keys_load_in_any_order_and_as_dotted_tables(tmp_path):
     path = tmp_path / "setup.toml"
-    path.write_text('[optimizer_paths.racer.5]\nlr = 0.25\n\n[optimizer_paths]\nracers = 6\n')
+    path.write_text('[optimizer_paths.racer.6]\nlr = 0.25\n\n[optimizer_paths]\nracers = 6\n')
     models = make_models()
-    assert load_setup(path, models) is None  # no seed in the file
+    assert load_setup(path, models) == LoadedSetup(None)  # no seed in the file
     assert models["paths"].settings["racers"] == 6
     assert models["paths"].settings["pool"][5]["params"]["lr"] == 0.25
 
@@ -164,7 +157,7 @@ def test_bad_value_names_the_allowed_range(tmp_path):
     ("restore_best_weights = 1", "overfitting.restore_best_weights = 1: expected true or false"),
     ('dataset = "mnist"', 'overfitting.dataset = "mnist": expected one of: spiral, circle, xor, gauss, moons, '
                           'plane, sine, digits'),
-    ('"variant.0" = 3', 'overfitting.variant.0 = 3: expected off, none, or KEY=VALUE joined with +'
+    ('"variant.1" = 3', 'overfitting.variant.1 = 3: expected off, none, or KEY=VALUE joined with +'
                         ' (keys: l1, l2, dropout, weight_decay, patience, lr, init=NAME[:K=V,...], '
                         'activation=NAME[:...], optimizer=NAME[:...], batch_norm)'),
     ("hidden = 3.5", "overfitting.hidden = 3.5: expected a comma-separated list of integers, each in [1, 4096]"),
@@ -180,46 +173,105 @@ def test_bad_seed(tmp_path):
 
 
 def test_a_value_in_a_dotted_table_is_located(tmp_path):
-    message, _ = bad(tmp_path, "[optimizer_paths]\nsteps = 10\n\n[optimizer_paths.racer.1]\nlr = 0\n")
-    assert message == "setup.toml:5: optimizer_paths.racer.1.lr = 0: expected a float in (0, inf)"
+    message, _ = bad(tmp_path, "[optimizer_paths]\nsteps = 10\n\n[optimizer_paths.racer.2]\nlr = 0\n")
+    assert message == "setup.toml:5: optimizer_paths.racer.2.lr = 0: expected a float in (0, inf)"
 
 
 def test_a_missing_file_and_an_empty_one(tmp_path):
     with pytest.raises(SetupError, match=r"nowhere\.toml: cannot read: No such file"):
         load_setup(tmp_path / "nowhere.toml", make_models())
     (tmp_path / "empty.toml").write_text("")
-    assert load_setup(tmp_path / "empty.toml", make_models()) is None  # nothing set: the defaults
-
-
-# ------------------------------------------------------------------------------------ preferences
-def test_preferences_path_follows_xdg(tmp_path):
-    assert preferences_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "tui-dl" / "preferences.toml"
-    home = Path.home() / ".config" / "tui-dl" / "preferences.toml"
-    assert preferences_path({"XDG_CONFIG_HOME": "relative/dir"}) == home  # the XDG spec ignores relative paths
-    assert preferences_path({}) == home
-
-
-def test_preferences_save_update_and_forget(tmp_path):
-    path = tmp_path / "cfg" / "tui-dl" / "preferences.toml"
-    assert load_preferences(path) == Preferences()
-    save_preferences(path, Preferences(theme="nord", fps=12.0))
-    assert update_preferences(path, last_setup=tmp_path / "s.toml") == Preferences("nord", 12.0, tmp_path / "s.toml")
-    assert load_preferences(path) == Preferences("nord", 12.0, tmp_path / "s.toml")
-    assert forget_preferences(path) and not path.exists()
-    assert not forget_preferences(path)
-
-
-def test_preferences_of_the_wrong_type_are_ignored(tmp_path):
-    path = tmp_path / "preferences.toml"
-    path.write_text('theme = 3\nfps = -1\nlast_setup = ""\n')
-    assert load_preferences(path) == Preferences()
-    path.write_text("theme = \n")
-    with pytest.raises(SetupError, match=r"preferences\.toml:1: TOML syntax error"):
-        load_preferences(path)
-    assert update_preferences(path, theme="nord") == Preferences(theme="nord")  # a broken file is replaced
+    assert load_setup(tmp_path / "empty.toml", make_models()) == LoadedSetup(None)  # nothing set: the defaults
 
 
 def test_setup_files_and_preferences_do_not_import_textual():
-    code = "import sys, tui_dl.setup_file, tui_dl.preferences; print('textual' in sys.modules)"
+    code = ("import sys, tui_dl.setup.file, tui_dl.setup.preferences, tui_dl.setup.presets, tui_dl.setup.toml_io; "
+            "print('textual' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------------ one numbering
+def test_numbered_rows_count_from_1_in_the_panel_and_the_file(tmp_path):
+    models = make_models()
+    groups = {row.key: row.group for row in models["lr"].rows() if row.key.endswith(".schedule")}
+    assert list(groups.items())[:2] == [("slot.1.schedule", "slot 1"), ("slot.2.schedule", "slot 2")]
+    labels = {row.key: row.label for row in models["train"].rows() if row.key.startswith("variant.")}
+    assert labels["variant.1"] == "variant 1" and "variant.0" not in labels
+    text = save_setup(tmp_path / "setup.toml", 0, models).read_text()
+    assert '"slot.1.schedule" = "cosine_decay_restarts"' in text and '"racer.1.optimizer" = "sgd"' in text
+    assert '"variant.1" = "none"' in text and '"run.1" = ' in text
+    assert ".0." not in text and '.0"' not in text
+
+
+def test_a_file_numbered_from_0_by_an_older_version_is_read_in_its_numbering(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text('[learning_rate]\n"slot.0.schedule" = "step_lr"\n"slot.0.gamma" = 0.25\n"slot.1.schedule" = "off"\n'
+                    '\n[optimizer_paths.racer.0]\nlr = 0.5\n')
+    models = make_models()
+    load_setup(path, models)
+    slots = models["lr"].settings["slots"]
+    assert (slots[0]["name"], slots[0]["params"]["gamma"], slots[1]["name"]) == ("step_lr", 0.25, "off")
+    assert models["paths"].settings["pool"][0]["params"]["lr"] == 0.5
+
+
+def test_an_error_in_an_old_file_names_the_key_as_written(tmp_path):
+    message, _ = bad(tmp_path, '[optimizer_paths]\n"racer.0.lr" = -1\n')
+    assert message == "setup.toml:2: optimizer_paths.racer.0.lr = -1: expected a float in (0, inf)"
+
+
+# ------------------------------------------------------------------------------------ lines an edit hid
+def test_a_slot_set_to_off_leaves_its_parameter_lines_unused(tmp_path):
+    path = save_setup(tmp_path / "setup.toml", 0, make_models())
+    text = path.read_text().replace('"slot.1.schedule" = "cosine_decay_restarts"', '"slot.1.schedule" = "off"')
+    assert '"slot.1.first_decay_steps" = 100' in text
+    path.write_text(text)
+    models = make_models()
+    assert load_setup(path, models) == LoadedSetup(0)
+    assert models["lr"].settings["slots"][0] == {"name": "off", "params": {}}
+
+
+def test_a_key_no_edit_could_show_is_still_unknown(tmp_path):
+    message, _ = bad(tmp_path, '[learning_rate]\n"slot.1.schedule" = "off"\n"slot.1.decay_stepz" = 3\n')
+    assert message.startswith("setup.toml:3: learning_rate.slot.1.decay_stepz: unknown parameter; allowed: view, ")
+
+
+def test_a_value_a_switched_choice_no_longer_takes_is_dropped_with_a_note(tmp_path):
+    path = tmp_path / "setup.toml"
+    path.write_text('[optimizer_paths]\nsurface = "rosenbrock"\nstart_x = -7.0\nstart_y = 1.5\n')
+    models = make_models()
+    loaded = load_setup(path, models)
+    start = models["paths"].start()
+    assert start[1] == 1.5 and -2 <= start[0] <= 2
+    assert loaded.notes == (f"{path}:3: optimizer_paths.start_x = -7.0: expected a float in [-2, 2] after this "
+                            f"file's other choices; kept {start[0]!r}",)
+
+
+def test_a_bad_value_of_an_unchanged_row_is_still_an_error(tmp_path):
+    message, _ = bad(tmp_path, '[optimizer_paths]\nstart_x = -70.0\n')
+    assert message == "setup.toml:2: optimizer_paths.start_x = -70.0: expected a float in [-10, 10]"
+
+
+# ------------------------------------------------------------------------------------ writing
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = save_setup(tmp_path / "setup.toml", 3, make_models())
+    before = path.read_text()
+
+    def full_disk(fd, *args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_setup(path, 4, make_models())
+    assert path.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["setup.toml"]  # no temporary file left behind
+
+
+def test_a_write_keeps_the_files_mode_and_replaces_the_file_a_link_points_to(tmp_path):
+    path = save_setup(tmp_path / "setup.toml", 3, make_models())
+    path.chmod(0o600)
+    link = tmp_path / "link.toml"
+    link.symlink_to(path)
+    save_setup(link, 4, make_models())
+    assert link.is_symlink() and (path.stat().st_mode & 0o777) == 0o600
+    assert load_setup(path, make_models()).seed == 4
