@@ -72,9 +72,31 @@ def _lr(default: Any, lr: Any) -> Any:
     return default if lr is None else lr
 
 
+def _torch_weight_decay(grads: np.ndarray, params: np.ndarray, weight_decay: Any, decoupled: Any,
+                        rate: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(params, g) after torch's weight decay: coupled L2 (g += wd * theta) or, where the (scalar or
+    per-run) flag `decoupled` is set, AdamW's theta *= 1 - lr * wd with the gradient unchanged."""
+    if not _has(weight_decay):
+        return params, grads
+    if np.ndim(decoupled) == 0 and not decoupled:
+        return params, grads + per_run(weight_decay, params) * params
+    decayed = params * (1 - per_run(np.asarray(rate, np.float64) * weight_decay, params))
+    if np.ndim(decoupled) == 0:
+        return decayed, grads
+    coupled = grads + per_run(weight_decay, params) * params
+    return _choose(decoupled, decayed, params, params), _choose(decoupled, grads, coupled, params)
+
+
 def _constant_rate(default: Any) -> Callable[..., np.ndarray]:
+    return _constant_rate_of(default, "momentum_buffer")
+
+
+def _constant_rate_of(default: Any, field: str) -> Callable[..., np.ndarray]:
+    """step_size = the rate itself, shaped as the state's field (an array of the parameters' shape)."""
+
     def step_size(state: Any, lr: Any = None) -> np.ndarray:
-        return np.broadcast_to(per_run(_lr(default, lr), state.momentum_buffer), state.momentum_buffer.shape)
+        like = getattr(state, field)
+        return np.broadcast_to(per_run(_lr(default, lr), like), like.shape)
 
     return step_size
 
@@ -256,7 +278,7 @@ class AdamState(NamedTuple):
     max_exp_avg_sq: np.ndarray
 
 
-def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoupled: bool) -> Optimizer:
+def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoupled: Any) -> Optimizer:
     default_lr = lr
     beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
 
@@ -270,12 +292,7 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoup
 
     def update(grads, state, params, lr=None):
         rate = _lr(default_lr, lr)
-        g = grads
-        if _has(weight_decay):
-            if decoupled:
-                params = params * (1 - per_run(np.asarray(rate, np.float64) * weight_decay, params))
-            else:
-                g = grads + per_run(weight_decay, params) * params
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled, rate)
         count = state.count + 1
         exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
         exp_avg_sq = state.exp_avg_sq * per_run(beta2, params) + per_run(1 - beta2, params) * (g * g)
@@ -297,15 +314,20 @@ def _split_betas(betas: Any) -> tuple[Any, Any]:
     return (array[..., 0], array[..., 1])
 
 
+_DECOUPLED = _flag("decoupled_weight_decay", "apply weight decay as AdamW does: theta *= 1 - lr * wd")
+
+
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD,
     _flag("amsgrad", "use the running maximum of the second moment (Reddi et al. 2018)"),
+    _DECOUPLED,
     family="pytorch",
 )
 def adam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
-         amsgrad: Any = False) -> Optimizer:
-    """torch Adam: momentum and RMS scaling with bias correction; weight decay is coupled L2."""
-    return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled=False)
+         amsgrad: Any = False, decoupled_weight_decay: Any = False) -> Optimizer:
+    """torch Adam: momentum and RMS scaling with bias correction; weight decay is coupled L2 unless
+    decoupled_weight_decay (torch/optim/adam.py; with it, Adam is AdamW)."""
+    return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay)
 
 
 @OPTIMIZERS.register(
@@ -320,6 +342,66 @@ def adamw(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
     return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled=True)
 
 
+class RAdamState(NamedTuple):
+    """torch.optim.RAdam state."""
+
+    count: np.ndarray
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD, _DECOUPLED, family="pytorch",
+)
+def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
+          decoupled_weight_decay: Any = False) -> Optimizer:
+    """torch RAdam: Adam whose adaptive step is switched on, and rectified, once the variance of v is defined.
+
+    torch/optim/radam.py (single-tensor path): with rho_inf = 2 / (1 - beta2) - 1 and
+    rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t), the step is lr * m_hat while rho_t <= 5 (plain
+    momentum SGD with bias correction: the first 5 or so steps at beta2 = 0.999), and
+    lr * m_hat * r_t * sqrt(1 - beta2^t) / (sqrt(v) + eps) after, with the rectification
+    r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) (Liu et al. 2020).
+    Note that eps is added to sqrt(v) before the bias correction, unlike torch Adam.
+    """
+    default_lr = lr
+    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def init(params: np.ndarray) -> RAdamState:
+        return RAdamState(_counts(params), _zeros(params), _zeros(params))
+
+    def adaptive(state: RAdamState) -> tuple[np.ndarray, np.ndarray]:
+        """(whether rectified, r_t sqrt(1 - beta2^t) / (sqrt(v) + eps), or 1 where not)."""
+        count = np.maximum(state.count, 1)
+        correction2 = 1 - beta2**count
+        rho_t = rho_inf - 2 * count * beta2**count / correction2
+        on = rho_t > 5.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        scale = per_run(np.where(on, rect * np.sqrt(correction2), 1.0), state.exp_avg)
+        factor = np.where(per_run(on, state.exp_avg, bool), scale / (np.sqrt(state.exp_avg_sq)
+                                                                     + per_run(eps, state.exp_avg)), scale)
+        return on, factor
+
+    def update(grads, state, params, lr=None):
+        rate = np.asarray(_lr(default_lr, lr), np.float64)
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
+        count = state.count + 1
+        exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
+        exp_avg_sq = state.exp_avg_sq * per_run(beta2, params) + per_run(1 - beta2, params) * (g * g)
+        new_state = RAdamState(count, exp_avg, exp_avg_sq)
+        corrected = exp_avg / per_run(1 - beta1**count, params)
+        _, factor = adaptive(new_state)
+        return params - corrected * per_run(rate, params) * factor, new_state
+
+    def step_size(state, lr=None):
+        rate = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
+        return per_run(rate, state.exp_avg) * adaptive(state)[1]
+
+    return Optimizer(init, update, step_size)
+
+
 class NAdamState(NamedTuple):
     """torch.optim.NAdam state."""
 
@@ -332,7 +414,7 @@ class NAdamState(NamedTuple):
 @OPTIMIZERS.register(
     _lr_spec("lr", 2e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD,
     _decay_spec("momentum_decay", 4e-3, "psi: the momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi))"),
-    _flag("decoupled_weight_decay", "apply weight decay as AdamW does"),
+    _DECOUPLED,
     family="pytorch",
 )
 def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
@@ -347,12 +429,7 @@ def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
 
     def update(grads, state, params, lr=None):
         rate = np.asarray(_lr(default_lr, lr), np.float64)
-        g = grads
-        if _has(weight_decay):
-            decayed = params * (1 - per_run(rate * weight_decay, params))
-            coupled = grads + per_run(weight_decay, params) * params
-            params = _choose(decoupled_weight_decay, decayed, params, params)
-            g = _choose(decoupled_weight_decay, grads, coupled, params)
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
         count = state.count + 1
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (count * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((count + 1) * psi))
@@ -401,6 +478,165 @@ def adamax(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_de
         clr = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
         with np.errstate(divide="ignore"):
             return per_run(clr, state.exp_inf) / state.exp_inf
+
+    return Optimizer(init, update, step_size)
+
+
+class AdadeltaState(NamedTuple):
+    """torch.optim.Adadelta state."""
+
+    count: np.ndarray
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1.0),
+    ParamSpec("rho", "float", 0.9, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient and squared-update averages"),
+    _eps_spec("eps", 1e-6, "added inside both square roots"),
+    _COUPLED_WD,
+    family="pytorch",
+)
+def adadelta(lr: Any = 1.0, rho: Any = 0.9, eps: Any = 1e-6, weight_decay: Any = 0.0) -> Optimizer:
+    """torch Adadelta: the step is g times RMS of past updates over RMS of past gradients (Zeiler 2012).
+
+    torch/optim/adadelta.py: v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1 - rho) delta^2; theta -= lr * delta. lr defaults to 1.0 (the paper's form, where
+    the ratio of RMS values is the whole step); Keras's Adadelta defaults to 0.001 (keras_adadelta).
+    weight_decay is coupled L2.
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> AdadeltaState:
+        return AdadeltaState(_counts(params), _zeros(params), _zeros(params))
+
+    def ratio(square_avg: np.ndarray, acc_delta: np.ndarray) -> np.ndarray:
+        e = per_run(eps, square_avg)
+        return np.sqrt(acc_delta + e) / np.sqrt(square_avg + e)
+
+    def update(grads, state, params, lr=None):
+        r = per_run(rho, params)
+        g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
+        square_avg = state.square_avg * r + (1 - r) * (g * g)
+        delta = ratio(square_avg, state.acc_delta) * g
+        acc_delta = state.acc_delta * r + (1 - r) * (delta * delta)
+        params = params - per_run(_lr(default_lr, lr), params) * delta
+        return params, AdadeltaState(state.count + 1, square_avg, acc_delta)
+
+    def step_size(state, lr=None):
+        return per_run(_lr(default_lr, lr), state.square_avg) * ratio(state.square_avg, state.acc_delta)
+
+    return Optimizer(init, update, step_size)
+
+
+class RpropState(NamedTuple):
+    """torch.optim.Rprop state."""
+
+    count: np.ndarray
+    prev: np.ndarray
+    step_size: np.ndarray
+
+
+def _check_rprop(values: dict[str, Any]) -> None:
+    """torch.optim.Rprop's own refusal (torch/optim/rprop.py): 0 < etaminus < 1 < etaplus."""
+    minus, plus = values["etas"]
+    if not 0.0 < minus < 1.0 < plus:
+        raise ParamError(f"bad etas ({minus:g}, {plus:g}): expected 0 < etaminus < 1 < etaplus, as torch.optim.Rprop")
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    ParamSpec("etas", "floats", (0.5, 1.2), low=0.0, low_open=True, length=2,
+              help="(etaminus, etaplus): the step size shrinks by etaminus on a sign change, grows by etaplus"),
+    ParamSpec("step_sizes", "floats", (1e-6, 50.0), low=0.0, length=2,
+              help="(min, max): the range the per-parameter step sizes are clamped to"),
+    family="pytorch",
+    check=_check_rprop,
+)
+def rprop(lr: Any = 1e-2, etas: Any = (0.5, 1.2), step_sizes: Any = (1e-6, 50.0)) -> Optimizer:
+    """torch Rprop: a per-parameter step size that grows while the gradient keeps its sign; only signs move theta.
+
+    torch/optim/rprop.py: s = sign(g * g_prev) maps to etaplus (> 0), etaminus (< 0) or 1 (= 0); the step
+    size is multiplied by it and clamped to step_sizes; where the sign flipped, g is taken as 0 (no move,
+    and no sign comparison next time); theta -= sign(g) * step_size; g_prev = g. The rate only sets the
+    initial step sizes, at the first update (torch initializes its state then, with the group's lr of that
+    moment): a schedule does nothing afterwards.
+    """
+    default_lr = lr
+    minus, plus = (np.asarray(e, np.float64) for e in _split_betas(etas))
+    low, high = (np.asarray(b, np.float64) for b in _split_betas(step_sizes))
+
+    def init(params: np.ndarray) -> RpropState:
+        return RpropState(_counts(params), _zeros(params), np.zeros_like(params) + per_run(default_lr, params))
+
+    def update(grads, state, params, lr=None):
+        first = per_run(state.count == 0, params, bool)
+        size = np.where(first, np.zeros_like(params) + per_run(_lr(default_lr, lr), params), state.step_size)
+        sign = np.sign(grads * state.prev)  # NaN stays NaN, as in torch
+        one = np.ones_like(params)
+        factor = np.where(sign > 0, per_run(plus, params) * one,
+                          np.where(sign < 0, per_run(minus, params) * one, np.where(sign == 0, one, sign)))
+        size = np.minimum(np.maximum(size * factor, per_run(low, params)), per_run(high, params))
+        g = np.where(sign < 0, np.zeros_like(grads), grads)  # torch: grad[sign == etaminus] = 0
+        return params - np.sign(g) * size, RpropState(state.count + 1, g, size)
+
+    def step_size(state, lr=None):
+        return state.step_size
+
+    return Optimizer(init, update, step_size)
+
+
+class ASGDState(NamedTuple):
+    """torch.optim.ASGD state: eta and mu are per run, ax is the running average of the parameters."""
+
+    count: np.ndarray
+    eta: np.ndarray
+    mu: np.ndarray
+    ax: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    _decay_spec("lambd", 1e-4, "decay term: theta *= 1 - lambd * eta, and eta = lr / (1 + lambd lr t)^alpha"),
+    ParamSpec("alpha", "float", 0.75, low=0.0, step=0.05, help="power of the eta update"),
+    ParamSpec("t0", "float", 1e6, low=0.0, scale="log", help="the step at which averaging starts"),
+    _COUPLED_WD,
+    family="pytorch",
+)
+def asgd(lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: Any = 1e6, weight_decay: Any = 0.0) -> Optimizer:
+    """torch ASGD: SGD with a decaying rate eta and a running average ax of the parameters (Polyak-Ruppert).
+
+    torch/optim/asgd.py (single-tensor path): theta *= 1 - lambd * eta; theta -= eta * g; then
+    ax = theta while mu = 1, else ax += mu (theta - ax); finally eta = lr / (1 + lambd lr t)^alpha
+    and mu = 1 / max(1, t - t0) for the next step. eta starts at the rate of the first update and
+    each later one is computed from the rate of the step before. The trajectory is theta, what the
+    optimizer moves and torch's model holds; the average ax (the state's `ax`, which torch leaves for
+    you to copy into the model) only departs from theta after t0 steps (a million by default).
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> ASGDState:
+        runs = params.shape[:1]
+        return ASGDState(_counts(params), np.full(runs, np.nan), np.ones(runs), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        rate = np.broadcast_to(np.asarray(_lr(default_lr, lr), np.float64), state.count.shape)
+        count = state.count + 1
+        eta = np.where(count == 1, rate, state.eta)
+        g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
+        params = params * (1 - per_run(np.asarray(lambd, np.float64) * eta, params))
+        params = params - per_run(eta, params) * g
+        ax = np.where(per_run(state.mu != 1, params, bool), state.ax + (params - state.ax) * per_run(state.mu, params),
+                      params)
+        new_eta = rate / (1 + np.asarray(lambd, np.float64) * rate * count) ** np.asarray(alpha, np.float64)
+        mu = 1 / np.maximum(1, count - np.asarray(t0, np.float64))
+        return params, ASGDState(count, new_eta, mu, ax)
+
+    def step_size(state, lr=None):
+        eta = np.where(state.count == 0, np.broadcast_to(np.asarray(_lr(default_lr, lr), np.float64),
+                                                         state.count.shape), state.eta)
+        return np.broadcast_to(per_run(eta, state.ax), state.ax.shape)
 
     return Optimizer(init, update, step_size)
 
@@ -668,6 +904,158 @@ def keras_adamax(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.9
 
     def step_size(state, lr=None):
         return per_run(rate_over(np.maximum(state.count, 1), lr), state.u) / (state.u + per_run(epsilon, state.u))
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasAdadeltaState(NamedTuple):
+    """keras.optimizers.Adadelta state."""
+
+    count: np.ndarray
+    accumulated_grad: np.ndarray
+    accumulated_delta_var: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("rho", "float", 0.95, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient and squared-update averages"),
+    _eps_spec("epsilon", 1e-7, "added inside both square roots"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_adadelta(learning_rate: Any = 1e-3, rho: Any = 0.95, epsilon: Any = 1e-7,
+                   weight_decay: Any = 0.0) -> Optimizer:
+    """keras Adadelta: torch's rule with other defaults: learning_rate 0.001 (not 1.0), rho 0.95, epsilon 1e-7.
+
+    keras/src/optimizers/adadelta.py (its torch backend, keras/src/backend/torch/optimizers/torch_adadelta.py,
+    computes the same): v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) g / sqrt(v + eps);
+    u = rho u + (1 - rho) delta^2; theta -= lr * delta. At the default rate the steps are a thousand
+    times torch's: Keras says "to match the exact form in the original paper, use 1.0".
+    """
+
+    def init(params: np.ndarray) -> KerasAdadeltaState:
+        return KerasAdadeltaState(_counts(params), _zeros(params), _zeros(params))
+
+    def ratio(accumulated_grad: np.ndarray, accumulated_delta: np.ndarray) -> np.ndarray:
+        e = per_run(epsilon, accumulated_grad)
+        return np.sqrt(accumulated_delta + e) / np.sqrt(accumulated_grad + e)
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        r = per_run(rho, params)
+        accumulated_grad = state.accumulated_grad * r + (1 - r) * (grads * grads)
+        e = per_run(epsilon, params)
+        delta = -(np.sqrt(state.accumulated_delta_var + e) * grads) / np.sqrt(accumulated_grad + e)
+        accumulated_delta = state.accumulated_delta_var * r + (1 - r) * (delta * delta)
+        params = params + per_run(rate, params) * delta
+        return params, KerasAdadeltaState(state.count + 1, accumulated_grad, accumulated_delta)
+
+    def step_size(state, lr=None):
+        return per_run(_lr(learning_rate, lr), state.accumulated_grad) * ratio(state.accumulated_grad,
+                                                                               state.accumulated_delta_var)
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasLionState(NamedTuple):
+    """keras.optimizers.Lion state."""
+
+    count: np.ndarray
+    momentum: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("beta_1", "float", 0.9, low=0.0, high=1.0, low_open=True, step=0.01,
+              help="how much of the momentum enters the sign (0 would make it signSGD, which Keras refuses)"),
+    ParamSpec("beta_2", "float", 0.99, low=0.0, high=1.0, step=0.01, help="decay of the momentum average"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_lion(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.99, weight_decay: Any = 0.0) -> Optimizer:
+    """keras Lion: every parameter moves by exactly lr, in the sign of a blend of momentum and gradient.
+
+    keras/src/optimizers/lion.py (torch backend: keras/src/backend/torch/optimizers/torch_lion.py):
+    theta -= lr * sign(beta_1 m + (1 - beta_1) g); then m = beta_2 m + (1 - beta_2) g (Chen et al.
+    2023, "Symbolic Discovery of Optimization Algorithms"). Keras refuses beta_1 outside (0, 1].
+    PyTorch (2.13) has no Lion in torch.optim: the PyTorch code is a loop that does the same.
+    """
+
+    def init(params: np.ndarray) -> KerasLionState:
+        return KerasLionState(_counts(params), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        b1, b2 = per_run(beta_1, params), per_run(beta_2, params)
+        direction = np.sign(state.momentum * b1 + grads * (1 - b1))
+        params = params - direction * per_run(rate, params)
+        return params, KerasLionState(state.count + 1, state.momentum * b2 + grads * (1 - b2))
+
+    return Optimizer(init, update, _constant_rate_of(learning_rate, "momentum"))
+
+
+class KerasFtrlState(NamedTuple):
+    """keras.optimizers.Ftrl state."""
+
+    count: np.ndarray
+    accumulator: np.ndarray
+    linear: np.ndarray
+
+
+def _non_negative(name: str, default: float, text: str) -> ParamSpec:
+    return ParamSpec(name, "float", default, low=0.0, scale="log", help=text)
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("learning_rate_power", "float", -0.5, high=0.0, step=0.05,
+              help="the per-coordinate rate is lr / n^(-power): -0.5 is Adagrad-like, 0 a fixed rate"),
+    _non_negative("initial_accumulator_value", 0.1, "starting value of n, the sum of squared gradients"),
+    _non_negative("l1_regularization_strength", 0.0, "L1: coordinates with |z| <= l1 are set to exactly 0"),
+    _non_negative("l2_regularization_strength", 0.0, "L2 on the weights, in the closed-form step"),
+    _non_negative("l2_shrinkage_regularization_strength", 0.0, "L2 added to the gradient as 2 * l2s * theta"),
+    _non_negative("beta", 0.0, "adds beta / (2 lr) to l2_regularization_strength"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_ftrl(learning_rate: Any = 1e-3, learning_rate_power: Any = -0.5, initial_accumulator_value: Any = 0.1,
+               l1_regularization_strength: Any = 0.0, l2_regularization_strength: Any = 0.0,
+               l2_shrinkage_regularization_strength: Any = 0.0, beta: Any = 0.0,
+               weight_decay: Any = 0.0) -> Optimizer:
+    """keras Ftrl: Follow The Regularized Leader (McMahan et al. 2013); theta is solved for, not stepped.
+
+    keras/src/optimizers/ftrl.py: n' = n + g^2; z += g + 2 l2s theta - (n'^-p - n^-p) / lr * theta;
+    theta = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 (l2 + beta / (2 lr))), p the learning_rate_power.
+    With l1 > 0 a coordinate whose |z| <= l1 is exactly 0: the sparsity FTRL is used for.
+    Keras refuses a positive learning_rate_power and negative accumulator or strengths.
+    """
+
+    def init(params: np.ndarray) -> KerasFtrlState:
+        return KerasFtrlState(_counts(params), np.zeros_like(params) + per_run(initial_accumulator_value, params),
+                              _zeros(params))
+
+    def quadratic(accumulator: np.ndarray, rate: Any) -> np.ndarray:
+        rate = per_run(rate, accumulator)
+        l2 = per_run(l2_regularization_strength, accumulator) + per_run(beta, accumulator) / (2.0 * rate)
+        return accumulator ** per_run(-np.asarray(learning_rate_power, np.float64), accumulator) / rate + 2 * l2
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        power = per_run(-np.asarray(learning_rate_power, np.float64), params)
+        g = grads + 2 * per_run(l2_shrinkage_regularization_strength, params) * params
+        accumulator = state.accumulator + grads * grads
+        sigma = (accumulator**power - state.accumulator**power) / per_run(rate, params)
+        linear = state.linear + (g - sigma * params)
+        l1 = per_run(l1_regularization_strength, params)
+        params = (np.clip(linear, -l1, l1) - linear) / quadratic(accumulator, rate)
+        return params, KerasFtrlState(state.count + 1, accumulator, linear)
+
+    def step_size(state, lr=None):
+        return 1 / quadratic(state.accumulator, _lr(learning_rate, lr))
 
     return Optimizer(init, update, step_size)
 
