@@ -45,6 +45,11 @@ SWEEPS = {
     "keras_adadelta": {"rho": [0.95, 0.5, 0.99, 1.0], "epsilon": [1e-7, 1e-3, 1e-7, 1e-2],
                        "weight_decay": [0, 0.1, 0, 0.01]},
     "keras_lion": {"beta_1": [0.9, 0.5, 1.0, 0.1], "beta_2": [0.99, 0.9, 0.0, 1.0], "weight_decay": [0, 0.1, 0, 0.5]},
+    "keras_lamb": {"beta_1": [0.9, 0.5, 0.9, 0.0], "beta_2": [0.999, 0.9, 0.99, 0.999],
+                   "epsilon": [1e-7, 1e-3, 1e-7, 1e-6], "weight_decay": [0, 0.1, 0, 0.01]},
+    "keras_adafactor": {"beta_2_decay": [-0.8, -0.5, 0.0, -1.0], "epsilon_2": [1e-3, 1e-2, 0.0, 1e-3],
+                        "clip_threshold": [1.0, 0.5, 2.0, 1.0], "relative_step": [True, False, True, False],
+                        "weight_decay": [0, 0.1, 0, 0.01]},
     "keras_ftrl": {"learning_rate_power": [-0.5, 0.0, -1.0, -0.3], "initial_accumulator_value": [0.1, 0.5, 0.0, 1.0],
                    "l1_regularization_strength": [0, 0.01, 0, 0.1], "l2_regularization_strength": [0, 0, 0.1, 0.01],
                    "l2_shrinkage_regularization_strength": [0, 0.1, 0, 0.01], "beta": [0, 0, 0.5, 0.1],
@@ -268,3 +273,42 @@ def test_values_the_framework_refuses_are_refused_in_one_line(name, values, mess
                                                                                 {"learning_rate_power": "0"})])
 def test_edge_values_the_framework_accepts_are_accepted(name, values):
     O.OPTIMIZERS[name].resolve(values, text=True)
+
+
+@pytest.mark.parametrize("name", [c.name for c in O.OPTIMIZERS if c.meta.get("per_variable")])
+def test_per_variable_optimizers_treat_each_variable_as_the_framework_does(name):
+    """A row laid out as [kernel (3, 4), bias (4,)] moves as the two variables would alone: the kernel as a 2-D
+    variable (Adafactor factors it), the bias as a 1-D one (and a 1-D variable is a row without shapes)."""
+    rng = np.random.default_rng(3)
+    shapes = [(3, 4), (4,)]
+    start = rng.normal(size=(2, 16))
+    grads = rng.normal(size=(10, 2, 16))
+    component = O.OPTIMIZERS[name]
+    together = component.fn(**component.defaults(), shapes=shapes)
+    kernel = component.fn(**component.defaults(), shapes=[(3, 4)])
+    bias = component.fn(**component.defaults())
+    rows = {"together": (together, start), "kernel": (kernel, start[:, :12]), "bias": (bias, start[:, 12:])}
+    moved = {}
+    for key, (optimizer, params) in rows.items():
+        state = optimizer.init(params)
+        columns = slice(0, 16) if key == "together" else slice(0, 12) if key == "kernel" else slice(12, 16)
+        for g in grads:
+            params, state = optimizer.update(g[:, columns], state, params, 0.01)
+        moved[key] = params
+    np.testing.assert_allclose(moved["together"], np.concatenate([moved["kernel"], moved["bias"]], axis=1),
+                               rtol=1e-13)
+    with pytest.raises(ParamError, match="do not lay out a row of 16"):
+        component.fn(**component.defaults(), shapes=[(3, 4)]).init(start)
+
+
+def test_adafactor_factors_a_matrix_and_not_a_vector():
+    optimizer = O.keras_adafactor(shapes=[(3, 4)])
+    state = optimizer.init(np.ones((1, 12)))
+    g = np.arange(1.0, 13.0)[None]
+    _, state = optimizer.update(g, state, np.ones((1, 12)))
+    square = (g.reshape(3, 4) ** 2 + 1e-30)
+    r, c = square.mean(axis=1), square.mean(axis=0)
+    np.testing.assert_allclose(state.v[0], np.outer(r / r.mean(), c).ravel(), rtol=1e-14)  # rank one, not g^2
+    vector = O.keras_adafactor()
+    _, state = vector.update(g, vector.init(np.ones((1, 12))), np.ones((1, 12)))
+    np.testing.assert_allclose(state.v[0], g[0] ** 2, rtol=1e-14)

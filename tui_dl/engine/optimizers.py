@@ -1060,6 +1060,191 @@ def keras_ftrl(learning_rate: Any = 1e-3, learning_rate_power: Any = -0.5, initi
     return Optimizer(init, update, step_size)
 
 
+# --------------------------------------------------------------------------- per-variable layout
+Shapes = Sequence[tuple[int, ...]]
+
+
+class Layout(NamedTuple):
+    """Where each variable (a kernel, a bias) of a parameter row lies, for the optimizers that reduce over
+    a whole variable (Lamb's norms, Adafactor's RMS and row/column factors)."""
+
+    starts: np.ndarray
+    sizes: np.ndarray
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def _layout(params: np.ndarray, shapes: Shapes | None) -> Layout:
+    """The variables of a (R, P) row: the given shapes in order, or, without shapes, the whole row as one
+    1-D variable (a point on a surface is one parameter vector of 2)."""
+    width = params.shape[-1]
+    shapes = ((width,),) if shapes is None else tuple(tuple(int(n) for n in shape) for shape in shapes)
+    sizes = np.array([int(np.prod(shape)) for shape in shapes], dtype=np.int64)
+    if sizes.sum() != width or any(len(shape) not in (1, 2) for shape in shapes):
+        raise ParamError(f"variable shapes {list(shapes)} do not lay out a row of {width} parameters in 1-D and 2-D"
+                         " variables")
+    return Layout(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes, shapes)
+
+
+def _per_variable(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): the sum of x over each variable."""
+    return np.add.reduceat(x, layout.starts, axis=-1)
+
+
+def _spread(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, P): each variable's value repeated over its entries."""
+    return np.repeat(values, layout.sizes, axis=-1)
+
+
+def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): sqrt(mean(x^2)) over each variable."""
+    return np.sqrt(_per_variable(x * x, layout) / layout.sizes.astype(x.dtype))
+
+
+class KerasLambState(NamedTuple):
+    """keras.optimizers.Lamb state."""
+
+    count: np.ndarray
+    momentum: np.ndarray
+    velocity: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3), *_KERAS_BETAS, _eps_spec("epsilon", 1e-7, "added to sqrt(v_hat)"), _KERAS_WD,
+    family="keras", per_variable=True,
+)
+def keras_lamb(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.999, epsilon: Any = 1e-7,
+               weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """keras Lamb: the Adam direction, rescaled per variable so its norm equals the variable's (You et al. 2020).
+
+    keras/src/optimizers/lamb.py: u = m_hat / (sqrt(v_hat) + eps); theta -= lr * (||theta|| / ||u||) * u, the
+    norms over each whole variable (a kernel, a bias), the ratio 1 where either norm is 0. `shapes` lays
+    out the variables in a row (training passes the network's); without it the row is one variable, as a
+    point on a surface is: there the step is lr * |(x, y)| long, whatever the gradient's size.
+    """
+    b1, b2 = np.asarray(beta_1, np.float64), np.asarray(beta_2, np.float64)
+
+    def init(params: np.ndarray) -> KerasLambState:
+        _layout(params, shapes)
+        return KerasLambState(_counts(params), _zeros(params), _zeros(params))
+
+    def direction(state: KerasLambState) -> np.ndarray:
+        count = np.maximum(state.count, 1)
+        m_hat = state.momentum / per_run(1 - b1**count, state.momentum)
+        return m_hat / (np.sqrt(state.velocity / per_run(1 - b2**count, state.velocity))
+                        + per_run(epsilon, state.velocity))
+
+    def trust_ratio(params: np.ndarray, update: np.ndarray) -> np.ndarray:
+        layout = _layout(params, shapes)
+        w_norm, u_norm = np.sqrt(_per_variable(params * params, layout)), np.sqrt(_per_variable(update * update,
+                                                                                               layout))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, 1.0)
+        return _spread(ratio.astype(params.dtype), layout)
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        momentum = state.momentum + (grads - state.momentum) * per_run(1 - b1, params)
+        velocity = state.velocity + (grads * grads - state.velocity) * per_run(1 - b2, params)
+        new_state = KerasLambState(state.count + 1, momentum, velocity)
+        step = direction(new_state)
+        return params - trust_ratio(params, step) * per_run(rate, params) * step, new_state
+
+    def step_size(state, lr=None):
+        """lr / (sqrt(v_hat) + eps), the factor in front of m_hat before the trust ratio ||theta|| / ||u||,
+        which needs the parameters and the state does not hold them."""
+        count = np.maximum(state.count, 1)
+        v_hat = state.velocity / per_run(1 - b2**count, state.velocity)
+        return per_run(_lr(learning_rate, lr), v_hat) / (np.sqrt(v_hat) + per_run(epsilon, v_hat))
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasAdafactorState(NamedTuple):
+    """keras.optimizers.Adafactor state: r and c hold the row and column factors of the 2-D variables,
+    one after another (empty without 2-D variables); v is the second-moment estimate of every parameter."""
+
+    count: np.ndarray
+    r: np.ndarray
+    c: np.ndarray
+    v: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("beta_2_decay", "float", -0.8, high=0.0, step=0.05,
+              help="the second-moment decay is 1 - t^beta_2_decay: it grows toward 1"),
+    ParamSpec("epsilon_1", "float", 1e-30, low=0.0, scale="log", help="added to g^2"),
+    ParamSpec("epsilon_2", "float", 1e-3, low=0.0, scale="log", help="the least RMS a variable's step scales with"),
+    ParamSpec("clip_threshold", "float", 1.0, low=0.0, low_open=True, scale="log",
+              help="the update's RMS is clipped to this"),
+    ParamSpec("relative_step", "bool", True,
+              help="lr = min(lr, 1/sqrt(t)); Keras 3 takes that minimum again anyway, so it changes nothing"),
+    _KERAS_WD,
+    family="keras", per_variable=True,
+)
+def keras_adafactor(learning_rate: Any = 1e-3, beta_2_decay: Any = -0.8, epsilon_1: Any = 1e-30,
+                    epsilon_2: Any = 1e-3, clip_threshold: Any = 1.0, relative_step: Any = True,
+                    weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """keras Adafactor: a factored second moment for matrices, steps relative to the variable's RMS (Shazeer 2018).
+
+    keras/src/optimizers/adafactor.py: rho = min(lr, 1/sqrt(t)); alpha = max(epsilon_2, RMS(theta)) * rho;
+    b = 1 - t^beta_2_decay. A 2-D variable keeps a row mean r and a column mean c of g^2 + epsilon_1
+    (r = b r + (1 - b) mean over columns, c likewise over rows) and v = (r / mean(r)) outer c; a 1-D
+    variable keeps v = b v + (1 - b) (g^2 + epsilon_1). u = g / sqrt(v), clipped to RMS clip_threshold;
+    theta -= alpha * u. `shapes` lays out the variables (training passes the network's kernels and biases,
+    so kernels are factored); without it the row is one 1-D variable, as Keras treats a vector: a point on a
+    surface gets the unfactored v, and its step is relative to RMS(x, y), its distance from the origin.
+    """
+
+    def init(params: np.ndarray) -> KerasAdafactorState:
+        layout = _layout(params, shapes)
+        rows = sum(shape[0] for shape in layout.shapes if len(shape) == 2)
+        cols = sum(shape[1] for shape in layout.shapes if len(shape) == 2)
+        runs = params.shape[:1]
+        return KerasAdafactorState(_counts(params), np.zeros((*runs, rows), params.dtype),
+                                   np.zeros((*runs, cols), params.dtype), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        rate = np.asarray(_lr(learning_rate, lr), np.float64)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        count = state.count + 1
+        rho = per_run(np.minimum(rate, 1 / np.sqrt(count)), params)
+        alpha = np.maximum(per_run(epsilon_2, params), _rms(params, layout)) * rho
+        regulated = grads * grads + per_run(epsilon_1, params)
+        b = per_run(1 - count ** np.asarray(beta_2_decay, np.float64), params)
+        r, c, v = state.r.copy(), state.c.copy(), state.v.copy()
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            entries = slice(int(start), int(start + size))
+            if len(shape) == 1:
+                v[..., entries] = b * state.v[..., entries] + (1 - b) * regulated[..., entries]
+                continue
+            height, width = shape
+            square = regulated[..., entries].reshape(*regulated.shape[:-1], height, width)
+            rows, cols = slice(row, row + height), slice(col, col + width)
+            r[..., rows] = b * state.r[..., rows] + (1 - b) * square.mean(axis=-1)
+            c[..., cols] = b * state.c[..., cols] + (1 - b) * square.mean(axis=-2)
+            factor = r[..., rows] / r[..., rows].mean(axis=-1, keepdims=True)
+            v[..., entries] = (factor[..., :, None] * c[..., None, cols]).reshape(*v.shape[:-1], size)
+            row, col = row + height, col + width
+        u = grads / np.sqrt(v)
+        clip = np.maximum(1.0, _rms(u, layout) / per_run(clip_threshold, params))
+        params = params - _spread(alpha, layout) * (u / _spread(clip, layout))
+        return params, KerasAdafactorState(count, r, c, v)
+
+    def step_size(state, lr=None):
+        """rho / sqrt(v): the factor in front of g, without the variable's RMS (alpha = max(epsilon_2,
+        RMS(theta)) * rho needs the parameters, which the state does not hold) and before the clipping."""
+        count = np.maximum(state.count, 1)
+        rho = per_run(np.minimum(np.asarray(_lr(learning_rate, lr), np.float64), 1 / np.sqrt(count)), state.v)
+        with np.errstate(divide="ignore"):
+            return rho / np.sqrt(state.v)
+
+    return Optimizer(init, update, step_size)
+
+
 # =========================================================================== composition
 class GroupedState(NamedTuple):
     """The state of `grouped`: one part per optimizer, over its own runs' rows."""
