@@ -102,7 +102,48 @@ CASES = [
      None, None),
     ("keras_ftrl_schedule", "keras_ftrl", {"l1_regularization_strength": 0.001, "beta": 1.0}, None, 0.2),
     ("quadratic_keras_ftrl", "keras_ftrl", {"learning_rate": 1.0}, "quadratic", None),
+    # Keras Lamb and Adafactor reduce over whole variables: LAYERS cases hold two kernels and two biases
+    ("keras_lamb_default", "keras_lamb", {}, None, None),
+    ("keras_lamb_layers", "keras_lamb", {"learning_rate": 0.01}, "layers", None),
+    ("keras_lamb_layers_wd", "keras_lamb", {"learning_rate": 0.01, "beta_1": 0.5, "weight_decay": 0.1}, "layers",
+     None),
+    ("keras_lamb_layers_schedule", "keras_lamb", {"beta_2": 0.9, "epsilon": 1e-3}, "layers", 0.05),
+    ("rosenbrock_keras_lamb", "keras_lamb", {"learning_rate": 0.01}, "rosenbrock", None),
+    ("quadratic_keras_lamb", "keras_lamb", {"learning_rate": 0.05}, "quadratic", None),
+    ("keras_adafactor_default", "keras_adafactor", {}, None, None),
+    ("keras_adafactor_layers", "keras_adafactor", {"learning_rate": 0.01}, "layers", None),
+    ("keras_adafactor_layers_opts", "keras_adafactor", {"learning_rate": 0.1, "beta_2_decay": -0.5, "epsilon_1": 1e-8,
+                                                        "epsilon_2": 1e-2, "clip_threshold": 0.5, "weight_decay": 0.1},
+     "layers", None),
+    ("keras_adafactor_layers_schedule", "keras_adafactor", {"relative_step": False}, "layers", 0.5),
+    ("keras_adafactor_not_relative", "keras_adafactor", {"learning_rate": 0.5, "relative_step": False}, None, None),
+    ("quadratic_keras_adafactor", "keras_adafactor", {"learning_rate": 0.1}, "quadratic", None),
 ]
+
+# the LAYERS cases: a small network's variables in the engine's order (kernels, then biases), Keras layout
+LAYER_SHAPES = [[3, 4], [4, 2], [4], [2]]
+
+
+def layer_case():
+    """(theta0, gradients) of the LAYERS cases: drawn as fixed_gradients draws, for 22 parameters."""
+    rng = np.random.default_rng(20261130)
+    size = sum(int(np.prod(shape)) for shape in LAYER_SHAPES)
+    theta0 = rng.normal(0.0, 0.5, size)
+    grads = rng.choice([-1.0, 1.0], (base.N_STEPS, size)) * 10.0 ** rng.uniform(-3.0, 1.0, (base.N_STEPS, size))
+    grads[rng.random((base.N_STEPS, size)) < 0.1] = 0.0
+    grads[5, :] = 0.0  # a step without gradient
+    grads[:3, 12:16] = 0.0  # the first bias sees nothing at first
+    return theta0.tolist(), grads.tolist()
+
+
+def split(flat, shapes):
+    """A flat row as the list of its variables."""
+    out, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        out.append(np.asarray(flat[start:start + size], dtype=np.float64).reshape(shape))
+        start += size
+    return out
 
 
 class _Model:
@@ -147,17 +188,21 @@ def run_torch(code, theta0, grads, surface, rates, n_steps):
     return trajectory, averages or None
 
 
-def run_keras(name, code, theta0, grads, surface, rates, n_steps):
+def run_keras(name, code, theta0, grads, surface, rates, n_steps, shapes=None):
+    """Keras on one variable, or on the variables `shapes` lays the row out in (fixed gradients only)."""
     optimizer = build(code)
-    variable = keras.Variable(np.array(theta0, dtype=np.float64), dtype="float64")
+    shapes = shapes or [[len(theta0)]]
+    variables = [keras.Variable(part, dtype="float64") for part in split(theta0, shapes)]
     trajectory = []
     for step in range(n_steps):
         if rates is not None:
             optimizer.learning_rate = rates[step]
-        gradient = base.gradient_at(step, keras.ops.convert_to_numpy(variable).tolist(), grads, surface)
-        optimizer.apply([torch.tensor(gradient, dtype=torch.float64)], [variable])
-        trajectory.append(keras.ops.convert_to_numpy(variable).tolist())
-    base.check_keras_precision(name, optimizer, variable, n_steps)
+        flat = np.concatenate([keras.ops.convert_to_numpy(v).ravel() for v in variables]).tolist()
+        gradient = base.gradient_at(step, flat, grads, surface)
+        optimizer.apply([torch.tensor(part) for part in split(gradient, shapes)], variables)
+        trajectory.append(np.concatenate([keras.ops.convert_to_numpy(v).ravel() for v in variables]).tolist())
+    for variable in variables:
+        base.check_keras_precision(name, optimizer, variable, n_steps)
     return trajectory, None
 
 
@@ -167,21 +212,29 @@ def jsonable(values):
 
 def cases():
     grads = base.fixed_gradients()
+    layer_theta0, layer_grads = layer_case()
     out = []
     for case_id, name, values, surface, lr_base in CASES:
         params = OPTIMIZERS[name].resolve(values)
         code = shown_code(name, params)
-        theta0 = base.SURFACE_START[surface] if surface else base.THETA0
+        shapes = LAYER_SHAPES if surface == "layers" else None
+        if shapes:
+            surface, theta0, case_grads = None, layer_theta0, layer_grads
+        else:
+            theta0 = base.SURFACE_START[surface] if surface else base.THETA0
+            case_grads = None if surface else grads
         n_steps = base.N_SURFACE_STEPS if surface else base.N_STEPS
         rates = base.lr_sequence(lr_base) if lr_base is not None else None
-        case_grads = None if surface else grads
         if name in KERAS_OPTIMIZERS:
-            theta, ax = run_keras(name, code, theta0, case_grads, surface, rates, n_steps)
+            theta, ax = run_keras(name, code, theta0, case_grads, surface, rates, n_steps, shapes)
         else:
+            assert shapes is None
             theta, ax = run_torch(code, theta0, case_grads, surface, rates, n_steps)
         assert np.all(np.isfinite(theta)), case_id
         case = {"id": case_id, "name": name, "params": jsonable(params), "code": code, "theta0": theta0,
                 "grads": case_grads, "surface": surface, "lr": rates, "theta": theta}
+        if shapes:
+            case["shapes"] = shapes
         if ax is not None:
             case["ax"] = ax
         out.append(case)
@@ -209,7 +262,9 @@ def main():
         "list, lr[t] is set (torch: param_groups[0]['lr']; keras: optimizer.learning_rate) before update t+1. The "
         "optimizer is what `code` (the code tui-dl's formula panel shows for `name` with `params`) evaluates to, "
         "with model.parameters() = [the parameter tensor] and foreach left at its CPU default (single tensor). "
-        "ax (ASGD): torch's state['ax'] after each update.",
+        "ax (ASGD): torch's state['ax'] after each update. shapes (Lamb, Adafactor): the row theta is the "
+        "variables of these shapes one after another (each flattened in C order), each a keras.Variable of its "
+        "own; without shapes the row is one 1-D variable.",
         surfaces={"rosenbrock": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2", "quadratic": "f(x, y) = x^2 / 20 + y^2"},
         keras_precision=base.KERAS_PRECISION,
         notes=[

@@ -12,18 +12,21 @@ TORCH_OPTIMIZERS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "a
                     "rprop": "Rprop", "asgd": "ASGD"}
 KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmsprop": "RMSprop",
                     "keras_adam": "Adam", "keras_adamw": "AdamW", "keras_nadam": "Nadam", "keras_adamax": "Adamax",
-                    "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl"}
+                    "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl", "keras_lamb": "Lamb",
+                    "keras_adafactor": "Adafactor"}
 # the other framework's closest optimizer (catalog name), None where it has none
 _KERAS_OF = {name: f"keras_{name}" for name in TORCH_OPTIMIZERS if f"keras_{name}" in KERAS_OPTIMIZERS}
 _KERAS_OF.update(radam=None, rprop=None, asgd=None)
 _TORCH_OF = {keras: torch for torch, keras in _KERAS_OF.items() if keras}
-_TORCH_OF.update(keras_lion=None, keras_ftrl=None)
+_TORCH_OF.update(keras_lion=None, keras_ftrl=None, keras_lamb=None, keras_adafactor=None)
 _MISSING = {
     "radam": "# Keras 3 has no RAdam (keras.optimizers has Adam, AdamW, Nadam, Lamb ...)",
     "rprop": "# Keras 3 has no Rprop",
     "asgd": "# Keras 3 has no ASGD",
     "keras_lion": "# torch.optim has no Lion (PyTorch 2.13); Keras's is the reference here",
     "keras_ftrl": "# torch.optim has no Ftrl (PyTorch 2.13); Keras's is the reference here",
+    "keras_lamb": "# torch.optim has no Lamb (PyTorch 2.13); Keras's is the reference here",
+    "keras_adafactor": "# tui-dl has no torch.optim.Adafactor yet (lr 1e-2, eps=(None, 1e-3), d): it differs",
 }
 # torch parameter -> keras parameter
 _TO_KERAS = {"lr": "learning_rate", "eps": "epsilon"}
@@ -57,6 +60,11 @@ OPTIMIZER_FORMULAS = {
     "keras_lion": ("θ ← θ − lr · sign(β1·m + (1−β1)·g);  m ← β2·m + (1−β2)·g",),
     "keras_ftrl": ("n' = n + g²;  z ← z + g + 2·l2s·θ − (n'^−p − n^−p)/lr · θ",
                    "θ = (clip(z, −l1, l1) − z) / (n'^−p/lr + 2·(l2 + β/(2·lr))),  p = learning_rate_power"),
+    "keras_lamb": ("u = m̂ / (√v̂ + epsilon)  (Adam's direction);  θ ← θ − lr · (‖θ‖/‖u‖) · u",
+                   "norms over each whole variable (kernel, bias; a surface's point is one variable)"),
+    "keras_adafactor": ("ρ = min(lr, 1/√t);  α = max(ε2, RMS(θ))·ρ;  b = 1 − t^beta_2_decay",
+                        "matrix: r, c ← b·(r, c) + (1−b)·(row, column means of g² + ε1);  v = (r/mean(r)) ⊗ c",
+                        "vector (a surface's point): v ← b·v + (1−b)·(g² + ε1);  θ ← θ − α · clip_RMS(g/√v)"),
 }
 
 
