@@ -93,7 +93,7 @@ def test_schedule_code_computes_the_engines_rates(name, params):
 
 
 # optimizers one framework lacks: the other side of the panel is a comment saying so
-ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb", "keras_adafactor"}
+ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb"}
 
 
 @pytest.mark.parametrize("name", [c.name for c in OPTIMIZERS])

@@ -112,9 +112,10 @@ def _engine_run(case: dict) -> tuple[np.ndarray, list]:
     return np.array(path), states
 
 
-# Keras 3.15's torch backend computes ops.minimum / ops.maximum of two float64 scalars in float32 (its
-# result_type does not know torch dtypes), so Adafactor's rho, max(epsilon_2, RMS) and clip factor are rounded
-# to float32 even for a float64 variable; the engine keeps them in the variable's dtype: 1e-7 relative apart.
+# Keras 3.15's torch backend rounds parts of Adafactor to float32 even for float64 variables: ops.minimum and
+# ops.maximum of two float64 tensors return float32 (rho, max(epsilon_2, RMS), the clip factor), and the row and
+# column factors r, c come out float32-rounded too (1e-8 relative after one step, measured). The engine keeps
+# the variable's dtype, so the trajectories agree to float32 rounding of the step (< 2e-6 relative) only.
 KERAS_FLOAT32_SCALARS = {"keras_adafactor"}
 
 

@@ -32,6 +32,9 @@ SWEEPS = {
     "nadam": {"momentum_decay": [4e-3, 0.1, 0, 1e-3], "weight_decay": [0, 0.1, 0.1, 0],
               "decoupled_weight_decay": [False, True, False, True]},
     "adamax": {"lr": [0.002, 0.1, 0.5, 0.01], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.5)]},
+    "adafactor": {"lr": [0.01, 0.1, 0.05, 0.2], "beta2_decay": [-0.8, -0.5, 0.0, -1.0],
+                  "eps": [(None, 1e-3), (1e-30, 1e-2), (1e-3, 0.0), (None, 1e-3)], "d": [1.0, 1.5, 1.0, 4.0],
+                  "weight_decay": [0, 0.1, 0, 0.01]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -312,3 +315,14 @@ def test_adafactor_factors_a_matrix_and_not_a_vector():
     vector = O.keras_adafactor()
     _, state = vector.update(g, vector.init(np.ones((1, 12))), np.ones((1, 12)))
     np.testing.assert_allclose(state.v[0], g[0] ** 2, rtol=1e-14)
+
+
+def test_torch_adafactor_eps1_none_is_the_dtypes_machine_epsilon():
+    grads = np.array([[0.0, 1e-9]])
+    for dtype in (np.float32, np.float64):
+        params = np.ones((1, 2), dtype)
+        default = O.adafactor(lr=0.1)
+        explicit = O.adafactor(lr=0.1, eps=(float(np.finfo(dtype).eps), 1e-3))
+        moved = [opt.update(grads.astype(dtype), opt.init(params), params)[0] for opt in (default, explicit)]
+        np.testing.assert_array_equal(moved[0], moved[1])
+    assert O.OPTIMIZERS["adafactor"].resolve({"eps": "none,0.01"}, text=True)["eps"] == (None, 0.01)

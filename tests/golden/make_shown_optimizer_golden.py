@@ -102,7 +102,16 @@ CASES = [
      None, None),
     ("keras_ftrl_schedule", "keras_ftrl", {"l1_regularization_strength": 0.001, "beta": 1.0}, None, 0.2),
     ("quadratic_keras_ftrl", "keras_ftrl", {"learning_rate": 1.0}, "quadratic", None),
-    # Keras Lamb and Adafactor reduce over whole variables: LAYERS cases hold two kernels and two biases
+    # torch Adafactor, Keras Lamb and Adafactor reduce over whole variables: "layers" cases hold two kernels and
+    # two biases
+    ("adafactor_default", "adafactor", {}, None, None),
+    ("adafactor_eps1", "adafactor", {"lr": 0.05, "eps": (1e-2, 1e-3)}, None, None),
+    ("adafactor_layers", "adafactor", {}, "layers", None),
+    ("adafactor_layers_opts", "adafactor", {"lr": 0.1, "beta2_decay": -0.5, "eps": (1e-20, 1e-2), "d": 1.5,
+                                            "weight_decay": 0.1}, "layers", None),
+    ("adafactor_layers_schedule", "adafactor", {"weight_decay": 0.5}, "layers", 0.5),
+    ("rosenbrock_adafactor", "adafactor", {"lr": 0.05}, "rosenbrock", None),
+    ("quadratic_adafactor", "adafactor", {"lr": 0.1}, "quadratic", None),
     ("keras_lamb_default", "keras_lamb", {}, None, None),
     ("keras_lamb_layers", "keras_lamb", {"learning_rate": 0.01}, "layers", None),
     ("keras_lamb_layers_wd", "keras_lamb", {"learning_rate": 0.01, "beta_1": 0.5, "weight_decay": 0.1}, "layers",
@@ -125,14 +134,14 @@ LAYER_SHAPES = [[3, 4], [4, 2], [4], [2]]
 
 
 def layer_case():
-    """(theta0, gradients) of the LAYERS cases: drawn as fixed_gradients draws, for 22 parameters."""
+    """(theta0, gradients) of the LAYERS cases: drawn as fixed_gradients draws, for 26 parameters."""
     rng = np.random.default_rng(20261130)
     size = sum(int(np.prod(shape)) for shape in LAYER_SHAPES)
     theta0 = rng.normal(0.0, 0.5, size)
     grads = rng.choice([-1.0, 1.0], (base.N_STEPS, size)) * 10.0 ** rng.uniform(-3.0, 1.0, (base.N_STEPS, size))
     grads[rng.random((base.N_STEPS, size)) < 0.1] = 0.0
     grads[5, :] = 0.0  # a step without gradient
-    grads[:3, 12:16] = 0.0  # the first bias sees nothing at first
+    grads[:3, 20:24] = 0.0  # the first bias sees nothing at first
     return theta0.tolist(), grads.tolist()
 
 
@@ -147,13 +156,13 @@ def split(flat, shapes):
 
 
 class _Model:
-    """`model` in the shown torch code: its parameters are the one tensor under test."""
+    """`model` in the shown torch code: its parameters are the tensors under test."""
 
-    def __init__(self, param):
-        self.param = param
+    def __init__(self, params):
+        self.params = params
 
     def parameters(self):
-        return [self.param]
+        return list(self.params)
 
 
 def shown_code(name, params):
@@ -163,28 +172,32 @@ def shown_code(name, params):
     return code
 
 
-def build(code, param=None):
+def build(code, params=()):
     """The optimizer the shown code makes, with keras, torch and math as the panel's code expects."""
     import math
 
-    scope = {"keras": keras, "torch": torch, "math": math, "model": _Model(param)}
+    scope = {"keras": keras, "torch": torch, "math": math, "model": _Model(params)}
     return eval(code, scope)
 
 
-def run_torch(code, theta0, grads, surface, rates, n_steps):
-    param = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
-    optimizer = build(code, param)
+def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
+    """torch on one parameter tensor, or on the tensors `shapes` lays the row out in (fixed gradients only)."""
+    shapes = shapes or [[len(theta0)]]
+    params = [torch.tensor(part, requires_grad=True) for part in split(theta0, shapes)]
+    optimizer = build(code, params)
     assert not optimizer.defaults.get("foreach"), "the single-tensor path (CPU default)"
     trajectory, averages = [], []
     for step in range(n_steps):
         if rates is not None:
             optimizer.param_groups[0]["lr"] = rates[step]
-        gradient = base.gradient_at(step, param.detach().tolist(), grads, surface)
-        param.grad = torch.tensor(gradient, dtype=torch.float64)
+        flat = torch.cat([p.detach().ravel() for p in params]).tolist()
+        gradient = base.gradient_at(step, flat, grads, surface)
+        for param, part in zip(params, split(gradient, shapes), strict=True):
+            param.grad = torch.tensor(part)
         optimizer.step()
-        trajectory.append(param.detach().tolist())
-        if "ax" in optimizer.state[param]:
-            averages.append(optimizer.state[param]["ax"].tolist())
+        trajectory.append(torch.cat([p.detach().ravel() for p in params]).tolist())
+        if "ax" in optimizer.state[params[0]]:
+            averages.append(optimizer.state[params[0]]["ax"].tolist())
     return trajectory, averages or None
 
 
@@ -228,8 +241,7 @@ def cases():
         if name in KERAS_OPTIMIZERS:
             theta, ax = run_keras(name, code, theta0, case_grads, surface, rates, n_steps, shapes)
         else:
-            assert shapes is None
-            theta, ax = run_torch(code, theta0, case_grads, surface, rates, n_steps)
+            theta, ax = run_torch(code, theta0, case_grads, surface, rates, n_steps, shapes)
         assert np.all(np.isfinite(theta)), case_id
         case = {"id": case_id, "name": name, "params": jsonable(params), "code": code, "theta0": theta0,
                 "grads": case_grads, "surface": surface, "lr": rates, "theta": theta}

@@ -101,6 +101,46 @@ def _constant_rate_of(default: Any, field: str) -> Callable[..., np.ndarray]:
     return step_size
 
 
+# --------------------------------------------------------------------------- per-variable layout
+Shapes = Sequence[tuple[int, ...]]
+
+
+class Layout(NamedTuple):
+    """Where each variable (a kernel, a bias) of a parameter row lies, for the optimizers that reduce over
+    a whole variable (Lamb's norms, Adafactor's RMS and row/column factors)."""
+
+    starts: np.ndarray
+    sizes: np.ndarray
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def _layout(params: np.ndarray, shapes: Shapes | None) -> Layout:
+    """The variables of a (R, P) row: the given shapes in order, or, without shapes, the whole row as one
+    1-D variable (a point on a surface is one parameter vector of 2)."""
+    width = params.shape[-1]
+    shapes = ((width,),) if shapes is None else tuple(tuple(int(n) for n in shape) for shape in shapes)
+    sizes = np.array([int(np.prod(shape)) for shape in shapes], dtype=np.int64)
+    if sizes.sum() != width or any(len(shape) not in (1, 2) for shape in shapes):
+        raise ParamError(f"variable shapes {list(shapes)} do not lay out a row of {width} parameters in 1-D and 2-D"
+                         " variables")
+    return Layout(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes, shapes)
+
+
+def _per_variable(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): the sum of x over each variable."""
+    return np.add.reduceat(x, layout.starts, axis=-1)
+
+
+def _spread(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, P): each variable's value repeated over its entries."""
+    return np.repeat(values, layout.sizes, axis=-1)
+
+
+def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): sqrt(mean(x^2)) over each variable."""
+    return np.sqrt(_per_variable(x * x, layout) / layout.sizes.astype(x.dtype))
+
+
 # --------------------------------------------------------------------------- specs
 def _lr_spec(name: str, default: float) -> ParamSpec:
     return ParamSpec(name, "float", default, low=0.0, low_open=True, scale="log", help="learning rate")
@@ -641,6 +681,115 @@ def asgd(lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: Any = 1e6, we
     return Optimizer(init, update, step_size)
 
 
+class AdafactorState(NamedTuple):
+    """torch.optim.Adafactor state: row_var and col_var hold the row and column factors of the 2-D variables,
+    one after another (empty without 2-D variables); variance is the second moment of the 1-D ones (zeros
+    in the entries of the 2-D variables, which torch keeps no variance for)."""
+
+    count: np.ndarray
+    row_var: np.ndarray
+    col_var: np.ndarray
+    variance: np.ndarray
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """torch.lerp: start + weight (end - start) for weight < 0.5, else end - (end - start)(1 - weight)."""
+    return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+
+
+def _adafactor_eps(eps: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(eps1, eps2) from torch's pair, or an (R, 2) array of pairs; eps1 None is the dtype's machine epsilon."""
+    pairs = np.asarray(eps, dtype=object)
+    first = np.where(pairs[..., 0] == None, np.finfo(dtype).eps, pairs[..., 0])  # noqa: E711 (elementwise)
+    return first.astype(np.float64), pairs[..., 1].astype(np.float64)
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    ParamSpec("beta2_decay", "float", -0.8, high=0.0, step=0.05,
+              help="the second-moment average takes weight t^beta2_decay of the new g^2"),
+    ParamSpec("eps", "floats", (None, 1e-3), low=0.0, length=2, none_items=True,
+              help="(eps1, eps2): eps1 floors the variance (none: the dtype's machine epsilon), eps2 the RMS"),
+    ParamSpec("d", "float", 1.0, low=1.0, step=0.1, help="clipping threshold: the update's RMS is kept <= d"),
+    _decay_spec("weight_decay", 0.0, "decoupled: theta *= 1 - lr * wd (after the RMS is taken)"),
+    family="pytorch", per_variable=True,
+)
+def adafactor(lr: Any = 1e-2, beta2_decay: Any = -0.8, eps: Any = (None, 1e-3), d: Any = 1.0,
+              weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """torch Adafactor: a factored second moment for matrices, steps relative to the variable's RMS.
+
+    torch/optim/_adafactor.py (single-tensor path): rho = min(lr, 1/sqrt(t)); alpha = max(eps2,
+    ||theta|| / sqrt(n)) * rho, then theta *= 1 - lr * wd; w = t^beta2_decay. A 2-D variable keeps
+    row_var = lerp(row_var, row means of g^2, w) and col_var likewise, with the estimate
+    row_var col_var / max(mean(row_var), eps1); a 1-D variable keeps variance = lerp(variance, g^2, w).
+    u = g / sqrt(max(estimate, eps1^2)); theta -= alpha / max(1, RMS(u) / d) * u. Unlike Keras's, eps1
+    floors the estimate rather than being added to g^2, lr defaults to 1e-2, and weight decay is applied
+    after alpha is measured. `shapes` lays out the variables (training passes the network's; a kernel is
+    stored (fan_in, fan_out), torch's Linear weight (fan_out, fan_in), and the estimate is the same up to
+    rounding either way); without it the row is one 1-D variable, as torch treats a vector: a point on a
+    surface gets the unfactored variance, and its step is relative to its distance from the origin.
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> AdafactorState:
+        layout = _layout(params, shapes)
+        rows = sum(shape[0] for shape in layout.shapes if len(shape) == 2)
+        cols = sum(shape[1] for shape in layout.shapes if len(shape) == 2)
+        runs = params.shape[:1]
+        return AdafactorState(_counts(params), np.zeros((*runs, rows), params.dtype),
+                              np.zeros((*runs, cols), params.dtype), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        eps1, eps2 = (per_run(e, params) for e in _adafactor_eps(eps, params.dtype))
+        rate = np.asarray(_lr(default_lr, lr), np.float64)
+        count = state.count + 1
+        w = per_run(count ** np.asarray(beta2_decay, np.float64), params)
+        rho = per_run(np.minimum(rate, 1 / np.sqrt(count)), params)
+        root_n = np.sqrt(layout.sizes).astype(params.dtype)
+        alpha = np.maximum(eps2, np.sqrt(_per_variable(params * params, layout)) / root_n) * rho
+        if _has(weight_decay):
+            params = params * (1 - per_run(rate * weight_decay, params))
+        row_var, col_var, variance = state.row_var.copy(), state.col_var.copy(), state.variance.copy()
+        estimate = np.empty_like(params)
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            entries = slice(int(start), int(start + size))
+            g = grads[..., entries]
+            if len(shape) == 1:
+                variance[..., entries] = _lerp(state.variance[..., entries], g * g, w)
+                estimate[..., entries] = variance[..., entries]
+                continue
+            height, width = shape
+            matrix = g.reshape(*g.shape[:-1], height, width)
+            rows, cols = slice(row, row + height), slice(col, col + width)
+            row_mean = np.sqrt((matrix * matrix).sum(axis=-1)) ** 2 / width
+            col_mean = np.sqrt((matrix * matrix).sum(axis=-2)) ** 2 / height
+            row_var[..., rows] = _lerp(state.row_var[..., rows], row_mean, w)
+            col_var[..., cols] = _lerp(state.col_var[..., cols], col_mean, w)
+            scale = np.maximum(row_var[..., rows].mean(axis=-1, keepdims=True), eps1)
+            outer = row_var[..., rows, None] * col_var[..., None, cols] / scale[..., None]
+            estimate[..., entries] = outer.reshape(*g.shape[:-1], size)
+            row, col = row + height, col + width
+        u = 1 / np.sqrt(np.maximum(estimate, eps1 * eps1)) * grads  # torch: rsqrt, then times g
+        denom = np.maximum(1.0, np.sqrt(_per_variable(u * u, layout)) / (root_n * per_run(d, params)))
+        params = params - _spread(alpha / denom, layout) * u
+        return params, AdafactorState(count, row_var, col_var, variance)
+
+    def step_size(state, lr=None):
+        """rho / sqrt(variance) for the 1-D variables' entries (the factor in front of g, without the RMS of
+        theta, which the state does not hold, and before the clipping); NaN in the factored entries."""
+        count = np.maximum(state.count, 1)
+        rho = per_run(np.minimum(np.asarray(_lr(default_lr, lr), np.float64), 1 / np.sqrt(count)), state.variance)
+        with np.errstate(divide="ignore"):
+            size = rho / np.sqrt(state.variance)
+        layout = _layout(state.variance, shapes)
+        factored = _spread(np.array([len(shape) == 2 for shape in layout.shapes]), layout)
+        return np.where(factored, np.nan, size)
+
+    return Optimizer(init, update, step_size)
+
+
 # =========================================================================== Keras
 def _keras_weight_decay(params: np.ndarray, weight_decay: Any, rate: Any) -> np.ndarray:
     """Keras's decoupled weight decay, applied before every update: theta -= theta * wd * lr."""
@@ -1058,46 +1207,6 @@ def keras_ftrl(learning_rate: Any = 1e-3, learning_rate_power: Any = -0.5, initi
         return 1 / quadratic(state.accumulator, _lr(learning_rate, lr))
 
     return Optimizer(init, update, step_size)
-
-
-# --------------------------------------------------------------------------- per-variable layout
-Shapes = Sequence[tuple[int, ...]]
-
-
-class Layout(NamedTuple):
-    """Where each variable (a kernel, a bias) of a parameter row lies, for the optimizers that reduce over
-    a whole variable (Lamb's norms, Adafactor's RMS and row/column factors)."""
-
-    starts: np.ndarray
-    sizes: np.ndarray
-    shapes: tuple[tuple[int, ...], ...]
-
-
-def _layout(params: np.ndarray, shapes: Shapes | None) -> Layout:
-    """The variables of a (R, P) row: the given shapes in order, or, without shapes, the whole row as one
-    1-D variable (a point on a surface is one parameter vector of 2)."""
-    width = params.shape[-1]
-    shapes = ((width,),) if shapes is None else tuple(tuple(int(n) for n in shape) for shape in shapes)
-    sizes = np.array([int(np.prod(shape)) for shape in shapes], dtype=np.int64)
-    if sizes.sum() != width or any(len(shape) not in (1, 2) for shape in shapes):
-        raise ParamError(f"variable shapes {list(shapes)} do not lay out a row of {width} parameters in 1-D and 2-D"
-                         " variables")
-    return Layout(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes, shapes)
-
-
-def _per_variable(x: np.ndarray, layout: Layout) -> np.ndarray:
-    """(R, V): the sum of x over each variable."""
-    return np.add.reduceat(x, layout.starts, axis=-1)
-
-
-def _spread(values: np.ndarray, layout: Layout) -> np.ndarray:
-    """(R, P): each variable's value repeated over its entries."""
-    return np.repeat(values, layout.sizes, axis=-1)
-
-
-def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
-    """(R, V): sqrt(mean(x^2)) over each variable."""
-    return np.sqrt(_per_variable(x * x, layout) / layout.sizes.astype(x.dtype))
 
 
 class KerasLambState(NamedTuple):

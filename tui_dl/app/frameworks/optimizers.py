@@ -9,7 +9,7 @@ from tui_dl.app.frameworks.code import call
 
 TORCH_OPTIMIZERS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
                     "nadam": "NAdam", "adamax": "Adamax", "radam": "RAdam", "adadelta": "Adadelta",
-                    "rprop": "Rprop", "asgd": "ASGD"}
+                    "rprop": "Rprop", "asgd": "ASGD", "adafactor": "Adafactor"}
 KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmsprop": "RMSprop",
                     "keras_adam": "Adam", "keras_adamw": "AdamW", "keras_nadam": "Nadam", "keras_adamax": "Adamax",
                     "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl", "keras_lamb": "Lamb",
@@ -18,7 +18,7 @@ KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmspr
 _KERAS_OF = {name: f"keras_{name}" for name in TORCH_OPTIMIZERS if f"keras_{name}" in KERAS_OPTIMIZERS}
 _KERAS_OF.update(radam=None, rprop=None, asgd=None)
 _TORCH_OF = {keras: torch for torch, keras in _KERAS_OF.items() if keras}
-_TORCH_OF.update(keras_lion=None, keras_ftrl=None, keras_lamb=None, keras_adafactor=None)
+_TORCH_OF.update(keras_lion=None, keras_ftrl=None, keras_lamb=None)
 _MISSING = {
     "radam": "# Keras 3 has no RAdam (keras.optimizers has Adam, AdamW, Nadam, Lamb ...)",
     "rprop": "# Keras 3 has no Rprop",
@@ -26,11 +26,10 @@ _MISSING = {
     "keras_lion": "# torch.optim has no Lion (PyTorch 2.13); Keras's is the reference here",
     "keras_ftrl": "# torch.optim has no Ftrl (PyTorch 2.13); Keras's is the reference here",
     "keras_lamb": "# torch.optim has no Lamb (PyTorch 2.13); Keras's is the reference here",
-    "keras_adafactor": "# tui-dl has no torch.optim.Adafactor yet (lr 1e-2, eps=(None, 1e-3), d): it differs",
 }
 # torch parameter -> keras parameter
 _TO_KERAS = {"lr": "learning_rate", "eps": "epsilon"}
-_TO_KERAS_OF = {"rmsprop": {"alpha": "rho"}}
+_TO_KERAS_OF = {"rmsprop": {"alpha": "rho"}, "adafactor": {"beta2_decay": "beta_2_decay", "d": "clip_threshold"}}
 OPTIMIZER_FORMULAS = {
     "sgd": ("b ← μ·b + (1 − dampening)·g (b = g at t = 1);  θ ← θ − lr·(g + μ·b if nesterov else b)",),
     "adagrad": ("S ← S + g²;  θ ← θ − lr/(1 + (t−1)·lr_decay) · g / (√S + eps)",),
@@ -57,6 +56,10 @@ OPTIMIZER_FORMULAS = {
     "keras_adamax": ("u ← max(β2·u, |g|);  θ ← θ − lr/(1−β1^t) · m/(u + epsilon)",),
     "keras_adadelta": ("as torch Adadelta, with learning_rate 0.001 (torch: 1.0), ρ 0.95, epsilon 1e-7",
                        "v ← ρ·v + (1−ρ)·g²;  Δ = √(u + ε)·g/√(v + ε);  u ← ρ·u + (1−ρ)·Δ²;  θ ← θ − lr·Δ"),
+    "adafactor": ("ρ = min(lr, 1/√t);  α = max(eps2, RMS(θ))·ρ;  w = t^beta2_decay",
+                  "matrix: R, C ← lerp(R, C; row, column means of g², w);  v = R·C / max(mean(R), eps1)",
+                  "vector (a surface's point): v ← lerp(v, g², w);  θ ← θ − α/max(1, RMS(u)/d) · u,"
+                  "  u = g/√max(v, eps1²)"),
     "keras_lion": ("θ ← θ − lr · sign(β1·m + (1−β1)·g);  m ← β2·m + (1−β2)·g",),
     "keras_ftrl": ("n' = n + g²;  z ← z + g + 2·l2s·θ − (n'^−p − n^−p)/lr · θ",
                    "θ = (clip(z, −l1, l1) − z) / (n'^−p/lr + 2·(l2 + β/(2·lr))),  p = learning_rate_power"),
@@ -89,6 +92,11 @@ def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]
         for key, value in p.items():
             if key == "betas":
                 kw["beta_1"], kw["beta_2"] = value
+            elif key == "eps" and name == "adafactor":
+                if value[0] is not None:
+                    kw["epsilon_1"] = value[0]
+                kw["epsilon_2"] = value[1]
+                notes.append("Keras adds epsilon_1 to g² (default 1e-30); torch floors the variance with eps1.")
             elif key == "decoupled_weight_decay":
                 if value and p.get("weight_decay"):
                     notes.append("Keras's weight_decay is always decoupled, as decoupled_weight_decay=True here.")
@@ -98,7 +106,7 @@ def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]
             elif key == "weight_decay":
                 if value:
                     kw[key] = value
-                    if name != "adamw" and not p.get("decoupled_weight_decay"):
+                    if name not in ("adamw", "adafactor") and not p.get("decoupled_weight_decay"):
                         notes.append("torch's weight_decay here is coupled L2 (added to g); Keras's is decoupled.")
             else:
                 kw[rename.get(key, key)] = value
@@ -117,6 +125,10 @@ def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]
         for key, value in p.items():
             if key in ("beta_1", "beta_2"):
                 kw["betas"] = (p.get("beta_1", 0.9), p.get("beta_2", 0.999))
+            elif key in ("epsilon_1", "epsilon_2"):
+                kw["eps"] = (p.get("epsilon_1", 1e-30), p.get("epsilon_2", 1e-3))
+            elif key == "relative_step":
+                continue  # torch has none (and Keras 3 takes the same minimum again anyway)
             elif key == "initial_accumulator_value" or (key == "weight_decay" and not value):
                 continue
             else:
