@@ -326,3 +326,24 @@ def test_torch_adafactor_eps1_none_is_the_dtypes_machine_epsilon():
         moved = [opt.update(grads.astype(dtype), opt.init(params), params)[0] for opt in (default, explicit)]
         np.testing.assert_array_equal(moved[0], moved[1])
     assert O.OPTIMIZERS["adafactor"].resolve({"eps": "none,0.01"}, text=True)["eps"] == (None, 0.01)
+
+
+def test_torch_adafactor_step_size_is_the_factor_its_update_applied():
+    """rho / sqrt(estimate), the factored one for a matrix: the update is alpha / clip * that * g, with
+    alpha = max(eps2, RMS(theta)) * rho / rho and clip = max(1, RMS(u)) per variable, u = that * g / rho."""
+    rng = np.random.default_rng(5)
+    optimizer = O.adafactor(lr=0.01, shapes=[(3, 4), (4,)])
+    params = rng.normal(size=(2, 16))
+    state = optimizer.init(params)
+
+    def per_variable(x):
+        return np.sqrt(np.stack([np.mean(x[:, :12] ** 2, axis=1), np.mean(x[:, 12:] ** 2, axis=1)], axis=1))
+
+    for _ in range(3):
+        grads = rng.normal(size=(2, 16))
+        new, state = optimizer.update(grads, state, params)
+        size = optimizer.step_size(state)
+        u = size * grads / 0.01
+        scale = np.maximum(1e-3, per_variable(params)) / np.maximum(1.0, per_variable(u))
+        np.testing.assert_allclose(params - new, np.repeat(scale, [12, 4], axis=1) * size * grads, rtol=1e-12)
+        params = new

@@ -776,16 +776,30 @@ def adafactor(lr: Any = 1e-2, beta2_decay: Any = -0.8, eps: Any = (None, 1e-3), 
         params = params - _spread(alpha / denom, layout) * u
         return params, AdafactorState(count, row_var, col_var, variance)
 
+    def estimate(state: AdafactorState, layout: Layout) -> np.ndarray:
+        """The second-moment estimate of every entry: variance, or the factored row_var col_var / mean."""
+        eps1 = per_run(_adafactor_eps(eps, state.variance.dtype)[0], state.variance)
+        out = state.variance.copy()
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            if len(shape) == 2:
+                height, width = shape
+                rows, cols = state.row_var[..., row:row + height], state.col_var[..., col:col + width]
+                scale = np.maximum(rows.mean(axis=-1, keepdims=True), eps1)
+                outer = rows[..., :, None] * cols[..., None, :] / scale[..., None]
+                out[..., int(start):int(start + size)] = outer.reshape(*out.shape[:-1], size)
+                row, col = row + height, col + width
+        return out
+
     def step_size(state, lr=None):
-        """rho / sqrt(variance) for the 1-D variables' entries (the factor in front of g, without the RMS of
-        theta, which the state does not hold, and before the clipping); NaN in the factored entries."""
+        """rho / sqrt(max(estimate, eps1^2)): the factor in front of g, without the RMS of theta (alpha = max(eps2,
+        RMS(theta)) * rho needs the parameters, which the state does not hold) and before the clipping."""
+        layout = _layout(state.variance, shapes)
         count = np.maximum(state.count, 1)
         rho = per_run(np.minimum(np.asarray(_lr(default_lr, lr), np.float64), 1 / np.sqrt(count)), state.variance)
-        with np.errstate(divide="ignore"):
-            size = rho / np.sqrt(state.variance)
-        layout = _layout(state.variance, shapes)
-        factored = _spread(np.array([len(shape) == 2 for shape in layout.shapes]), layout)
-        return np.where(factored, np.nan, size)
+        eps1 = per_run(_adafactor_eps(eps, state.variance.dtype)[0], state.variance)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return rho / np.sqrt(np.maximum(estimate(state, layout), eps1 * eps1))
 
     return Optimizer(init, update, step_size)
 
