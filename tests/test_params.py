@@ -89,3 +89,16 @@ def test_parse_assignments():
     assert parse_assignments(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
     with pytest.raises(ParamError, match="expected KEY=VALUE"):
         parse_assignments(["novalue"])
+
+
+def test_list_elements_may_be_none_only_where_declared():
+    pair = ParamSpec("eps", "floats", (None, 1e-3), low=0.0, length=2, none_items=True, help="torch Adafactor's")
+    assert pair.parse("none,0.01") == (None, 0.01) and pair.parse("1e-30, 1e-3") == (1e-30, 1e-3)
+    assert pair.validate([None, 0.001]) == (None, 0.001) and pair.format((None, 0.001)) == "none,0.001"
+    assert pair.allowed() == "a comma-separated list of 2 floats, each in [0, inf) or none"
+    for bad in ("none", "-1,none", "none,none,1"):
+        with pytest.raises(ParamError, match=f"bad value '{bad}' for eps"):
+            pair.parse(bad)
+    plain = ParamSpec("betas", "floats", (0.9, 0.999), low=0.0, high=1.0, length=2)
+    with pytest.raises(ParamError, match=r"bad value 'none,0\.9' for betas"):
+        plain.parse("none,0.9")

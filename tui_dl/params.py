@@ -56,6 +56,7 @@ class ParamSpec:
         scale: how the UI steps the value: `log` multiplies (rates, lambdas, epsilons), `linear` adds.
         choices: allowed values of a choice.
         optional: None is allowed (`none` on the command line), e.g. Keras's `warmup_target`.
+        none_items: an element of a list may be None (`none`), e.g. torch Adafactor's `eps=(None, 1e-3)`.
         length: exact length of a list (betas has 2), None for any non-empty length.
         step: the linear step of the UI; defaults to 1 for ints and a twentieth of the range.
         help: one line for --list, the help screen and the parameter panel.
@@ -71,6 +72,7 @@ class ParamSpec:
     scale: Scale = "linear"
     choices: tuple[Any, ...] = ()
     optional: bool = False
+    none_items: bool = False
     length: int | None = None
     step: float | None = None
     help: str = ""
@@ -96,6 +98,8 @@ class ParamSpec:
                 text = f"a comma-separated list of {count}{plural}"
                 if self.low is not None or self.high is not None:
                     text += ", each " + element.split(" ", 2)[-1]
+                if self.none_items:
+                    text += (" or none" if self.low is not None or self.high is not None else ", each may be none")
             else:
                 text = element
         if self.optional:
@@ -107,7 +111,7 @@ class ParamSpec:
         if value is None:
             return "none"
         if isinstance(value, (list, tuple)):
-            return ",".join(_format_number(v) for v in value)
+            return ",".join("none" if v is None else _format_number(v) for v in value)
         if isinstance(value, (bool, int, float)):
             return _format_number(value)
         return str(value)
@@ -122,7 +126,8 @@ class ParamSpec:
             parts = [p.strip() for p in raw.split(",")]
             if not raw or any(not p for p in parts):
                 raise self._error(text)
-            return self.validate([self._parse_scalar(p, text) for p in parts])
+            return self.validate([None if self.none_items and p.lower() in _NONE else self._parse_scalar(p, text)
+                                  for p in parts])
         return self.validate(self._parse_scalar(raw, text))
 
     def _parse_scalar(self, raw: str, text: str) -> Any:
@@ -154,7 +159,8 @@ class ParamSpec:
         if self.kind in ("floats", "ints"):
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                 value = [value]
-            items = [self._validate_number(v, value, self.kind[:-1]) for v in value]
+            items = [None if v is None and self.none_items else self._validate_number(v, value, self.kind[:-1])
+                     for v in value]
             if not items or (self.length is not None and len(items) != self.length):
                 raise self._error(value)
             return tuple(items)

@@ -147,7 +147,7 @@ def test_list_names_every_component_with_parameters(capsys):
     code, out, _ = run(capsys, "export", "--list", "--format", "json")
     document = json.loads(out)
     assert {p["name"] for p in next(c for c in document["optimizer"] if c["name"] == "adam")["params"]} == {
-        "lr", "betas", "eps", "weight_decay", "amsgrad"}
+        "lr", "betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay"}
 
 
 # ------------------------------------------------------------------------------------ errors

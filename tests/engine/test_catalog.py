@@ -16,8 +16,13 @@ DATA_ARGS = {"schedule": 1, "optimizer": 0, "initializer": 2, "activation": 1, "
 @pytest.mark.parametrize("component", COMPONENTS, ids=[f"{c.kind}:{c.name}" for c in COMPONENTS])
 def test_specs_match_the_signature(component):
     signature = inspect.signature(component.fn)
-    names = list(signature.parameters)[DATA_ARGS[component.kind]:]
+    names = [name for name, parameter in signature.parameters.items()
+             if parameter.kind is not inspect.Parameter.KEYWORD_ONLY][DATA_ARGS[component.kind]:]
     assert [spec.name for spec in component.params] == names
+    # keyword-only arguments are the engine's, not parameters a learner sets: an optimizer's variable shapes
+    assert {name for name, parameter in signature.parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY} <= ({"shapes"} if component.meta.get("per_variable")
+                                                                      else set())
     for spec in component.params:
         declared = signature.parameters[spec.name].default
         if declared is not inspect.Parameter.empty:

@@ -26,6 +26,7 @@ def _load(name: str) -> dict:
 
 SCHEDULE_CASES = _load("schedules")
 OPTIMIZER_CASES = _load("optimizers")
+SHOWN_CODE_CASES = _load("optimizers_shown_code")  # optimizers built by running the code the panel shows
 INITIALIZER_CASES = _load("initializers")
 
 # Keras computes schedules in float32; torch in float64 (chained, so a few ulps off the closed form).
@@ -94,8 +95,58 @@ def test_optimizer_trajectory_matches_its_framework(case):
     np.testing.assert_allclose(np.array(ours), theirs, rtol=1e-10, atol=1e-12)
 
 
+def _engine_run(case: dict) -> tuple[np.ndarray, list]:
+    """The engine's trajectory on the case's gradients and rates, and its state after every update."""
+    component = OPTIMIZERS[case["name"]]
+    layout = {"shapes": [tuple(shape) for shape in case["shapes"]]} if "shapes" in case else {}
+    optimizer = component.fn(**component.resolve(case["params"]), **layout)
+    theta = np.asarray(case["theta0"], dtype=float)[None]
+    state = optimizer.init(theta)
+    gradient = _gradient_of(case)
+    path, states = [], []
+    for t in range(len(case["theta"])):
+        lr = None if case["lr"] is None else case["lr"][t]
+        theta, state = optimizer.update(np.asarray(gradient(theta)).reshape(theta.shape), state, theta, lr=lr)
+        path.append(theta[0])
+        states.append(state)
+    return np.array(path), states
+
+
+# Keras 3.15's torch backend rounds parts of Adafactor to float32 even for float64 variables: ops.minimum and
+# ops.maximum of two float64 tensors return float32 (rho, max(epsilon_2, RMS), the clip factor), and the row and
+# column factors r, c come out float32-rounded too (1e-8 relative after one step, measured). The engine keeps
+# the variable's dtype, so the trajectories agree to float32 rounding of the step (< 2e-6 relative) only.
+KERAS_FLOAT32_SCALARS = {"keras_adafactor"}
+
+
+@pytest.mark.parametrize("case", SHOWN_CODE_CASES["cases"], ids=_ids(SHOWN_CODE_CASES["cases"]))
+def test_optimizer_matches_what_the_shown_code_computes(case):
+    ours, states = _engine_run(case)
+    if case["name"] in KERAS_FLOAT32_SCALARS:
+        np.testing.assert_allclose(ours, np.asarray(case["theta"]), rtol=1e-5, atol=1e-6)
+        return
+    np.testing.assert_allclose(ours, np.asarray(case["theta"]), rtol=1e-12, atol=1e-14)
+    if "ax" in case:  # ASGD's average: in the state, not on the path
+        np.testing.assert_allclose(np.array([s.ax[0] for s in states]), np.asarray(case["ax"]), rtol=1e-12,
+                                   atol=1e-14)
+
+
+def test_the_golden_cases_reach_the_branches_they_are_there_for():
+    by_id = {case["id"]: case for case in SHOWN_CODE_CASES["cases"]}
+    l1 = np.asarray(by_id["keras_ftrl_l1_l2"]["theta"])
+    assert (l1 == 0).any() and (l1 != 0).any()  # Ftrl's L1 sets some coordinates to exactly zero
+    ax = np.asarray(by_id["quadratic_asgd"]["ax"])
+    theta = np.asarray(by_id["quadratic_asgd"]["theta"])
+    # mu = 1 / max(1, t - t0) is 1 through update t0 + 2 = 12 (ax = theta), then the average lags the path
+    np.testing.assert_array_equal(ax[:12], theta[:12])
+    assert np.abs(ax[12:, 0] - theta[12:, 0]).min() > 1e-2
+    steps = np.abs(np.diff(np.asarray(by_id["keras_lion_default"]["theta"]), axis=0))
+    assert set(np.round(steps[steps > 0] / 1e-3, 9)) == {1.0}  # Lion moves every coordinate by lr or not at all
+
+
 def test_every_optimizer_in_the_catalog_has_golden_cases():
-    assert set(OPTIMIZERS.names()) == {case["name"] for case in OPTIMIZER_CASES["cases"]}
+    covered = {case["name"] for case in OPTIMIZER_CASES["cases"] + SHOWN_CODE_CASES["cases"]}
+    assert set(OPTIMIZERS.names()) == covered
 
 
 def _draw(case: dict) -> np.ndarray:

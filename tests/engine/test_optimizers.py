@@ -19,11 +19,22 @@ SWEEPS = {
     "rmsprop": {"alpha": [0.9, 0.99, 0.5, 0.99], "momentum": [0, 0.9, 0, 0.5],
                 "centered": [False, True, True, False], "weight_decay": [0, 0, 0.1, 0]},
     "adam": {"lr": [0.1, 0.01, 0.3, 0.05], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.999)],
-             "amsgrad": [False, True, False, True], "weight_decay": [0, 0.1, 0, 0.01]},
+             "amsgrad": [False, True, False, True], "weight_decay": [0, 0.1, 0.1, 0.01],
+             "decoupled_weight_decay": [False, False, True, True]},
+    "radam": {"lr": [0.1, 0.01, 0.3, 0.05], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.5)],
+              "weight_decay": [0, 0.1, 0.1, 0.01], "decoupled_weight_decay": [False, False, True, True]},
+    "adadelta": {"rho": [0.9, 0.5, 0.99, 1.0], "eps": [1e-6, 1e-3, 1e-6, 1e-2], "weight_decay": [0, 0.1, 0, 0.01]},
+    "rprop": {"lr": [0.01, 0.1, 0.05, 0.2], "etas": [(0.5, 1.2), (0.3, 1.5), (0.9, 1.01), (0.5, 2.0)],
+              "step_sizes": [(1e-6, 50), (1e-3, 0.5), (0.0, 1.0), (1e-2, 0.05)]},
+    "asgd": {"lambd": [1e-4, 0.1, 0.01, 1.0], "alpha": [0.75, 0.5, 1.0, 0.0], "t0": [1e6, 5, 0, 10],
+             "weight_decay": [0, 0.1, 0, 0.01]},
     "adamw": {"weight_decay": [0, 0.1, 0.01, 1.0], "amsgrad": [True, False, False, True]},
     "nadam": {"momentum_decay": [4e-3, 0.1, 0, 1e-3], "weight_decay": [0, 0.1, 0.1, 0],
               "decoupled_weight_decay": [False, True, False, True]},
     "adamax": {"lr": [0.002, 0.1, 0.5, 0.01], "betas": [(0.9, 0.999), (0.5, 0.9), (0.9, 0.99), (0.0, 0.5)]},
+    "adafactor": {"lr": [0.01, 0.1, 0.05, 0.2], "beta2_decay": [-0.8, -0.5, 0.0, -1.0],
+                  "eps": [(None, 1e-3), (1e-30, 1e-2), (1e-3, 0.0), (None, 1e-3)], "d": [1.0, 1.5, 1.0, 4.0],
+                  "weight_decay": [0, 0.1, 0, 0.01]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -34,6 +45,18 @@ SWEEPS = {
     "keras_adamw": {"weight_decay": [0.004, 0.1, 0, 1.0]},
     "keras_nadam": {"beta_1": [0.9, 0.5, 0.9, 0.0], "weight_decay": [0, 0.1, 0, 0]},
     "keras_adamax": {"beta_2": [0.999, 0.9, 0.5, 0.99], "weight_decay": [0, 0.1, 0, 0]},
+    "keras_adadelta": {"rho": [0.95, 0.5, 0.99, 1.0], "epsilon": [1e-7, 1e-3, 1e-7, 1e-2],
+                       "weight_decay": [0, 0.1, 0, 0.01]},
+    "keras_lion": {"beta_1": [0.9, 0.5, 1.0, 0.1], "beta_2": [0.99, 0.9, 0.0, 1.0], "weight_decay": [0, 0.1, 0, 0.5]},
+    "keras_lamb": {"beta_1": [0.9, 0.5, 0.9, 0.0], "beta_2": [0.999, 0.9, 0.99, 0.999],
+                   "epsilon": [1e-7, 1e-3, 1e-7, 1e-6], "weight_decay": [0, 0.1, 0, 0.01]},
+    "keras_adafactor": {"beta_2_decay": [-0.8, -0.5, 0.0, -1.0], "epsilon_2": [1e-3, 1e-2, 0.0, 1e-3],
+                        "clip_threshold": [1.0, 0.5, 2.0, 1.0], "relative_step": [True, False, True, False],
+                        "weight_decay": [0, 0.1, 0, 0.01]},
+    "keras_ftrl": {"learning_rate_power": [-0.5, 0.0, -1.0, -0.3], "initial_accumulator_value": [0.1, 0.5, 0.0, 1.0],
+                   "l1_regularization_strength": [0, 0.01, 0, 0.1], "l2_regularization_strength": [0, 0, 0.1, 0.01],
+                   "l2_shrinkage_regularization_strength": [0, 0.1, 0, 0.01], "beta": [0, 0, 0.5, 0.1],
+                   "weight_decay": [0, 0, 0.1, 0]},
 }
 
 
@@ -187,3 +210,140 @@ def test_nesterov_without_momentum_or_with_dampening_is_refused_as_torch_does(mo
         O.OPTIMIZERS["sgd"].resolve({"nesterov": True, "momentum": momentum, "dampening": dampening})
     assert "\n" not in str(error.value)
     assert O.OPTIMIZERS["sgd"].resolve({"nesterov": True, "momentum": 0.9})["nesterov"] is True
+
+
+def test_radam_takes_bias_corrected_momentum_steps_until_the_variance_is_defined():
+    """rho_t <= 5 for t <= 5 at beta2 = 0.999 (rho_6 = 5.0075): theta -= lr * m / (1 - beta1^t) exactly."""
+    optimizer = O.radam(lr=0.1)
+    grads = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0], [2.0, 2.0], [0.5, -0.5], [1.0, 1.0]])
+    params, state = np.zeros((1, 2)), optimizer.init(np.zeros((1, 2)))
+    m = np.zeros(2)
+    for t, g in enumerate(grads, start=1):
+        before = params.copy()
+        params, state = optimizer.update(g[None], state, params)
+        m = 0.9 * m + 0.1 * g
+        if t <= 5:
+            np.testing.assert_allclose(before - params, 0.1 * m[None] / (1 - 0.9**t), rtol=1e-13)
+        else:  # rectified Adam: a different step
+            assert np.abs((before - params) - 0.1 * m[None] / (1 - 0.9**t)).max() > 1e-3
+
+
+def test_rprop_rate_only_sets_the_first_step_sizes():
+    start, grad = np.array([[1.0, -2.0]]), lambda p: 2.0 * p
+    fixed = O.trajectory(O.rprop(lr=0.05), start, grad, 20)
+    scheduled = O.trajectory(O.rprop(lr=0.9), start, grad, 20, lr=[0.05] + [1e-9] * 19)
+    np.testing.assert_array_equal(fixed, scheduled)
+
+
+def test_lion_moves_every_coordinate_by_the_rate():
+    optimizer = O.keras_lion(learning_rate=0.01)
+    params = np.array([[1.0, -1.0, 0.5]])
+    new, _ = optimizer.update(np.array([[3.0, -1e-6, 0.0]]), optimizer.init(params), params)
+    np.testing.assert_allclose(new - params, [[-0.01, 0.01, 0.0]], rtol=1e-12)
+
+
+def test_keras_adadelta_is_torch_adadelta_at_the_same_values():
+    start = np.array([[1.0, -2.0]])
+    torch_path = O.trajectory(O.adadelta(lr=0.5, rho=0.8, eps=1e-5), start, bumpy_gradient, 30)
+    keras_path = O.trajectory(O.keras_adadelta(learning_rate=0.5, rho=0.8, epsilon=1e-5), start, bumpy_gradient, 30)
+    np.testing.assert_allclose(torch_path, keras_path, rtol=1e-13)
+    defaults = O.trajectory(O.keras_adadelta(), start, bumpy_gradient, 30)
+    assert np.abs(defaults[-1] - start).max() < 1e-3 < np.abs(O.trajectory(O.adadelta(), start, bumpy_gradient,
+                                                                           30)[-1] - start).max()
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "message"),
+    [("rprop", {"etas": "1.5,1.2"}, "bad etas (1.5, 1.2): expected 0 < etaminus < 1 < etaplus"),
+     ("rprop", {"etas": "0.5,1"}, "bad etas (0.5, 1): expected 0 < etaminus < 1 < etaplus"),
+     ("rprop", {"etas": "0,1.2"}, "bad value '0,1.2' for etas"),
+     ("keras_lion", {"beta_1": "0"}, "bad value '0' for beta_1: expected a float in (0, 1]"),
+     ("keras_ftrl", {"learning_rate_power": "0.5"}, "bad value '0.5' for learning_rate_power: expected a float in"
+                                                    " (-inf, 0]"),
+     ("keras_ftrl", {"l1_regularization_strength": "-1"}, "bad value '-1' for l1_regularization_strength"),
+     ("adadelta", {"rho": "1.5"}, "bad value '1.5' for rho: expected a float in [0, 1]"),
+     ("radam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas"),
+     ("asgd", {"weight_decay": "-0.1"}, "bad value '-0.1' for weight_decay")],
+)
+def test_values_the_framework_refuses_are_refused_in_one_line(name, values, message):
+    with pytest.raises(ParamError) as error:
+        O.OPTIMIZERS[name].resolve(values, text=True)
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("name", "values"), [("adadelta", {"rho": "1"}), ("adadelta", {"rho": "0"}),
+                                              ("keras_lion", {"beta_1": "1"}), ("keras_ftrl",
+                                                                                {"learning_rate_power": "0"})])
+def test_edge_values_the_framework_accepts_are_accepted(name, values):
+    O.OPTIMIZERS[name].resolve(values, text=True)
+
+
+@pytest.mark.parametrize("name", [c.name for c in O.OPTIMIZERS if c.meta.get("per_variable")])
+def test_per_variable_optimizers_treat_each_variable_as_the_framework_does(name):
+    """A row laid out as [kernel (3, 4), bias (4,)] moves as the two variables would alone: the kernel as a 2-D
+    variable (Adafactor factors it), the bias as a 1-D one (and a 1-D variable is a row without shapes)."""
+    rng = np.random.default_rng(3)
+    shapes = [(3, 4), (4,)]
+    start = rng.normal(size=(2, 16))
+    grads = rng.normal(size=(10, 2, 16))
+    component = O.OPTIMIZERS[name]
+    together = component.fn(**component.defaults(), shapes=shapes)
+    kernel = component.fn(**component.defaults(), shapes=[(3, 4)])
+    bias = component.fn(**component.defaults())
+    rows = {"together": (together, start), "kernel": (kernel, start[:, :12]), "bias": (bias, start[:, 12:])}
+    moved = {}
+    for key, (optimizer, params) in rows.items():
+        state = optimizer.init(params)
+        columns = slice(0, 16) if key == "together" else slice(0, 12) if key == "kernel" else slice(12, 16)
+        for g in grads:
+            params, state = optimizer.update(g[:, columns], state, params, 0.01)
+        moved[key] = params
+    np.testing.assert_allclose(moved["together"], np.concatenate([moved["kernel"], moved["bias"]], axis=1),
+                               rtol=1e-13)
+    with pytest.raises(ParamError, match="do not lay out a row of 16"):
+        component.fn(**component.defaults(), shapes=[(3, 4)]).init(start)
+
+
+def test_adafactor_factors_a_matrix_and_not_a_vector():
+    optimizer = O.keras_adafactor(shapes=[(3, 4)])
+    state = optimizer.init(np.ones((1, 12)))
+    g = np.arange(1.0, 13.0)[None]
+    _, state = optimizer.update(g, state, np.ones((1, 12)))
+    square = (g.reshape(3, 4) ** 2 + 1e-30)
+    r, c = square.mean(axis=1), square.mean(axis=0)
+    np.testing.assert_allclose(state.v[0], np.outer(r / r.mean(), c).ravel(), rtol=1e-14)  # rank one, not g^2
+    vector = O.keras_adafactor()
+    _, state = vector.update(g, vector.init(np.ones((1, 12))), np.ones((1, 12)))
+    np.testing.assert_allclose(state.v[0], g[0] ** 2, rtol=1e-14)
+
+
+def test_torch_adafactor_eps1_none_is_the_dtypes_machine_epsilon():
+    grads = np.array([[0.0, 1e-9]])
+    for dtype in (np.float32, np.float64):
+        params = np.ones((1, 2), dtype)
+        default = O.adafactor(lr=0.1)
+        explicit = O.adafactor(lr=0.1, eps=(float(np.finfo(dtype).eps), 1e-3))
+        moved = [opt.update(grads.astype(dtype), opt.init(params), params)[0] for opt in (default, explicit)]
+        np.testing.assert_array_equal(moved[0], moved[1])
+    assert O.OPTIMIZERS["adafactor"].resolve({"eps": "none,0.01"}, text=True)["eps"] == (None, 0.01)
+
+
+def test_torch_adafactor_step_size_is_the_factor_its_update_applied():
+    """rho / sqrt(estimate), the factored one for a matrix: the update is alpha / clip * that * g, with
+    alpha = max(eps2, RMS(theta)) * rho / rho and clip = max(1, RMS(u)) per variable, u = that * g / rho."""
+    rng = np.random.default_rng(5)
+    optimizer = O.adafactor(lr=0.01, shapes=[(3, 4), (4,)])
+    params = rng.normal(size=(2, 16))
+    state = optimizer.init(params)
+
+    def per_variable(x):
+        return np.sqrt(np.stack([np.mean(x[:, :12] ** 2, axis=1), np.mean(x[:, 12:] ** 2, axis=1)], axis=1))
+
+    for _ in range(3):
+        grads = rng.normal(size=(2, 16))
+        new, state = optimizer.update(grads, state, params)
+        size = optimizer.step_size(state)
+        u = size * grads / 0.01
+        scale = np.maximum(1e-3, per_variable(params)) / np.maximum(1.0, per_variable(u))
+        np.testing.assert_allclose(params - new, np.repeat(scale, [12, 4], axis=1) * size * grads, rtol=1e-12)
+        params = new

@@ -486,3 +486,19 @@ def test_a_variant_naming_the_experiments_optimizer_keeps_its_parameters():
     settings = [T.component_setting(config, v, "optimizer") for v in config.variants]
     assert settings[2] == ("sgd", (("momentum", 0.9), ("nesterov", True)))
     assert settings[3] == ("adam", ())  # another optimizer: its own defaults
+
+
+def test_lamb_and_adafactor_see_the_networks_variables_and_train_among_others_as_alone():
+    """Lamb's norms and Adafactor's factors are per kernel and bias, as Keras's: the optimizer gets the MLP's
+    variable shapes, so a kernel (2, 24) is factored into 2 row and 24 column means."""
+    config = replace(SMALL, epochs=3, variants=variants("optimizer=keras_adafactor:learning_rate=0.05",
+                                                        "optimizer=keras_lamb:learning_rate=0.01", "none"))
+    state, together = run(config, seed=4)
+    adafactor = state.opt_state.parts[0]
+    assert adafactor.r.shape == (1, 2 + 24 + 24) and adafactor.c.shape == (1, 24 + 24 + 3)
+    assert state.model.variable_shapes == [(2, 24), (24, 24), (24, 3), (24,), (24,), (3,)]
+    root = root_of(np.random.default_rng(4))
+    for r, variant in enumerate(config.variants):
+        _, alone = run(replace(config, variants=(variant,)), seed=4, streams=Streams(root, [0]))
+        np.testing.assert_allclose(alone.val_loss[0], together.val_loss[r], rtol=1e-12)
+    assert np.isfinite(together.val_loss).all() and (together.val_loss[:2, -1] < together.val_loss[:2, 0]).all()

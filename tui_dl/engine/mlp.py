@@ -222,6 +222,15 @@ class MLP:
         return [(int(a), int(b)) for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
 
     @property
+    def variable_shapes(self) -> list[tuple[int, ...]]:
+        """The shape of every variable in a row, in order: kernels (fan_in, fan_out), then biases, gammas and
+        betas (1-D), for the optimizers that reduce over a whole variable (Lamb, Adafactor)."""
+        vectors = [(int(n),) for n in self.sizes[1:]]
+        if self.batch_norm:
+            vectors += [(int(n),) for n in self.hidden] * 2
+        return [*self.shapes, *vectors]
+
+    @property
     def n_kernel(self) -> int:
         """Number of kernel entries: the first n_kernel columns of a parameter row."""
         return self._kernel_slices[-1].stop

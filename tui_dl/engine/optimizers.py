@@ -72,11 +72,73 @@ def _lr(default: Any, lr: Any) -> Any:
     return default if lr is None else lr
 
 
+def _torch_weight_decay(grads: np.ndarray, params: np.ndarray, weight_decay: Any, decoupled: Any,
+                        rate: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(params, g) after torch's weight decay: coupled L2 (g += wd * theta) or, where the (scalar or
+    per-run) flag `decoupled` is set, AdamW's theta *= 1 - lr * wd with the gradient unchanged."""
+    if not _has(weight_decay):
+        return params, grads
+    if np.ndim(decoupled) == 0 and not decoupled:
+        return params, grads + per_run(weight_decay, params) * params
+    decayed = params * (1 - per_run(np.asarray(rate, np.float64) * weight_decay, params))
+    if np.ndim(decoupled) == 0:
+        return decayed, grads
+    coupled = grads + per_run(weight_decay, params) * params
+    return _choose(decoupled, decayed, params, params), _choose(decoupled, grads, coupled, params)
+
+
 def _constant_rate(default: Any) -> Callable[..., np.ndarray]:
+    return _constant_rate_of(default, "momentum_buffer")
+
+
+def _constant_rate_of(default: Any, field: str) -> Callable[..., np.ndarray]:
+    """step_size = the rate itself, shaped as the state's field (an array of the parameters' shape)."""
+
     def step_size(state: Any, lr: Any = None) -> np.ndarray:
-        return np.broadcast_to(per_run(_lr(default, lr), state.momentum_buffer), state.momentum_buffer.shape)
+        like = getattr(state, field)
+        return np.broadcast_to(per_run(_lr(default, lr), like), like.shape)
 
     return step_size
+
+
+# --------------------------------------------------------------------------- per-variable layout
+Shapes = Sequence[tuple[int, ...]]
+
+
+class Layout(NamedTuple):
+    """Where each variable (a kernel, a bias) of a parameter row lies, for the optimizers that reduce over
+    a whole variable (Lamb's norms, Adafactor's RMS and row/column factors)."""
+
+    starts: np.ndarray
+    sizes: np.ndarray
+    shapes: tuple[tuple[int, ...], ...]
+
+
+def _layout(params: np.ndarray, shapes: Shapes | None) -> Layout:
+    """The variables of a (R, P) row: the given shapes in order, or, without shapes, the whole row as one
+    1-D variable (a point on a surface is one parameter vector of 2)."""
+    width = params.shape[-1]
+    shapes = ((width,),) if shapes is None else tuple(tuple(int(n) for n in shape) for shape in shapes)
+    sizes = np.array([int(np.prod(shape)) for shape in shapes], dtype=np.int64)
+    if sizes.sum() != width or any(len(shape) not in (1, 2) for shape in shapes):
+        raise ParamError(f"variable shapes {list(shapes)} do not lay out a row of {width} parameters in 1-D and 2-D"
+                         " variables")
+    return Layout(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes, shapes)
+
+
+def _per_variable(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): the sum of x over each variable."""
+    return np.add.reduceat(x, layout.starts, axis=-1)
+
+
+def _spread(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, P): each variable's value repeated over its entries."""
+    return np.repeat(values, layout.sizes, axis=-1)
+
+
+def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
+    """(R, V): sqrt(mean(x^2)) over each variable."""
+    return np.sqrt(_per_variable(x * x, layout) / layout.sizes.astype(x.dtype))
 
 
 # --------------------------------------------------------------------------- specs
@@ -256,7 +318,7 @@ class AdamState(NamedTuple):
     max_exp_avg_sq: np.ndarray
 
 
-def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoupled: bool) -> Optimizer:
+def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoupled: Any) -> Optimizer:
     default_lr = lr
     beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
 
@@ -270,12 +332,7 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoup
 
     def update(grads, state, params, lr=None):
         rate = _lr(default_lr, lr)
-        g = grads
-        if _has(weight_decay):
-            if decoupled:
-                params = params * (1 - per_run(np.asarray(rate, np.float64) * weight_decay, params))
-            else:
-                g = grads + per_run(weight_decay, params) * params
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled, rate)
         count = state.count + 1
         exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
         exp_avg_sq = state.exp_avg_sq * per_run(beta2, params) + per_run(1 - beta2, params) * (g * g)
@@ -297,15 +354,20 @@ def _split_betas(betas: Any) -> tuple[Any, Any]:
     return (array[..., 0], array[..., 1])
 
 
+_DECOUPLED = _flag("decoupled_weight_decay", "apply weight decay as AdamW does: theta *= 1 - lr * wd")
+
+
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD,
     _flag("amsgrad", "use the running maximum of the second moment (Reddi et al. 2018)"),
+    _DECOUPLED,
     family="pytorch",
 )
 def adam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
-         amsgrad: Any = False) -> Optimizer:
-    """torch Adam: momentum and RMS scaling with bias correction; weight decay is coupled L2."""
-    return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled=False)
+         amsgrad: Any = False, decoupled_weight_decay: Any = False) -> Optimizer:
+    """torch Adam: momentum and RMS scaling with bias correction; weight decay is coupled L2 unless
+    decoupled_weight_decay (torch/optim/adam.py; with it, Adam is AdamW)."""
+    return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay)
 
 
 @OPTIMIZERS.register(
@@ -320,6 +382,66 @@ def adamw(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
     return _adam(lr, betas, eps, weight_decay, amsgrad, decoupled=True)
 
 
+class RAdamState(NamedTuple):
+    """torch.optim.RAdam state."""
+
+    count: np.ndarray
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD, _DECOUPLED, family="pytorch",
+)
+def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
+          decoupled_weight_decay: Any = False) -> Optimizer:
+    """torch RAdam: Adam whose adaptive step is switched on, and rectified, once the variance of v is defined.
+
+    torch/optim/radam.py (single-tensor path): with rho_inf = 2 / (1 - beta2) - 1 and
+    rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t), the step is lr * m_hat while rho_t <= 5 (plain
+    momentum SGD with bias correction: the first 5 or so steps at beta2 = 0.999), and
+    lr * m_hat * r_t * sqrt(1 - beta2^t) / (sqrt(v) + eps) after, with the rectification
+    r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) (Liu et al. 2020).
+    Note that eps is added to sqrt(v) before the bias correction, unlike torch Adam.
+    """
+    default_lr = lr
+    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def init(params: np.ndarray) -> RAdamState:
+        return RAdamState(_counts(params), _zeros(params), _zeros(params))
+
+    def adaptive(state: RAdamState) -> tuple[np.ndarray, np.ndarray]:
+        """(whether rectified, r_t sqrt(1 - beta2^t) / (sqrt(v) + eps), or 1 where not)."""
+        count = np.maximum(state.count, 1)
+        correction2 = 1 - beta2**count
+        rho_t = rho_inf - 2 * count * beta2**count / correction2
+        on = rho_t > 5.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rect = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        scale = per_run(np.where(on, rect * np.sqrt(correction2), 1.0), state.exp_avg)
+        factor = np.where(per_run(on, state.exp_avg, bool), scale / (np.sqrt(state.exp_avg_sq)
+                                                                     + per_run(eps, state.exp_avg)), scale)
+        return on, factor
+
+    def update(grads, state, params, lr=None):
+        rate = np.asarray(_lr(default_lr, lr), np.float64)
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
+        count = state.count + 1
+        exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
+        exp_avg_sq = state.exp_avg_sq * per_run(beta2, params) + per_run(1 - beta2, params) * (g * g)
+        new_state = RAdamState(count, exp_avg, exp_avg_sq)
+        corrected = exp_avg / per_run(1 - beta1**count, params)
+        _, factor = adaptive(new_state)
+        return params - corrected * per_run(rate, params) * factor, new_state
+
+    def step_size(state, lr=None):
+        rate = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
+        return per_run(rate, state.exp_avg) * adaptive(state)[1]
+
+    return Optimizer(init, update, step_size)
+
+
 class NAdamState(NamedTuple):
     """torch.optim.NAdam state."""
 
@@ -332,7 +454,7 @@ class NAdamState(NamedTuple):
 @OPTIMIZERS.register(
     _lr_spec("lr", 2e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD,
     _decay_spec("momentum_decay", 4e-3, "psi: the momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi))"),
-    _flag("decoupled_weight_decay", "apply weight decay as AdamW does"),
+    _DECOUPLED,
     family="pytorch",
 )
 def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
@@ -347,12 +469,7 @@ def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
 
     def update(grads, state, params, lr=None):
         rate = np.asarray(_lr(default_lr, lr), np.float64)
-        g = grads
-        if _has(weight_decay):
-            decayed = params * (1 - per_run(rate * weight_decay, params))
-            coupled = grads + per_run(weight_decay, params) * params
-            params = _choose(decoupled_weight_decay, decayed, params, params)
-            g = _choose(decoupled_weight_decay, grads, coupled, params)
+        params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
         count = state.count + 1
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (count * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((count + 1) * psi))
@@ -401,6 +518,288 @@ def adamax(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_de
         clr = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
         with np.errstate(divide="ignore"):
             return per_run(clr, state.exp_inf) / state.exp_inf
+
+    return Optimizer(init, update, step_size)
+
+
+class AdadeltaState(NamedTuple):
+    """torch.optim.Adadelta state."""
+
+    count: np.ndarray
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1.0),
+    ParamSpec("rho", "float", 0.9, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient and squared-update averages"),
+    _eps_spec("eps", 1e-6, "added inside both square roots"),
+    _COUPLED_WD,
+    family="pytorch",
+)
+def adadelta(lr: Any = 1.0, rho: Any = 0.9, eps: Any = 1e-6, weight_decay: Any = 0.0) -> Optimizer:
+    """torch Adadelta: the step is g times RMS of past updates over RMS of past gradients (Zeiler 2012).
+
+    torch/optim/adadelta.py: v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1 - rho) delta^2; theta -= lr * delta. lr defaults to 1.0 (the paper's form, where
+    the ratio of RMS values is the whole step); Keras's Adadelta defaults to 0.001 (keras_adadelta).
+    weight_decay is coupled L2.
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> AdadeltaState:
+        return AdadeltaState(_counts(params), _zeros(params), _zeros(params))
+
+    def ratio(square_avg: np.ndarray, acc_delta: np.ndarray) -> np.ndarray:
+        e = per_run(eps, square_avg)
+        return np.sqrt(acc_delta + e) / np.sqrt(square_avg + e)
+
+    def update(grads, state, params, lr=None):
+        r = per_run(rho, params)
+        g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
+        square_avg = state.square_avg * r + (1 - r) * (g * g)
+        delta = ratio(square_avg, state.acc_delta) * g
+        acc_delta = state.acc_delta * r + (1 - r) * (delta * delta)
+        params = params - per_run(_lr(default_lr, lr), params) * delta
+        return params, AdadeltaState(state.count + 1, square_avg, acc_delta)
+
+    def step_size(state, lr=None):
+        return per_run(_lr(default_lr, lr), state.square_avg) * ratio(state.square_avg, state.acc_delta)
+
+    return Optimizer(init, update, step_size)
+
+
+class RpropState(NamedTuple):
+    """torch.optim.Rprop state."""
+
+    count: np.ndarray
+    prev: np.ndarray
+    step_size: np.ndarray
+
+
+def _check_rprop(values: dict[str, Any]) -> None:
+    """torch.optim.Rprop's own refusal (torch/optim/rprop.py): 0 < etaminus < 1 < etaplus."""
+    minus, plus = values["etas"]
+    if not 0.0 < minus < 1.0 < plus:
+        raise ParamError(f"bad etas ({minus:g}, {plus:g}): expected 0 < etaminus < 1 < etaplus, as torch.optim.Rprop")
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    ParamSpec("etas", "floats", (0.5, 1.2), low=0.0, low_open=True, length=2,
+              help="(etaminus, etaplus): the step size shrinks by etaminus on a sign change, grows by etaplus"),
+    ParamSpec("step_sizes", "floats", (1e-6, 50.0), low=0.0, length=2,
+              help="(min, max): the range the per-parameter step sizes are clamped to"),
+    family="pytorch",
+    check=_check_rprop,
+)
+def rprop(lr: Any = 1e-2, etas: Any = (0.5, 1.2), step_sizes: Any = (1e-6, 50.0)) -> Optimizer:
+    """torch Rprop: a per-parameter step size that grows while the gradient keeps its sign; only signs move theta.
+
+    torch/optim/rprop.py: s = sign(g * g_prev) maps to etaplus (> 0), etaminus (< 0) or 1 (= 0); the step
+    size is multiplied by it and clamped to step_sizes; where the sign flipped, g is taken as 0 (no move,
+    and no sign comparison next time); theta -= sign(g) * step_size; g_prev = g. The rate only sets the
+    initial step sizes, at the first update (torch initializes its state then, with the group's lr of that
+    moment): a schedule does nothing afterwards.
+    """
+    default_lr = lr
+    minus, plus = (np.asarray(e, np.float64) for e in _split_betas(etas))
+    low, high = (np.asarray(b, np.float64) for b in _split_betas(step_sizes))
+
+    def init(params: np.ndarray) -> RpropState:
+        return RpropState(_counts(params), _zeros(params), np.zeros_like(params) + per_run(default_lr, params))
+
+    def update(grads, state, params, lr=None):
+        first = per_run(state.count == 0, params, bool)
+        size = np.where(first, np.zeros_like(params) + per_run(_lr(default_lr, lr), params), state.step_size)
+        sign = np.sign(grads * state.prev)  # NaN stays NaN, as in torch
+        one = np.ones_like(params)
+        factor = np.where(sign > 0, per_run(plus, params) * one,
+                          np.where(sign < 0, per_run(minus, params) * one, np.where(sign == 0, one, sign)))
+        size = np.minimum(np.maximum(size * factor, per_run(low, params)), per_run(high, params))
+        g = np.where(sign < 0, np.zeros_like(grads), grads)  # torch: grad[sign == etaminus] = 0
+        return params - np.sign(g) * size, RpropState(state.count + 1, g, size)
+
+    def step_size(state, lr=None):
+        return state.step_size
+
+    return Optimizer(init, update, step_size)
+
+
+class ASGDState(NamedTuple):
+    """torch.optim.ASGD state: eta and mu are per run, ax is the running average of the parameters."""
+
+    count: np.ndarray
+    eta: np.ndarray
+    mu: np.ndarray
+    ax: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    _decay_spec("lambd", 1e-4, "decay term: theta *= 1 - lambd * eta, and eta = lr / (1 + lambd lr t)^alpha"),
+    ParamSpec("alpha", "float", 0.75, low=0.0, step=0.05, help="power of the eta update"),
+    ParamSpec("t0", "float", 1e6, low=0.0, scale="log", help="the step at which averaging starts"),
+    _COUPLED_WD,
+    family="pytorch",
+)
+def asgd(lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: Any = 1e6, weight_decay: Any = 0.0) -> Optimizer:
+    """torch ASGD: SGD with a decaying rate eta and a running average ax of the parameters (Polyak-Ruppert).
+
+    torch/optim/asgd.py (single-tensor path): theta *= 1 - lambd * eta; theta -= eta * g; then
+    ax = theta while mu = 1, else ax += mu (theta - ax); finally eta = lr / (1 + lambd lr t)^alpha
+    and mu = 1 / max(1, t - t0) for the next step. eta starts at the rate of the first update and
+    each later one is computed from the rate of the step before. The trajectory is theta, what the
+    optimizer moves and torch's model holds; the average ax (the state's `ax`, which torch leaves for
+    you to copy into the model) only departs from theta after t0 steps (a million by default).
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> ASGDState:
+        runs = params.shape[:1]
+        return ASGDState(_counts(params), np.full(runs, np.nan), np.ones(runs), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        rate = np.broadcast_to(np.asarray(_lr(default_lr, lr), np.float64), state.count.shape)
+        count = state.count + 1
+        eta = np.where(count == 1, rate, state.eta)
+        g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
+        params = params * (1 - per_run(np.asarray(lambd, np.float64) * eta, params))
+        params = params - per_run(eta, params) * g
+        ax = np.where(per_run(state.mu != 1, params, bool), state.ax + (params - state.ax) * per_run(state.mu, params),
+                      params)
+        new_eta = rate / (1 + np.asarray(lambd, np.float64) * rate * count) ** np.asarray(alpha, np.float64)
+        mu = 1 / np.maximum(1, count - np.asarray(t0, np.float64))
+        return params, ASGDState(count, new_eta, mu, ax)
+
+    def step_size(state, lr=None):
+        eta = np.where(state.count == 0, np.broadcast_to(np.asarray(_lr(default_lr, lr), np.float64),
+                                                         state.count.shape), state.eta)
+        return np.broadcast_to(per_run(eta, state.ax), state.ax.shape)
+
+    return Optimizer(init, update, step_size)
+
+
+class AdafactorState(NamedTuple):
+    """torch.optim.Adafactor state: row_var and col_var hold the row and column factors of the 2-D variables,
+    one after another (empty without 2-D variables); variance is the second moment of the 1-D ones (zeros
+    in the entries of the 2-D variables, which torch keeps no variance for)."""
+
+    count: np.ndarray
+    row_var: np.ndarray
+    col_var: np.ndarray
+    variance: np.ndarray
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """torch.lerp: start + weight (end - start) for weight < 0.5, else end - (end - start)(1 - weight)."""
+    return np.where(weight < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+
+
+def _adafactor_eps(eps: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(eps1, eps2) from torch's pair, or an (R, 2) array of pairs; eps1 None is the dtype's machine epsilon."""
+    pairs = np.asarray(eps, dtype=object)
+    first = np.where(pairs[..., 0] == None, np.finfo(dtype).eps, pairs[..., 0])  # noqa: E711 (elementwise)
+    return first.astype(np.float64), pairs[..., 1].astype(np.float64)
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-2),
+    ParamSpec("beta2_decay", "float", -0.8, high=0.0, step=0.05,
+              help="the second-moment average takes weight t^beta2_decay of the new g^2"),
+    ParamSpec("eps", "floats", (None, 1e-3), low=0.0, length=2, none_items=True,
+              help="(eps1, eps2): eps1 floors the variance (none: the dtype's machine epsilon), eps2 the RMS"),
+    ParamSpec("d", "float", 1.0, low=1.0, step=0.1, help="clipping threshold: the update's RMS is kept <= d"),
+    _decay_spec("weight_decay", 0.0, "decoupled: theta *= 1 - lr * wd (after the RMS is taken)"),
+    family="pytorch", per_variable=True,
+)
+def adafactor(lr: Any = 1e-2, beta2_decay: Any = -0.8, eps: Any = (None, 1e-3), d: Any = 1.0,
+              weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """torch Adafactor: a factored second moment for matrices, steps relative to the variable's RMS.
+
+    torch/optim/_adafactor.py (single-tensor path): rho = min(lr, 1/sqrt(t)); alpha = max(eps2,
+    ||theta|| / sqrt(n)) * rho, then theta *= 1 - lr * wd; w = t^beta2_decay. A 2-D variable keeps
+    row_var = lerp(row_var, row means of g^2, w) and col_var likewise, with the estimate
+    row_var col_var / max(mean(row_var), eps1); a 1-D variable keeps variance = lerp(variance, g^2, w).
+    u = g / sqrt(max(estimate, eps1^2)); theta -= alpha / max(1, RMS(u) / d) * u. Unlike Keras's, eps1
+    floors the estimate rather than being added to g^2, lr defaults to 1e-2, and weight decay is applied
+    after alpha is measured. `shapes` lays out the variables (training passes the network's; a kernel is
+    stored (fan_in, fan_out), torch's Linear weight (fan_out, fan_in), and the estimate is the same up to
+    rounding either way); without it the row is one 1-D variable, as torch treats a vector: a point on a
+    surface gets the unfactored variance, and its step is relative to its distance from the origin.
+    """
+    default_lr = lr
+
+    def init(params: np.ndarray) -> AdafactorState:
+        layout = _layout(params, shapes)
+        rows = sum(shape[0] for shape in layout.shapes if len(shape) == 2)
+        cols = sum(shape[1] for shape in layout.shapes if len(shape) == 2)
+        runs = params.shape[:1]
+        return AdafactorState(_counts(params), np.zeros((*runs, rows), params.dtype),
+                              np.zeros((*runs, cols), params.dtype), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        eps1, eps2 = (per_run(e, params) for e in _adafactor_eps(eps, params.dtype))
+        rate = np.asarray(_lr(default_lr, lr), np.float64)
+        count = state.count + 1
+        w = per_run(count ** np.asarray(beta2_decay, np.float64), params)
+        rho = per_run(np.minimum(rate, 1 / np.sqrt(count)), params)
+        root_n = np.sqrt(layout.sizes).astype(params.dtype)
+        alpha = np.maximum(eps2, np.sqrt(_per_variable(params * params, layout)) / root_n) * rho
+        if _has(weight_decay):
+            params = params * (1 - per_run(rate * weight_decay, params))
+        row_var, col_var, variance = state.row_var.copy(), state.col_var.copy(), state.variance.copy()
+        estimate = np.empty_like(params)
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            entries = slice(int(start), int(start + size))
+            g = grads[..., entries]
+            if len(shape) == 1:
+                variance[..., entries] = _lerp(state.variance[..., entries], g * g, w)
+                estimate[..., entries] = variance[..., entries]
+                continue
+            height, width = shape
+            matrix = g.reshape(*g.shape[:-1], height, width)
+            rows, cols = slice(row, row + height), slice(col, col + width)
+            row_mean = np.sqrt((matrix * matrix).sum(axis=-1)) ** 2 / width
+            col_mean = np.sqrt((matrix * matrix).sum(axis=-2)) ** 2 / height
+            row_var[..., rows] = _lerp(state.row_var[..., rows], row_mean, w)
+            col_var[..., cols] = _lerp(state.col_var[..., cols], col_mean, w)
+            scale = np.maximum(row_var[..., rows].mean(axis=-1, keepdims=True), eps1)
+            outer = row_var[..., rows, None] * col_var[..., None, cols] / scale[..., None]
+            estimate[..., entries] = outer.reshape(*g.shape[:-1], size)
+            row, col = row + height, col + width
+        u = 1 / np.sqrt(np.maximum(estimate, eps1 * eps1)) * grads  # torch: rsqrt, then times g
+        denom = np.maximum(1.0, np.sqrt(_per_variable(u * u, layout)) / (root_n * per_run(d, params)))
+        params = params - _spread(alpha / denom, layout) * u
+        return params, AdafactorState(count, row_var, col_var, variance)
+
+    def estimate(state: AdafactorState, layout: Layout) -> np.ndarray:
+        """The second-moment estimate of every entry: variance, or the factored row_var col_var / mean."""
+        eps1 = per_run(_adafactor_eps(eps, state.variance.dtype)[0], state.variance)
+        out = state.variance.copy()
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            if len(shape) == 2:
+                height, width = shape
+                rows, cols = state.row_var[..., row:row + height], state.col_var[..., col:col + width]
+                scale = np.maximum(rows.mean(axis=-1, keepdims=True), eps1)
+                outer = rows[..., :, None] * cols[..., None, :] / scale[..., None]
+                out[..., int(start):int(start + size)] = outer.reshape(*out.shape[:-1], size)
+                row, col = row + height, col + width
+        return out
+
+    def step_size(state, lr=None):
+        """rho / sqrt(max(estimate, eps1^2)): the factor in front of g, without the RMS of theta (alpha = max(eps2,
+        RMS(theta)) * rho needs the parameters, which the state does not hold) and before the clipping."""
+        layout = _layout(state.variance, shapes)
+        count = np.maximum(state.count, 1)
+        rho = per_run(np.minimum(np.asarray(_lr(default_lr, lr), np.float64), 1 / np.sqrt(count)), state.variance)
+        eps1 = per_run(_adafactor_eps(eps, state.variance.dtype)[0], state.variance)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return rho / np.sqrt(np.maximum(estimate(state, layout), eps1 * eps1))
 
     return Optimizer(init, update, step_size)
 
@@ -668,6 +1067,303 @@ def keras_adamax(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.9
 
     def step_size(state, lr=None):
         return per_run(rate_over(np.maximum(state.count, 1), lr), state.u) / (state.u + per_run(epsilon, state.u))
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasAdadeltaState(NamedTuple):
+    """keras.optimizers.Adadelta state."""
+
+    count: np.ndarray
+    accumulated_grad: np.ndarray
+    accumulated_delta_var: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("rho", "float", 0.95, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient and squared-update averages"),
+    _eps_spec("epsilon", 1e-7, "added inside both square roots"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_adadelta(learning_rate: Any = 1e-3, rho: Any = 0.95, epsilon: Any = 1e-7,
+                   weight_decay: Any = 0.0) -> Optimizer:
+    """keras Adadelta: torch's rule with other defaults: learning_rate 0.001 (not 1.0), rho 0.95, epsilon 1e-7.
+
+    keras/src/optimizers/adadelta.py (its torch backend, keras/src/backend/torch/optimizers/torch_adadelta.py,
+    computes the same): v = rho v + (1 - rho) g^2; delta = sqrt(u + eps) g / sqrt(v + eps);
+    u = rho u + (1 - rho) delta^2; theta -= lr * delta. At the default rate the steps are a thousand
+    times torch's: Keras says "to match the exact form in the original paper, use 1.0".
+    """
+
+    def init(params: np.ndarray) -> KerasAdadeltaState:
+        return KerasAdadeltaState(_counts(params), _zeros(params), _zeros(params))
+
+    def ratio(accumulated_grad: np.ndarray, accumulated_delta: np.ndarray) -> np.ndarray:
+        e = per_run(epsilon, accumulated_grad)
+        return np.sqrt(accumulated_delta + e) / np.sqrt(accumulated_grad + e)
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        r = per_run(rho, params)
+        accumulated_grad = state.accumulated_grad * r + (1 - r) * (grads * grads)
+        e = per_run(epsilon, params)
+        delta = -(np.sqrt(state.accumulated_delta_var + e) * grads) / np.sqrt(accumulated_grad + e)
+        accumulated_delta = state.accumulated_delta_var * r + (1 - r) * (delta * delta)
+        params = params + per_run(rate, params) * delta
+        return params, KerasAdadeltaState(state.count + 1, accumulated_grad, accumulated_delta)
+
+    def step_size(state, lr=None):
+        return per_run(_lr(learning_rate, lr), state.accumulated_grad) * ratio(state.accumulated_grad,
+                                                                               state.accumulated_delta_var)
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasLionState(NamedTuple):
+    """keras.optimizers.Lion state."""
+
+    count: np.ndarray
+    momentum: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("beta_1", "float", 0.9, low=0.0, high=1.0, low_open=True, step=0.01,
+              help="how much of the momentum enters the sign (0 would make it signSGD, which Keras refuses)"),
+    ParamSpec("beta_2", "float", 0.99, low=0.0, high=1.0, step=0.01, help="decay of the momentum average"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_lion(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.99, weight_decay: Any = 0.0) -> Optimizer:
+    """keras Lion: every parameter moves by exactly lr, in the sign of a blend of momentum and gradient.
+
+    keras/src/optimizers/lion.py (torch backend: keras/src/backend/torch/optimizers/torch_lion.py):
+    theta -= lr * sign(beta_1 m + (1 - beta_1) g); then m = beta_2 m + (1 - beta_2) g (Chen et al.
+    2023, "Symbolic Discovery of Optimization Algorithms"). Keras refuses beta_1 outside (0, 1].
+    PyTorch (2.13) has no Lion in torch.optim: the PyTorch code is a loop that does the same.
+    """
+
+    def init(params: np.ndarray) -> KerasLionState:
+        return KerasLionState(_counts(params), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        b1, b2 = per_run(beta_1, params), per_run(beta_2, params)
+        direction = np.sign(state.momentum * b1 + grads * (1 - b1))
+        params = params - direction * per_run(rate, params)
+        return params, KerasLionState(state.count + 1, state.momentum * b2 + grads * (1 - b2))
+
+    return Optimizer(init, update, _constant_rate_of(learning_rate, "momentum"))
+
+
+class KerasFtrlState(NamedTuple):
+    """keras.optimizers.Ftrl state."""
+
+    count: np.ndarray
+    accumulator: np.ndarray
+    linear: np.ndarray
+
+
+def _non_negative(name: str, default: float, text: str) -> ParamSpec:
+    return ParamSpec(name, "float", default, low=0.0, scale="log", help=text)
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("learning_rate_power", "float", -0.5, high=0.0, step=0.05,
+              help="the per-coordinate rate is lr / n^(-power): -0.5 is Adagrad-like, 0 a fixed rate"),
+    _non_negative("initial_accumulator_value", 0.1, "starting value of n, the sum of squared gradients"),
+    _non_negative("l1_regularization_strength", 0.0, "L1: coordinates with |z| <= l1 are set to exactly 0"),
+    _non_negative("l2_regularization_strength", 0.0, "L2 on the weights, in the closed-form step"),
+    _non_negative("l2_shrinkage_regularization_strength", 0.0, "L2 added to the gradient as 2 * l2s * theta"),
+    _non_negative("beta", 0.0, "adds beta / (2 lr) to l2_regularization_strength"),
+    _KERAS_WD,
+    family="keras",
+)
+def keras_ftrl(learning_rate: Any = 1e-3, learning_rate_power: Any = -0.5, initial_accumulator_value: Any = 0.1,
+               l1_regularization_strength: Any = 0.0, l2_regularization_strength: Any = 0.0,
+               l2_shrinkage_regularization_strength: Any = 0.0, beta: Any = 0.0,
+               weight_decay: Any = 0.0) -> Optimizer:
+    """keras Ftrl: Follow The Regularized Leader (McMahan et al. 2013); theta is solved for, not stepped.
+
+    keras/src/optimizers/ftrl.py: n' = n + g^2; z += g + 2 l2s theta - (n'^-p - n^-p) / lr * theta;
+    theta = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 (l2 + beta / (2 lr))), p the learning_rate_power.
+    With l1 > 0 a coordinate whose |z| <= l1 is exactly 0: the sparsity FTRL is used for.
+    Keras refuses a positive learning_rate_power and negative accumulator or strengths.
+    """
+
+    def init(params: np.ndarray) -> KerasFtrlState:
+        return KerasFtrlState(_counts(params), np.zeros_like(params) + per_run(initial_accumulator_value, params),
+                              _zeros(params))
+
+    def quadratic(accumulator: np.ndarray, rate: Any) -> np.ndarray:
+        rate = per_run(rate, accumulator)
+        l2 = per_run(l2_regularization_strength, accumulator) + per_run(beta, accumulator) / (2.0 * rate)
+        return accumulator ** per_run(-np.asarray(learning_rate_power, np.float64), accumulator) / rate + 2 * l2
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        power = per_run(-np.asarray(learning_rate_power, np.float64), params)
+        g = grads + 2 * per_run(l2_shrinkage_regularization_strength, params) * params
+        accumulator = state.accumulator + grads * grads
+        sigma = (accumulator**power - state.accumulator**power) / per_run(rate, params)
+        linear = state.linear + (g - sigma * params)
+        l1 = per_run(l1_regularization_strength, params)
+        params = (np.clip(linear, -l1, l1) - linear) / quadratic(accumulator, rate)
+        return params, KerasFtrlState(state.count + 1, accumulator, linear)
+
+    def step_size(state, lr=None):
+        return 1 / quadratic(state.accumulator, _lr(learning_rate, lr))
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasLambState(NamedTuple):
+    """keras.optimizers.Lamb state."""
+
+    count: np.ndarray
+    momentum: np.ndarray
+    velocity: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3), *_KERAS_BETAS, _eps_spec("epsilon", 1e-7, "added to sqrt(v_hat)"), _KERAS_WD,
+    family="keras", per_variable=True,
+)
+def keras_lamb(learning_rate: Any = 1e-3, beta_1: Any = 0.9, beta_2: Any = 0.999, epsilon: Any = 1e-7,
+               weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """keras Lamb: the Adam direction, rescaled per variable so its norm equals the variable's (You et al. 2020).
+
+    keras/src/optimizers/lamb.py: u = m_hat / (sqrt(v_hat) + eps); theta -= lr * (||theta|| / ||u||) * u, the
+    norms over each whole variable (a kernel, a bias), the ratio 1 where either norm is 0. `shapes` lays
+    out the variables in a row (training passes the network's); without it the row is one variable, as a
+    point on a surface is: there the step is lr * |(x, y)| long, whatever the gradient's size.
+    """
+    b1, b2 = np.asarray(beta_1, np.float64), np.asarray(beta_2, np.float64)
+
+    def init(params: np.ndarray) -> KerasLambState:
+        _layout(params, shapes)
+        return KerasLambState(_counts(params), _zeros(params), _zeros(params))
+
+    def direction(state: KerasLambState) -> np.ndarray:
+        count = np.maximum(state.count, 1)
+        m_hat = state.momentum / per_run(1 - b1**count, state.momentum)
+        return m_hat / (np.sqrt(state.velocity / per_run(1 - b2**count, state.velocity))
+                        + per_run(epsilon, state.velocity))
+
+    def trust_ratio(params: np.ndarray, update: np.ndarray) -> np.ndarray:
+        layout = _layout(params, shapes)
+        w_norm, u_norm = np.sqrt(_per_variable(params * params, layout)), np.sqrt(_per_variable(update * update,
+                                                                                               layout))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, 1.0)
+        return _spread(ratio.astype(params.dtype), layout)
+
+    def update(grads, state, params, lr=None):
+        rate = _lr(learning_rate, lr)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        momentum = state.momentum + (grads - state.momentum) * per_run(1 - b1, params)
+        velocity = state.velocity + (grads * grads - state.velocity) * per_run(1 - b2, params)
+        new_state = KerasLambState(state.count + 1, momentum, velocity)
+        step = direction(new_state)
+        return params - trust_ratio(params, step) * per_run(rate, params) * step, new_state
+
+    def step_size(state, lr=None):
+        """lr / (sqrt(v_hat) + eps), the factor in front of m_hat before the trust ratio ||theta|| / ||u||,
+        which needs the parameters and the state does not hold them."""
+        count = np.maximum(state.count, 1)
+        v_hat = state.velocity / per_run(1 - b2**count, state.velocity)
+        return per_run(_lr(learning_rate, lr), v_hat) / (np.sqrt(v_hat) + per_run(epsilon, v_hat))
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasAdafactorState(NamedTuple):
+    """keras.optimizers.Adafactor state: r and c hold the row and column factors of the 2-D variables,
+    one after another (empty without 2-D variables); v is the second-moment estimate of every parameter."""
+
+    count: np.ndarray
+    r: np.ndarray
+    c: np.ndarray
+    v: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("beta_2_decay", "float", -0.8, high=0.0, step=0.05,
+              help="the second-moment decay is 1 - t^beta_2_decay: it grows toward 1"),
+    ParamSpec("epsilon_1", "float", 1e-30, low=0.0, scale="log", help="added to g^2"),
+    ParamSpec("epsilon_2", "float", 1e-3, low=0.0, scale="log", help="the least RMS a variable's step scales with"),
+    ParamSpec("clip_threshold", "float", 1.0, low=0.0, low_open=True, scale="log",
+              help="the update's RMS is clipped to this"),
+    ParamSpec("relative_step", "bool", True,
+              help="lr = min(lr, 1/sqrt(t)); Keras 3 takes that minimum again anyway, so it changes nothing"),
+    _KERAS_WD,
+    family="keras", per_variable=True,
+)
+def keras_adafactor(learning_rate: Any = 1e-3, beta_2_decay: Any = -0.8, epsilon_1: Any = 1e-30,
+                    epsilon_2: Any = 1e-3, clip_threshold: Any = 1.0, relative_step: Any = True,
+                    weight_decay: Any = 0.0, *, shapes: Shapes | None = None) -> Optimizer:
+    """keras Adafactor: a factored second moment for matrices, steps relative to the variable's RMS (Shazeer 2018).
+
+    keras/src/optimizers/adafactor.py: rho = min(lr, 1/sqrt(t)); alpha = max(epsilon_2, RMS(theta)) * rho;
+    b = 1 - t^beta_2_decay. A 2-D variable keeps a row mean r and a column mean c of g^2 + epsilon_1
+    (r = b r + (1 - b) mean over columns, c likewise over rows) and v = (r / mean(r)) outer c; a 1-D
+    variable keeps v = b v + (1 - b) (g^2 + epsilon_1). u = g / sqrt(v), clipped to RMS clip_threshold;
+    theta -= alpha * u. `shapes` lays out the variables (training passes the network's kernels and biases,
+    so kernels are factored); without it the row is one 1-D variable, as Keras treats a vector: a point on a
+    surface gets the unfactored v, and its step is relative to RMS(x, y), its distance from the origin.
+    """
+
+    def init(params: np.ndarray) -> KerasAdafactorState:
+        layout = _layout(params, shapes)
+        rows = sum(shape[0] for shape in layout.shapes if len(shape) == 2)
+        cols = sum(shape[1] for shape in layout.shapes if len(shape) == 2)
+        runs = params.shape[:1]
+        return KerasAdafactorState(_counts(params), np.zeros((*runs, rows), params.dtype),
+                                   np.zeros((*runs, cols), params.dtype), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        rate = np.asarray(_lr(learning_rate, lr), np.float64)
+        params = _keras_weight_decay(params, weight_decay, rate)
+        count = state.count + 1
+        rho = per_run(np.minimum(rate, 1 / np.sqrt(count)), params)
+        alpha = np.maximum(per_run(epsilon_2, params), _rms(params, layout)) * rho
+        regulated = grads * grads + per_run(epsilon_1, params)
+        b = per_run(1 - count ** np.asarray(beta_2_decay, np.float64), params)
+        r, c, v = state.r.copy(), state.c.copy(), state.v.copy()
+        row = col = 0
+        for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True):  # over variables
+            entries = slice(int(start), int(start + size))
+            if len(shape) == 1:
+                v[..., entries] = b * state.v[..., entries] + (1 - b) * regulated[..., entries]
+                continue
+            height, width = shape
+            square = regulated[..., entries].reshape(*regulated.shape[:-1], height, width)
+            rows, cols = slice(row, row + height), slice(col, col + width)
+            r[..., rows] = b * state.r[..., rows] + (1 - b) * square.mean(axis=-1)
+            c[..., cols] = b * state.c[..., cols] + (1 - b) * square.mean(axis=-2)
+            factor = r[..., rows] / r[..., rows].mean(axis=-1, keepdims=True)
+            v[..., entries] = (factor[..., :, None] * c[..., None, cols]).reshape(*v.shape[:-1], size)
+            row, col = row + height, col + width
+        u = grads / np.sqrt(v)
+        clip = np.maximum(1.0, _rms(u, layout) / per_run(clip_threshold, params))
+        params = params - _spread(alpha, layout) * (u / _spread(clip, layout))
+        return params, KerasAdafactorState(count, r, c, v)
+
+    def step_size(state, lr=None):
+        """rho / sqrt(v): the factor in front of g, without the variable's RMS (alpha = max(epsilon_2,
+        RMS(theta)) * rho needs the parameters, which the state does not hold) and before the clipping."""
+        count = np.maximum(state.count, 1)
+        rho = per_run(np.minimum(np.asarray(_lr(learning_rate, lr), np.float64), 1 / np.sqrt(count)), state.v)
+        with np.errstate(divide="ignore"):
+            return rho / np.sqrt(state.v)
 
     return Optimizer(init, update, step_size)
 

@@ -161,7 +161,8 @@ def internals(descent: Descent) -> dict[str, np.ndarray]:
             values = dict(group.state._asdict())
             values["step_size"] = group.optimizer.step_size(group.state)
             for name, value in values.items():
-                if name != "count" and np.ndim(value) == 2:
+                # per-coordinate fields only (not Adafactor's row and column factors, which are empty here)
+                if name != "count" and np.ndim(value) == 2 and np.shape(value)[-1] == shape[-1]:
                     fields.setdefault(name, np.full(shape, np.nan))[group.runs] = _in_use(name, group.params, value)
     for array in fields.values():
         array.flags.writeable = False

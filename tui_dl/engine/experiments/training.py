@@ -479,8 +479,11 @@ def build_model(config: TrainConfig, dataset: Dataset) -> MLP:
                bn_momentum=config.batch_norm_momentum)
 
 
-def build_optimizer(config: TrainConfig) -> Optimizer:
+def build_optimizer(config: TrainConfig, shapes: Sequence[tuple[int, ...]] | None = None) -> Optimizer:
     """One optimizer for every run: each variant's own (or the experiment's).
+
+    shapes are the network's variables (`MLP.variable_shapes`), given to the optimizers that reduce over
+    a whole variable (Lamb's norms, Adafactor's factored matrices: their `per_variable` meta).
 
     Runs of the same optimizer share one update, their numeric hyperparameters stacked into per-run
     arrays (momentum 0.9 for some runs, 0.5 for others; betas as (R, 2)); only a different optimizer
@@ -502,6 +505,8 @@ def build_optimizer(config: TrainConfig) -> Optimizer:
         rate_key = _rate_key(component)
         if rate_key is not None:
             merged[rate_key] = config.lr
+        if component.meta.get("per_variable") and shapes is not None:
+            merged["shapes"] = shapes
         optimizers.append(component.fn(**merged))
         groups.append(runs)
     return optimizers[0] if len(optimizers) == 1 else grouped(optimizers, groups)
@@ -551,7 +556,7 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     params = initial_params(model, config, streams, dtype)
     norm = expand_to_runs(config, [variant.batch_norm for variant in config.variants]).astype(bool)
     moving = model.init_moving(runs, dtype) if norm.any() else None
-    optimizer = build_optimizer(config)
+    optimizer = build_optimizer(config, model.variable_shapes)
     batches = math.ceil(len(dataset.x_train) / config.batch_size)
     plateau, plateau_params = None, {}
     if rates is None:
