@@ -69,7 +69,7 @@ def test_the_issue_s_heavy_network_is_refused_on_a_machine_without_the_memory(mo
     monkeypatch.setattr(cost, "available_memory", lambda: 8e9)
     status, _, err = run(["train", "--dataset", "spiral", "--set", "hidden=4096,4096,4096,4096", "--epochs", "1"])
     assert status == 2
-    assert err.startswith("tui-dl: error: tui-dl export train needs about 12.")
+    assert err.startswith("tui-dl: error: tui-dl export train needs about 14.")
     assert err.endswith("more than the 8 GB of memory available; lower hidden, seeds, val_samples or variants\n")
 
 
