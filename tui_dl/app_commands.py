@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tui_dl.lessons.catalog import LANGUAGES, choose_language, find_start
 from tui_dl.params import SEED, ParamError, ParamSpec
 from tui_dl.setup.toml_io import write_atomically
 
@@ -51,8 +52,41 @@ def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-mouse", dest="mouse", action="store_false",
                         help="leave the mouse to the terminal (to select and copy text)")
     parser.add_argument("--demo", action="store_true",
-                        help="autoplay tour of the panes and presets with a caption, for talks and kiosks; "
+                        help="the lessons on autoplay with a caption, for talks and kiosks; "
                              "any key hands over (that key is consumed)")
+    add_language_option(parser, "lang")
+
+
+def add_language_option(parser: argparse.ArgumentParser, dest: str) -> None:
+    """`--lang en|ko`: the language of the lessons and the demo's captions (default: the locale)."""
+    parser.add_argument("--lang", dest=dest, choices=LANGUAGES, default=None,
+                        help="language of the lessons and the demo's captions (default: from LC_ALL, LC_MESSAGES "
+                             "or LANG; ko_* gives Korean)")
+
+
+def add_lesson_command(commands: Any) -> None:
+    """`tui-dl lesson [NAME] [--list] [--lang L]`."""
+    lesson = commands.add_parser("lesson", help="the study note's claims, shown and checked, step by step",
+                                 description="Open the app in lesson mode: each step sets a pane up and says the "
+                                             "note's claim, what to look at, a key to try and the verdict computed "
+                                             "from the running experiment. Keys: . next, , previous, esc free play.")
+    lesson.add_argument("name", nargs="?", metavar="NAME",
+                        help="a lesson (learning-rate, initialization, overfitting, optimizers) or LESSON.STEP "
+                             "(default: the first)")
+    lesson.add_argument("--list", dest="lesson_list", action="store_true", help="print the lessons and their steps")
+    add_language_option(lesson, "lesson_lang")
+
+
+def language_of(args: argparse.Namespace) -> str:
+    """The language asked (`lesson --lang` wins over `tui-dl --lang`), else the locale's."""
+    return choose_language(getattr(args, "lesson_lang", None) or getattr(args, "lang", None))
+
+
+def lesson_start(args: argparse.Namespace) -> int | None:
+    """The step `tui-dl lesson [NAME]` starts at, None outside lesson mode (ParamError for an unknown name)."""
+    if getattr(args, "command", None) != "lesson":
+        return None
+    return find_start(args.name)
 
 
 def add_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -124,7 +158,7 @@ def app_config(args: argparse.Namespace, **overrides: Any) -> Any:
     from tui_dl.app.glyphs import ascii_wanted
 
     values = dict(seed=args.seed, fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse,
-                  demo=args.demo)
+                  demo=args.demo, language=language_of(args), lesson=lesson_start(args))
     return AppConfig(**{**values, **overrides})
 
 

@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).add_arguments(sub)
         add_plot_options(sub)
     app_commands.add_commands(commands, _Parser)
+    app_commands.add_lesson_command(commands)
     return parser
 
 
@@ -136,6 +137,19 @@ def _main(argv: Sequence[str] | None) -> int:
         return _export(args, parser)
     if args.command in ("snapshot", "serve"):
         return getattr(app_commands, args.command)(args)
+    if args.command == "lesson":
+        from tui_dl.params import ParamError
+
+        try:
+            start, language = app_commands.lesson_start(args), app_commands.language_of(args)
+        except ParamError as error:
+            return app_commands.fail(str(error))
+        if args.lesson_list:
+            from tui_dl.lessons.catalog import listing
+
+            sys.stdout.write(listing(language))
+            return 0
+        del start  # checked before the terminal is taken; app_config computes it again
     if not has_terminal():
         parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
                        "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")

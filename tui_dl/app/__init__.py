@@ -38,6 +38,8 @@ class AppConfig:
             None (the default, and what tests use) reads and writes no preferences.
         theme: the remembered Textual theme to start with (None: Textual's default); the top line names it.
         demo: run the autoplay tour of panes and presets with a caption (`--demo`); any key stops it.
+        lesson: start in lesson mode at this step (an index into tui_dl.lessons' steps), or None.
+        language: of the lessons and the demo's captions (`--lang`, else the locale): en or ko.
     """
 
     seed: int = 0
@@ -52,6 +54,8 @@ class AppConfig:
     preferences: Path | None = None
     theme: str | None = None
     demo: bool = False
+    lesson: int | None = None
+    language: str = "en"
 
 
 def make_app(cfg: AppConfig | None = None) -> TuiDlApp:

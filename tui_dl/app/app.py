@@ -45,6 +45,7 @@ from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
 
 if TYPE_CHECKING:
     from tui_dl.app.demo import Demo
+    from tui_dl.app.lesson import LessonMode
 
 MIN_SIZE = (60, 20)
 
@@ -85,7 +86,11 @@ class TuiDlApp(App[None]):
         Binding("z", "maximize", "Max/restore", tooltip="maximize the current pane, or back to the dashboard"),
         Binding("enter", "maximize", "Maximize", show=False,
                 tooltip="in the dashboard: maximize (in a maximized pane enter types a value)"),
-        Binding("escape", "restore", "Restore", show=False, tooltip="back to the dashboard"),
+        Binding("escape", "restore", "Restore", show=False,
+                tooltip="back to the dashboard (in a lesson: leave it, keeping the setup)"),
+        Binding("full_stop", "lesson(1)", "Next step", key_display=".", tooltip="the lesson's next step"),
+        Binding("comma", "lesson(-1)", "Previous step", key_display=",", show=False,
+                tooltip="the lesson's previous step"),
         Binding("tab", "focus_offset(1)", "Next pane", show=False, priority=True, tooltip="focus the next pane"),
         Binding("shift+tab", "focus_offset(-1)", "Previous pane", show=False, priority=True,
                 tooltip="focus the previous pane"),
@@ -119,6 +124,8 @@ class TuiDlApp(App[None]):
         self._bindings_state: tuple[str, bool] | None = None
         self.demo: Demo | None = None
         """The `--demo` tour, from mount until the app ends (stopped once the user has the keys)."""
+        self.lesson: LessonMode | None = None
+        """Lesson mode (`tui-dl lesson`), from mount until the app ends (inactive once left with esc)."""
         self._ascii = AsciiFilter() if config.ascii else None
         self.remembered: list[str] = [] if self.setup_state.resumed is None else [
             f"setup {home_relative(self.setup_state.resumed)}"]
@@ -165,6 +172,11 @@ class TuiDlApp(App[None]):
 
             self._caption = DemoCaption(id="caption")
             yield self._caption
+        if self.config.lesson is not None:
+            from tui_dl.app.lesson import LessonBar  # only in lesson mode
+
+            self._lesson_bar = LessonBar(id="lesson")
+            yield self._lesson_bar
         yield self._grid
         yield self._too_small
         yield KeyBar(id="keys")
@@ -209,6 +221,12 @@ class TuiDlApp(App[None]):
 
             self.demo = Demo(self, tour({kind: r.model for kind, r in self.runners.items()}, titles), self._caption)
             self.demo.start(self.config.autoplay)
+        if self.config.lesson is not None:
+            from tui_dl.app.lesson import LessonMode
+
+            self.lesson = LessonMode(self, self._lesson_bar, self.config.language, self.config.lesson)
+            # after the focus given above has arrived: it would otherwise take the pane back to the first
+            self.call_after_refresh(self.lesson.start)
         # what startup made lives as long as the app: frozen, it is left out of the full collections,
         # which otherwise land in a frame now and then (the 95th percentile of frame times)
         self.call_after_refresh(gc.freeze)
@@ -391,8 +409,10 @@ class TuiDlApp(App[None]):
         if action in ("focus_offset", "focus_pane", "maximize", "restore", "step", "speed", "restart",
                       "new_seed", "formula", "export", "toggle_pause", "write_setup") and not on_main:
             return False
+        if action == "lesson":
+            return self.in_lesson and on_main
         if action == "restore":
-            return self.maximized
+            return self.maximized or self.in_lesson
         if action == "maximize" and parameters == () and self.layout_mode != "grid":
             return None  # shown disabled: the terminal is too small for the dashboard anyway
         return True
@@ -437,8 +457,21 @@ class TuiDlApp(App[None]):
         self.maximized = not self.maximized
 
     def action_restore(self) -> None:
-        """Back to the dashboard."""
+        """Back to the dashboard; in a lesson, leave the lesson first (the setup stays)."""
+        if self.in_lesson:
+            self.lesson.leave()
+            return
         self.maximized = False
+
+    @property
+    def in_lesson(self) -> bool:
+        """Lesson mode is on (not yet left with esc)."""
+        return self.lesson is not None and self.lesson.active
+
+    def action_lesson(self, direction: int) -> None:
+        """The lesson's next (1) or previous (-1) step."""
+        if self.lesson is not None:
+            self.lesson.move(direction)
 
     def action_formula(self) -> None:
         """The formula and code panel of what is selected in the current pane."""
