@@ -29,9 +29,9 @@ class Driver:
     def __init__(self, export_dir: Path) -> None:
         self.export_dir = export_dir
 
-    def app(self, seed: int = 0):
-        """A fresh app with the clock off."""
-        return make_app(AppConfig(seed=seed, autoplay=False, export_dir=self.export_dir))
+    def app(self, seed: int = 0, **config):
+        """A fresh app with the clock off (config: more AppConfig fields, such as a lesson)."""
+        return make_app(AppConfig(seed=seed, autoplay=False, export_dir=self.export_dir, **config))
 
     async def settle(self, pilot) -> None:
         """Wait until every runner is idle and its frame is drawn."""
@@ -43,12 +43,12 @@ class Driver:
                 return
         raise AssertionError({k: (r.busy, r.position, r.error) for k, r in app.runners.items()})
 
-    def run(self, scenario: Callable[..., Awaitable[None]], size: tuple[int, int] = SIZE, seed: int = 0):
+    def run(self, scenario: Callable[..., Awaitable[None]], size: tuple[int, int] = SIZE, seed: int = 0, **config):
         """Run scenario(pilot, app) in a fresh app of this size once it has settled; returns the app.
 
         pytest runs no coroutines by itself here (no asyncio plugin), so each test drives its own loop.
         """
-        app = self.app(seed)
+        app = self.app(seed, **config)
 
         async def main() -> None:
             async with app.run_test(size=size) as pilot:

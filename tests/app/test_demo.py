@@ -1,4 +1,4 @@
-"""`--demo`: the tour's stops, advancing through them, and any key handing control to the user.
+"""`--demo`: the lessons on autoplay, advancing through their steps, and any key handing control to the user.
 
 The clock is off (autoplay False) and the demo's timer is replaced by calling `Demo.advance`.
 """
@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tui_dl.app import AppConfig, make_app
-from tui_dl.app.demo import DASHBOARD_CAPTION, HANDOVER_CAPTION, tour
-from tui_dl.app.runner import make_models
 from tui_dl.app_commands import app_config, served_command
 from tui_dl.cli import build_parser
+from tui_dl.lessons.catalog import all_steps, lesson_title, step_text, ui_text
 
-TITLES = {"lr": "Learning rate", "init": "Initialization", "train": "Overfitting", "paths": "Optimizer paths"}
+HANDOVER_CAPTION = ui_text("handover", "en")
 
 
 def caption_text(app) -> str:
     return str(app.query_one("#caption").content)
 
 
-def run_demo(drive, scenario, size=(120, 36)):
+def run_demo(drive, scenario, size=(120, 36), language="en"):
     """Start an app with the demo on (and its clock off), settle, run scenario(pilot, app)."""
-    app = make_app(AppConfig(seed=0, autoplay=False, export_dir=drive.export_dir, demo=True))
+    app = make_app(AppConfig(seed=0, autoplay=False, export_dir=drive.export_dir, demo=True, language=language))
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
@@ -32,40 +33,30 @@ def run_demo(drive, scenario, size=(120, 36)):
     asyncio.run(main())
 
 
-def test_the_tour_starts_on_the_dashboard_then_takes_the_panes_in_turn():
-    models = make_models()
-    stops = tour(models, TITLES)
-    assert stops[0].kind is None and stops[0].caption == DASHBOARD_CAPTION
-    assert [stop.kind for stop in stops[1:5]] == ["lr", "init", "train", "paths"]  # one pane after another
-    assert len(stops) == 1 + sum(len(model.presets()) for model in models.values())  # every preset once
-    himmelblau = next(stop for stop in stops if "Himmelblau" in stop.caption)
-    assert himmelblau.caption == ("Optimizer paths · Himmelblau's four minima: "
-                                  "which minimum each optimizer reaches (v: basin map)")
-
-
-def test_the_demo_advances_to_the_next_stop_and_shows_its_caption(drive):
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_tour_is_the_dashboard_then_every_lesson_step_captioned_in_the_language(drive, language):
     async def scenario(pilot, app):
-        demo = app.demo
-        assert demo.index == 0 and caption_text(app) == DASHBOARD_CAPTION
+        demo, steps = app.demo, all_steps()
+        assert demo.index == 0 and caption_text(app) == ui_text("dashboard", language)
         assert not app.maximized and not app.paused
-        for expected in demo.stops[1:3]:
+        assert len(demo.stops) == 1 + len(steps)
+        for step, stop in zip(steps, demo.stops[1:], strict=True):
+            assert stop.kind == step.pane and stop.view == step.view
+            assert stop.caption == f"{lesson_title(step.lesson, language)} · {step_text(step, language).claim}"
+        for expected, step in zip(demo.stops[1:4], steps[:3], strict=True):
             demo.advance()
             await drive.settle(pilot)
             assert demo.stop is expected and caption_text(app) == expected.caption
-            assert app.maximized and app.current_pane.KIND == expected.kind
-        assert app.runners["init"].model.settings == _preset_settings("init", demo.stops[2].preset.name)
+            assert app.maximized and app.current_pane.KIND == step.pane
+            if step.view:
+                assert app.current_pane.view == step.view
+            assert all(app.runners[step.pane].model.settings[key] == value for key, value in step.settings.items())
         demo.index = len(demo.stops) - 1  # the last stop: the next is the first again
         demo.advance()
         await drive.settle(pilot)
         assert demo.index == 0 and not app.maximized
 
-    run_demo(drive, scenario)
-
-
-def _preset_settings(kind: str, name: str) -> dict:
-    model = make_models()[kind]
-    next(preset for preset in model.presets() if preset.name == name).apply()
-    return model.settings
+    run_demo(drive, scenario, language=language)
 
 
 def test_a_key_hands_over_and_is_consumed(drive):

@@ -216,10 +216,10 @@ class TuiDlApp(App[None]):
         self._show_current()
         self._start_preferences()
         if self.config.demo:
-            titles = {pane.KIND: pane.TITLE for pane in self.panes}
             from tui_dl.app.demo import Demo, tour
 
-            self.demo = Demo(self, tour({kind: r.model for kind, r in self.runners.items()}, titles), self._caption)
+            language = self.config.language
+            self.demo = Demo(self, tour(self, language), self._caption, language)
             self.demo.start(self.config.autoplay)
         if self.config.lesson is not None:
             from tui_dl.app.lesson import LessonMode

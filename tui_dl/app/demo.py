@@ -1,10 +1,9 @@
-"""`--demo`: an autoplay tour for talks and kiosks, and the caption line saying what is on screen.
+"""`--demo`: the lessons on autoplay, for talks and kiosks, and the caption line saying what is on screen.
 
-The tour starts on the dashboard, then visits every pane's named presets in turn, one pane after
-another (learning rate, initialization, overfitting, optimizer paths, learning rate ...), each
-maximized and restarted from step 0, for DWELL seconds, and loops. The stops are built from the
-panes' presets, so a new preset joins the tour by itself; the caption is the pane's title, the
-preset's name and its palette help: `Optimizer paths · Himmelblau's four minima: which minimum ...`.
+The tour starts on the dashboard, then takes every lesson step in turn (tui_dl/lessons: the study
+note's four sections), each pane set up as the step says, maximized and restarted from step 0, for
+DWELL seconds, and loops. The caption is the lesson's title and the step's claim in the chosen
+language (`--lang`, else the locale): `Optimizers · The note says momentum moves more where ...`.
 
 Any key hands control to the user: the demo stops where it is and the caption says so for a few
 seconds. That first key is consumed (so a visitor's first press cannot quit or change a value by
@@ -13,27 +12,24 @@ surprise); ctrl+q still quits at once. A mouse press also hands over and is not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from textual import events
 from textual.timer import Timer
 from textual.widgets import Static
 
+from tui_dl.app.lesson import show_view, step_preset
 from tui_dl.app.model_types import Preset
+from tui_dl.lessons.catalog import all_steps, lesson_title, step_text, ui_text
 
 if TYPE_CHECKING:
     from tui_dl.app.app import TuiDlApp
-    from tui_dl.app.runner.model import PaneModel
 
 DWELL = 8.0  # seconds per stop: long enough for an animation to take shape and a sentence to be read
 HANDOVER_SECONDS = 4.0  # how long the caption says that the demo stopped
 PASS_THROUGH = frozenset({"ctrl+q"})  # keys that stop the demo and still do their job
-DASHBOARD_CAPTION = ("Dashboard · four experiments, live: learning-rate schedules, weight initialization, "
-                     "overfitting and regularization, optimizer paths")
-HANDOVER_CAPTION = "Demo stopped: the keys are yours (? lists them, ctrl+p finds presets)"
 
 
 @dataclass(frozen=True)
@@ -44,25 +40,21 @@ class Stop:
         kind: the pane shown maximized, or None for the dashboard.
         preset: applied to that pane on arrival (None: the pane as it is).
         caption: the line shown while the stop lasts.
+        view: what the pane draws there (one of its `v` views; "" keeps it).
     """
 
     kind: str | None
     preset: Preset | None
     caption: str
+    view: str = ""
 
 
-def caption(title: str, preset: Preset) -> str:
-    """`Optimizer paths · Himmelblau's four minima: which minimum each optimizer reaches (v: basin map)`."""
-    name = preset.name.split(": ", 1)[-1]  # the palette's `Paths: ` prefix repeats the pane's title
-    return f"{title} · {name}: {preset.help}"
-
-
-def tour(models: Mapping[str, PaneModel], titles: Mapping[str, str]) -> list[Stop]:
-    """The dashboard, then the panes' presets taken one pane at a time (round robin, dashboard order)."""
-    columns = [[Stop(kind, preset, caption(titles[kind], preset)) for preset in model.presets()]
-               for kind, model in models.items()]
-    stops = [stop for row in zip_longest(*columns) for stop in row if stop is not None]
-    return [Stop(None, None, DASHBOARD_CAPTION), *stops]
+def tour(app: TuiDlApp, language: str) -> list[Stop]:
+    """The dashboard, then every lesson step in order, captioned with its lesson's title and its claim."""
+    steps = [Stop(step.pane, step_preset(app, step),
+                  f"{lesson_title(step.lesson, language)} · {step_text(step, language).claim}", step.view)
+             for step in all_steps()]
+    return [Stop(None, None, ui_text("dashboard", language)), *steps]
 
 
 class DemoCaption(Static):
@@ -80,8 +72,9 @@ class DemoCaption(Static):
 class Demo:
     """The tour's state and its timer; the app forwards input to `interrupt` while the tour runs."""
 
-    def __init__(self, app: TuiDlApp, stops: Sequence[Stop], caption_line: DemoCaption) -> None:
+    def __init__(self, app: TuiDlApp, stops: Sequence[Stop], caption_line: DemoCaption, language: str = "en") -> None:
         self.app = app
+        self.language = language
         self.stops = list(stops)
         self.caption = caption_line
         self.index = -1
@@ -108,6 +101,7 @@ class Demo:
         stop = self.stops[self.index]
         if stop.kind is not None and stop.preset is not None:
             self.app.apply_preset(stop.kind, stop.preset, announce=False)
+            show_view(self.app, stop.kind, stop.view)
         self.app.maximized = stop.kind is not None
         self.app.paused = False
         self.caption.update(stop.caption)
@@ -124,7 +118,7 @@ class Demo:
         self.running = False
         if self._timer is not None:
             self._timer.stop()
-        self.caption.update(HANDOVER_CAPTION)
+        self.caption.update(ui_text("handover", self.language))
         self.app.set_timer(HANDOVER_SECONDS, self._hide)
 
     def _hide(self) -> None:

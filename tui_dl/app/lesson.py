@@ -102,6 +102,8 @@ class LessonMode:
         self.steps = all_steps()
         self.index = start
         self.active = True
+        self.started = False
+        """The first step is on screen (start runs after the app's first refresh)."""
         self._verdict = ""
 
     @property
@@ -113,6 +115,7 @@ class LessonMode:
         """Show the first step and keep its verdict current."""
         self.show(self.index)
         self.app.set_interval(VERDICT_INTERVAL, self.refresh_verdict)
+        self.started = True
 
     def show(self, index: int) -> None:
         """Set up step index (clamped): its preset and values, its pane maximized and running, its caption."""
