@@ -104,7 +104,8 @@ def basins(doc: Document) -> Rows:
         where = minimum == k
         if k >= 0:
             glyph = _MINIMUM_GLYPHS[k % len(_MINIMUM_GLYPHS)]
-            label = f"minimum ({_number(minima[k, 0])}, {_number(minima[k, 1])}): {where.sum()}"
+            kind = "local minimum" if k >= doc.get("global_minima", len(minima)) else "minimum"
+            label = f"{kind} ({_number(minima[k, 0])}, {_number(minima[k, 1])}): {where.sum()}"
         else:
             glyph, label = ("x", f"diverged: {where.sum()}") if k == _DIVERGED else (".", f"none: {where.sum()}")
         group = _LANDMARK if k == _NOT_CONVERGED else 1 if k == _DIVERGED else k + (k >= 1)  # red is diverged's
