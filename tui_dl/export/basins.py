@@ -66,7 +66,8 @@ def build(args: argparse.Namespace) -> Export:
     document = {
         "surface": args.surface, "surface_params": surface_params, "optimizer": args.optimizer, "params": params,
         "grid": config.grid, "steps": steps, "box": snap.box, "tolerance": config.tolerance, "minima": snap.minima,
-        "global_minima": snap.global_minima, "x": snap.xs, "y": snap.ys, "minimum": snap.minimum, "diverged_step": _or_none(snap.diverged_step),
+        "global_minima": snap.global_minima,
+        "x": snap.xs, "y": snap.ys, "minimum": snap.minimum, "diverged_step": _or_none(snap.diverged_step),
         "arrival_step": _or_none(snap.arrival_step), "counts": snap.counts,
         "not_converged": snap.not_converged, "diverged": snap.diverged,
     }

@@ -11,8 +11,8 @@ Optimizer paths (PathsFrame):
 - `global_by_momentum`: per momentum of the sweep, how many starts are at the global minimum.
 - `momentum_verdicts`: per momentum, helps / hurts / undecided against no momentum.
 
-Learning-rate sweep (SweepFrame): `diverged_rates`, `barely_moved_rates`, `best_rate`,
-`suggested_rate` (rate_sweep.py computes them; re-exported here for one import).
+Learning-rate sweep (the learning-rate pane's SweepFrame): `diverged_rates`, `barely_moved_rates`,
+`best_rate`, `suggested_rate` (engine/experiments/rate_sweep.py computes them from the snapshot).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.app.runner.rate_sweep import barely_moved_rates, best_rate, diverged_rates, suggested_rate
+from tui_dl.engine.experiments import rate_sweep
 
 GLOBAL, LOCAL, ELSEWHERE = "global", "local", "elsewhere"
 HELPS, HURTS, UNDECIDED, SAME = "helps", "hurts", "undecided", "same"
@@ -73,6 +73,26 @@ def momentum_verdicts(sweep: Any) -> dict[float, str]:
             verdict = HURTS if reached + moving < base else UNDECIDED
         verdicts[float(value)] = verdict
     return verdicts
+
+
+def diverged_rates(frame: Any) -> tuple[float, ...]:
+    """The sweep's rates whose runs diverged, smallest first."""
+    return rate_sweep.diverged_rates(frame.sweep)
+
+
+def barely_moved_rates(frame: Any, fraction: float = rate_sweep.BARELY) -> tuple[float, ...]:
+    """The sweep's rates whose loss is still within fraction (5%) of where it started."""
+    return rate_sweep.barely_moved_rates(frame.sweep, fraction)
+
+
+def best_rate(frame: Any) -> float:
+    """The sweep's rate with the lowest loss now among those that did not diverge (NaN before epoch 1)."""
+    return rate_sweep.best_rate(frame.sweep)
+
+
+def suggested_rate(frame: Any) -> float:
+    """The LR range test's suggested rate, on the sweep's network and data."""
+    return rate_sweep.suggested_rate(frame.sweep)
 
 
 __all__ = ["barely_moved_rates", "best_rate", "crossed_barrier", "diverged_rates", "global_by_momentum",

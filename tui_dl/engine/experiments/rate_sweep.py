@@ -83,6 +83,11 @@ def range_config(config: RateSweepConfig) -> lr_range.LRRangeConfig:
                                   diverge_th=sweep.diverge_th)
 
 
+def check(config: RateSweepConfig) -> None:
+    """ParamError for a sweep that cannot run (a range that does not grow, a count out of range), before any work."""
+    lr_range.parallel_train_config(config.sweep)
+
+
 def init(config: RateSweepConfig, rng: np.random.Generator, streams: Streams | None = None) -> RateSweepState:
     """Draw the data and the sweep's networks, then run the range test on the same data (the sweep waits)."""
     sweep = lr_range.parallel_init(config.sweep, rng, streams)
