@@ -168,7 +168,7 @@ def test_a_sweep_needs_the_hyperparameter_and_checks_every_value():
     config = basins.BasinConfig(surface="two_wells", grid=4)
     with pytest.raises(ParamError, match="adam has no momentum"):
         basins.sweep_init(basins.BasinConfig(optimizer="adam", grid=4))
-    with pytest.raises(ParamError, match="bad value '1.5' for momentum"):
+    with pytest.raises(ParamError, match=r"bad value '1\.5' for momentum"):
         basins.sweep_init(config, "momentum", (0.0, 1.5))
     with pytest.raises(ValueError, match="not a sweep"):
         basins.sweep_snapshot(basins.init(config))

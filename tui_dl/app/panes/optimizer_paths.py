@@ -258,19 +258,18 @@ def momentum_legend(frame: Any, mode: str = "") -> Text:
     sweep = frame.sweep
     if sweep is None:
         return Text(frame.sweep_note or "computing...")
-    text = minima_keys(sweep.minima, sweep.global_minima, mode)
-    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet  ", style=f"bold {hex_color(NONE_YET_COLOR)}")
-    text.append(f"{basin_key(DIVERGED, mode)} diverged", style=f"bold {hex_color(DIVERGED_COLOR)}")
-    text.append(f"   ({frame.basins_of}, {sweep.optimizer} lr {compact(sweep.params.get('lr', 0), 2)}, "
-                f"step {sweep.step})", style="dim")
     base = int(sweep.reached_global[0])
-    text.append(f"\nglobal min from {sweep.starts} starts: momentum 0: {base}")
+    text = Text(f"global min from {sweep.starts} starts at step {sweep.step}: momentum 0: {base}")
     verdicts = momentum_verdicts(sweep)
     for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.not_converged[1:],
                                       strict=True):
         text.append(f" · {value:g}: {int(reached)} ({int(reached) - base:+d}")
-        text.append(f", {int(moving)} still moving)" if moving else ")")
-    text.append("\n" + momentum_caption(verdicts), style="dim")
+        text.append(f", {int(moving)} moving)" if moving else ")")
+    text.append("\n" + momentum_caption(verdicts))
+    text.append("\n")
+    text.append_text(minima_keys(sweep.minima, sweep.global_minima, mode))
+    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet  ", style=f"bold {hex_color(NONE_YET_COLOR)}")
+    text.append(f"{basin_key(DIVERGED, mode)} diverged", style=f"bold {hex_color(DIVERGED_COLOR)}")
     return text
 
 
@@ -281,11 +280,11 @@ def momentum_caption(verdicts: dict[float, str]) -> str:
 
     parts = []
     if values(HELPS):
-        parts.append(f"helps at {values(HELPS)}: speed carries runs over ridges into the deeper basin")
+        parts.append(f"helps at {values(HELPS)}: speed carries runs over ridges")
     if values(HURTS):
-        parts.append(f"hurts at {values(HURTS)}: it overshoots narrow basins and lands in others")
+        parts.append(f"hurts at {values(HURTS)}: it overshoots narrow basins")
     if values(UNDECIDED):
-        parts.append(f"at {values(UNDECIDED)} too many runs still swing to tell (more steps)")
+        parts.append(f"at {values(UNDECIDED)} too many runs still swing to tell")
     if not parts:
         return "momentum changes nothing here: every momentum reaches the global minimum from as many starts"
     return "momentum " + "; ".join(parts)

@@ -139,6 +139,35 @@ def lr_range(doc: Document) -> Rows:
     return [[Panel(f"LR range test ({doc['optimizer']})", "learning rate", "loss", lines, xlog=True)]]
 
 
+def lr_sweep(doc: Document) -> Rows:
+    """Each rate's loss per epoch, and the loss after the last epoch against the rate with the range test's rate."""
+    runs = doc["runs"]
+    labels = [_diverged(f"lr {_number(run['lr'])}", run["diverged_epoch"], "epoch") for run in runs]
+    going = [run for run in runs if not run["diverged"]]
+    ends = Series("loss at the end", [run["lr"] for run in going], [floats(run["loss"])[-1] for run in going],
+                  marker="o")
+    lines = [ends]
+    gone = [run for run in runs if run["diverged"]]
+    if gone and going:
+        top = max(floats(run["loss"])[0] for run in runs) * 2
+        lines.append(Series(f"diverged ({len(gone)})", [run["lr"] for run in gone], [top] * len(gone), group=1,
+                            scatter=True, marker="x"))
+    suggestion = doc["suggestion"]
+    if suggestion is not None and going:
+        values = [floats(run["loss"])[-1] for run in going]
+        lines.append(Series(f"range test suggests {_number(suggestion)}", [suggestion] * 2,
+                            [min(values), max(values)], group=2, marker="|"))
+    # a diverged run is drawn up to the epoch before it diverged (its label says when): its blow-up would
+    # press every other curve onto the floor
+    curves = [floats(run["loss"])[: run["diverged_epoch"]] if run["diverged"] else floats(run["loss"]) for run in runs]
+    return [
+        [Panel(f"loss per epoch at each rate ({doc['optimizer']})", "epoch", "loss",
+               labelled_lines([(label, _steps(curve), curve) for label, curve in zip(labels, curves, strict=True)],
+                              [bool(np.nanmax(curve, initial=0) > 2 * curve[0]) for curve in curves]), yspan=(0,))],
+        [Panel(f"loss after {doc['epochs']} epochs against the rate", "learning rate", "loss", lines, xlog=True)],
+    ]
+
+
 def schedule_race(doc: Document) -> Rows:
     """Each schedule's training loss per epoch, and its rate per iteration."""
     runs = doc["runs"]
@@ -182,5 +211,5 @@ def search(doc: Document, best: int = 5) -> Rows:
 
 CHARTS: dict[str, Callable[[Document], Rows]] = {
     "schedule": schedule, "path": path, "init": init, "race": race, "basins": basins, "train": train,
-    "lr-range": lr_range, "schedule-race": schedule_race, "search": search,
+    "lr-range": lr_range, "lr-sweep": lr_sweep, "schedule-race": schedule_race, "search": search,
 }
