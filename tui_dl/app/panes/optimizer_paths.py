@@ -261,8 +261,7 @@ def momentum_legend(frame: Any, mode: str = "") -> Text:
     base = int(sweep.reached_global[0])
     text = Text(f"global min from {sweep.starts} starts at step {sweep.step}: momentum 0: {base}")
     verdicts = momentum_verdicts(sweep)
-    for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.not_converged[1:],
-                                      strict=True):
+    for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.moving[1:], strict=True):
         text.append(f" · {value:g}: {int(reached)} ({int(reached) - base:+d}")
         text.append(f", {int(moving)} moving)" if moving else ")")
     text.append("\n" + momentum_caption(verdicts))

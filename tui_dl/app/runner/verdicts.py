@@ -59,11 +59,12 @@ def momentum_verdicts(sweep: Any) -> dict[float, str]:
     """Momentum -> helps, hurts, same or undecided, against the sweep's first value (no momentum).
 
     helps: more starts at the global minimum than without; hurts: fewer, even if every start that
-    is still moving arrived there; undecided: fewer now, but enough still moving to change that.
+    is still moving arrived there; undecided: fewer now, but enough still moving to change that
+    (runs caught in minima the surface does not name, rastrigin's ripples, do not move).
     """
     base = int(sweep.reached_global[0])
     verdicts = {}
-    for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.not_converged[1:],
+    for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.moving[1:],
                                       strict=True):
         if reached > base:
             verdict = HELPS

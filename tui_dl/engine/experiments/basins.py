@@ -71,6 +71,7 @@ class BasinState:
     minimum: np.ndarray
     arrival_step: np.ndarray
     sweep: tuple[str, np.ndarray] | None = None
+    last_move: np.ndarray | None = None  # (R,) how far each run moved in its last step (0 before any)
 
     @property
     def surface(self) -> Surface:
@@ -207,8 +208,11 @@ def step(state: BasinState, n: int = 1) -> BasinState:
     """Advance every run n steps and reclassify it after each."""
     tolerance = TOLERANCE.validate(state.config.tolerance)
     for _ in range(n):  # a loop over time; the runs stay vectorized
+        before = state.descent.positions
         advance(state.descent)
         d = state.descent
+        with np.errstate(all="ignore"):
+            state.last_move = np.hypot(*(d.positions - before).T)
         minimum = classify(d.surface, d.positions, d.diverged_step, tolerance)
         changed = minimum != state.minimum
         state.arrival_step[changed] = np.where(minimum[changed] >= 0, d.step, NOT_ARRIVED)
@@ -263,6 +267,8 @@ class BasinSweep:
         reached_global: (V,) how many starts are at a global minimum.
         local: (V,) how many are at a named local minimum (caught there).
         not_converged, diverged: (V,) how many are at none yet, and how many diverged.
+        moving: (V,) of those at none yet, how many still move (their last step longer than tolerance / 10):
+            runs that may yet arrive, as opposed to runs caught in a minimum the surface does not name.
     """
 
     surface: str
@@ -282,6 +288,7 @@ class BasinSweep:
     local: np.ndarray
     not_converged: np.ndarray
     diverged: np.ndarray
+    moving: np.ndarray
 
     @property
     def starts(self) -> int:
@@ -311,6 +318,9 @@ def sweep_snapshot(state: BasinState) -> BasinSweep:
     minimum = state.minimum.reshape(len(values), grid, grid).copy()
     minima = all_minima(d.surface)
     numbers = sweep_counts(minimum, len(d.surface.minima), len(minima))
+    moves = np.zeros(len(state.minimum)) if state.last_move is None else state.last_move
+    still = (state.minimum == NOT_CONVERGED) & (moves > state.config.tolerance / 10)
+    numbers["moving"] = still.reshape(len(values), -1).sum(axis=1)
     xs, ys = state.xs.copy(), state.ys.copy()
     for array in (minimum, xs, ys, *numbers.values()):
         array.flags.writeable = False
