@@ -80,6 +80,11 @@ class SweepPlots(Vertical):
         for plot in self.query(Plot):
             plot.show(data)
 
+    @property
+    def data(self) -> Any:
+        """What the plots were last given, as a Plot's `data`."""
+        return self.query_one(SweepLossPlot).data
+
 
 class LearningRatePane(Pane):
     """Learning-rate schedules: Adam's 1e-3 under cosine restarts, step and exponential decay, and what they do."""

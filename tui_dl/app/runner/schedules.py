@@ -205,9 +205,9 @@ class ScheduleModel(PaneModel):
         return Selection("schedule", slot["name"], slot["params"], f"slot {index + 1}", extra)
 
     def sweep_settings(self) -> dict[str, Any]:
-        """The sweep view at its defaults (SGD on the spiral, 1e-4 to 100), the rest as it is."""
-        return {**self.settings, "view": "sweep", "dataset": lr_views.DATASET.default,
-                "batch_size": lr_views.BATCH_SIZE.default, "rates": rate_sweep.defaults()}
+        """The sweep view at its defaults (SGD on the spiral, 1e-4 to 100), everything else at the defaults too
+        (a setup written in this view holds its rows only: loading it gives the defaults for the rest)."""
+        return {**adam_settings(), "view": "sweep"}
 
     def presets(self) -> list[Preset]:
         def load(settings: dict[str, Any]):
