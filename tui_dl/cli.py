@@ -29,6 +29,7 @@ EXPORT_TARGETS = {
     "basins": ("tui_dl.export.basins", "which minimum one optimizer reaches from each start of a grid"),
     "train": ("tui_dl.export.train", "per-epoch loss and accuracy of regularization variants trained together"),
     "lr-range": ("tui_dl.export.lr_range", "the LR range test: loss while the rate grows, and a suggested rate"),
+    "lr-sweep": ("tui_dl.export.lr_sweep", "rates too low, right and too high, trained side by side"),
     "schedule-race": ("tui_dl.export.schedule_race", "one network trained under several schedules at once"),
     "search": ("tui_dl.export.search", "a random search of hyperparameters, every sample trained in one batch"),
 }
