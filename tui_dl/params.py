@@ -31,6 +31,23 @@ def count(number: Any, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
+def _number(text: str, kind: str) -> float | int:
+    """The number a text says, or ValueError: ASCII only (int() and float() also read `٣`), and an
+    integer exactly (through a float, 9007199254740993 would become ...992; `1e3` is an integer too)."""
+    text = text.strip()
+    if not text.isascii():
+        raise ValueError(text)
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError(text) from None
+            return int(number)
+    return float(text)
+
+
 def _format_number(value: float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -60,6 +77,8 @@ class ParamSpec:
         length: exact length of a list (betas has 2), None for any non-empty length.
         step: the linear step of the UI; defaults to 1 for ints and a twentieth of the range.
         help: one line for --list, the help screen and the parameter panel.
+        finite: refuse inf (and 1e309, which is inf as a float); every number of the catalogue is finite
+            where its mathematics has a meaning, so `(0, inf)` is printed as the open interval it is.
     """
 
     name: str
@@ -76,6 +95,7 @@ class ParamSpec:
     length: int | None = None
     step: float | None = None
     help: str = ""
+    finite: bool = True
 
     # ----------------------------------------------------------------- describing
     def allowed(self) -> str:
@@ -102,6 +122,8 @@ class ParamSpec:
                     text += (" or none" if self.low is not None or self.high is not None else ", each may be none")
             else:
                 text = element
+            if self.finite and self.low is None and self.high is None:
+                text = text.replace("a float", "a finite float").replace("floats", "finite floats")
         if self.optional:
             text += " (or none)"
         return text
@@ -133,13 +155,8 @@ class ParamSpec:
     def _parse_scalar(self, raw: str, text: str) -> Any:
         kind = {"floats": "float", "ints": "int"}.get(self.kind, self.kind)
         try:
-            if kind == "float":
-                return float(raw)
-            if kind == "int":
-                number = float(raw)
-                if not number.is_integer():
-                    raise ValueError(raw)
-                return int(number)
+            if kind in ("float", "int"):
+                return _number(raw, kind)
         except ValueError:
             raise self._error(text) from None
         if kind == "bool":
@@ -175,6 +192,11 @@ class ParamSpec:
         return self._validate_number(value, value, self.kind)
 
     def _validate_number(self, value: Any, shown: Any, kind: str) -> float | int:
+        if isinstance(value, str):
+            try:
+                value = _number(value, kind)
+            except ValueError:
+                raise self._error(shown) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             try:
                 value = float(value)
@@ -186,7 +208,7 @@ class ParamSpec:
             value = int(value)
         else:
             value = float(value)
-        if math.isnan(value) or not self._in_range(value):
+        if math.isnan(value) or (self.finite and math.isinf(value)) or not self._in_range(value):
             raise self._error(shown)
         return value
 
