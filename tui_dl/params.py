@@ -384,6 +384,21 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
     return result
 
 
+def split_top_level(text: str, separator: str) -> list[str]:
+    """text split at separator where no parenthesis or bracket is open (`f(a, b), c` -> `f(a, b)`, ` c`)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == separator and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    pieces.append(text[start:])
+    return pieces
+
+
 def starts_assignment(piece: str) -> bool:
     """Whether a comma-separated piece begins `KEY=` (not `epoch <= 5` inside an expression, nor `==`)."""
     key, sep, value = piece.partition("=")
@@ -393,13 +408,14 @@ def starts_assignment(piece: str) -> bool:
 def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:
     """Split `NAME[:KEY=VALUE,...]` (e.g. `adam:lr=0.3,betas=0.9,0.999`) into the name and its values.
 
-    A piece that does not begin `KEY=` continues the previous value, so list values (and expressions
-    such as `lr_lambda=min(1, epoch / 10)`) keep their commas. what names
+    Commas inside parentheses do not split (`schedulers=linear_lr(start_factor=0.1, total_iters=5) + ...`),
+    and a piece that does not begin `KEY=` continues the previous value, so list values (and expressions
+    such as `lr_lambda=1 if epoch <= 5 else 0.5`) keep their commas. what names
     the kind of thing in error messages (`optimizer`, `racer`).
     """
     name, _, rest = text.partition(":")
     pairs: list[str] = []
-    for piece in rest.split(",") if rest else []:
+    for piece in split_top_level(rest, ",") if rest else []:
         if starts_assignment(piece):
             pairs.append(piece)
         elif pairs:

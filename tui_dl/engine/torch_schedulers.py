@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.expressions import ALLOWED, compile_expression, expression_check
-from tui_dl.params import ParamError, ParamSpec, count, starts_assignment
+from tui_dl.params import ParamError, ParamSpec, count, split_top_level, starts_assignment
 
 
 # ------------------------------------------------------------------------------------ the port
@@ -305,21 +305,6 @@ class ChainedScheduler:
 
 
 # ------------------------------------------------------------------------- the parts' text
-def split_top_level(text: str, separator: str) -> list[str]:
-    """text split at separator where no parenthesis or bracket is open."""
-    pieces, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == separator and depth == 0:
-            pieces.append(text[start:i])
-            start = i + 1
-    pieces.append(text[start:])
-    return pieces
-
-
 def parse_parts(text: str, what: str = "schedulers") -> list[tuple[str, dict[str, str]]]:
     """`linear_lr(start_factor=0.1, total_iters=5) + cosine_annealing_lr(T_max=95)` as [(name, {key: text})]."""
     parts = []
