@@ -106,7 +106,7 @@ def test_a_surface_without_minima_has_no_basins():
 
 @pytest.mark.parametrize("config, message", [
     (basins.BasinConfig(box=(1.0, 1.0, 0.0, 1.0)), "bad box"),
-    (basins.BasinConfig(box=(0.0, 1.0, 0.0, np.inf)), "bad box"),
+    (basins.BasinConfig(box=(0.0, 1.0, 0.0, np.inf)), "bad value '0,1,0,inf' for box"),  # the finite rule of ParamSpec
     (basins.BasinConfig(grid=1), "bad value '1' for grid"),
     (basins.BasinConfig(tolerance=0.0), "bad value '0' for tolerance"),
     (basins.BasinConfig(optimizer="lion"), "unknown optimizer 'lion'"),
