@@ -118,12 +118,16 @@ def test_a_race_s_history_is_estimated_from_its_steps():
 HEAVY = Cost(12.4e9, 3.1e11, 200, "epoch", ("hidden", "seeds"))
 
 
-def test_the_live_refusal_names_the_estimate_the_limit_and_the_way_out():
+def test_the_live_refusal_names_the_way_out_the_estimate_and_the_limit(monkeypatch):
+    monkeypatch.setattr(cost_module, "available_memory", lambda: 24.7e9)
     with pytest.raises(ParamError) as refused:
         check_live(HEAVY, "tui-dl export train")
     assert str(refused.value) == (
-        "too heavy to run live: about 12.4 GB and 3.1e11 multiply-adds per epoch (limit 500 MB, 2e10); "
-        "lower hidden or seeds, or use tui-dl export train")
+        "too heavy to run live: lower hidden or seeds, or use tui-dl export train "
+        "(about 12.4 GB and 3.1e11 multiply-adds per epoch; limit 500 MB, 2e10)")
+    monkeypatch.setattr(cost_module, "available_memory", lambda: 8e9)  # the export would be refused too
+    with pytest.raises(ParamError, match=r"lower hidden or seeds, it would not fit headless either \(8 GB available\)"):
+        check_live(HEAVY, "tui-dl export train")
     check_live(replace(HEAVY, bytes=LIVE.bytes, step_work=LIVE.step_work), "tui-dl export train")  # at the limit: ok
 
 

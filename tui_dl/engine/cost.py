@@ -100,8 +100,14 @@ def format_work(work: float) -> str:
 def check_live(cost: Cost, export: str) -> None:
     """Refuse (ParamError) a live setting over LIVE: the estimate, the limit and the way out."""
     if LIVE.exceeded_by(cost):
-        raise ParamError(f"too heavy to run live: {cost.text()} (limit {LIVE.text()}); {cost.way_out()}, "
-                         f"or use {export}")
+        free = available_memory()
+        if free is None or cost.bytes <= free:
+            alternative = f"or use {export}"
+        else:
+            alternative = f"it would not fit headless either ({format_bytes(free)} available)"
+        # the way out first: a narrow panel cuts the end of a long line
+        raise ParamError(f"too heavy to run live: {cost.way_out()}, {alternative} "
+                         f"({cost.text()}; limit {LIVE.text()})")
 
 
 def available_memory() -> int | None:

@@ -49,7 +49,7 @@ class ParamPanel(Vertical, can_focus=True):
     ParamPanel:focus { border-left: tall $accent; }
     ParamPanel > #rows { height: 1fr; }
     ParamPanel > #help { height: auto; max-height: 3; color: $text-muted; }
-    ParamPanel > #error { height: auto; max-height: 3; color: $error; display: none; }
+    ParamPanel > #error { height: auto; max-height: 5; color: $error; display: none; }
     ParamPanel > #error.-shown { display: block; }
     ParamPanel > Input { display: none; height: 3; }
     ParamPanel > Input.-editing { display: block; }
