@@ -259,8 +259,8 @@ def test_the_setup_saved_with_w_is_resumed_from_anywhere_and_named_in_the_top_li
     async def scenario(pilot, app):
         assert app.runners["train"].model.settings["epochs"] == 77
         line = str(app.query_one("#status").content)
-        assert line.startswith("tui-dl seed 0  ■ paused  │ setup …")
-        assert f"{DEFAULT_SETUP}, remembered; --reset forgets  │ Learning rate: " in line
+        # at 120 columns the file name does not fit beside the pane's progress, which stays: the short form
+        assert line.startswith("tui-dl seed 0  ■ paused  │ resumed; --reset forgets  │ Learning rate: step 0/1000")
         assert line.endswith("│ ? help")
         await drive.press(pilot, "w")  # this session's setup: written back, no question
 
@@ -310,3 +310,30 @@ def test_a_remembered_setup_edited_badly_starts_the_defaults_and_w_leaves_it_alo
         assert saved.read_text() == broken
 
     run_app(drive, replace(config, export_dir=tmp_path), scenario)
+
+
+def test_what_was_remembered_gives_way_to_the_pane_s_progress_in_a_narrow_terminal(drive):
+    from tui_dl.app.widgets.status import StatusLine
+
+    remembered = ["setup /home/teacher/a/very/long/path/to/the/lessons/of/week/three/tui-dl-setup.toml"]
+    for width, kept in ((160, "/tui-dl-setup.toml, remembered; --reset forgets"),
+                        (100, "resumed; --reset forgets"), (70, None)):
+        line = StatusLine()
+        line._size = None
+        text = _status_text(line, width, remembered)
+        assert "│ Overfitting: epoch 12/200" in text and text.endswith("│ ? help") and len(text) <= width, text
+        assert (kept in text) if kept else "remembered" not in text and "resumed" not in text, text
+
+
+def _status_text(line, width, remembered):
+    """StatusLine.show at this width, as text."""
+    from textual.geometry import Size
+
+    shown = []
+    line.update = lambda content: shown.append(str(content))
+    type(line).size = property(lambda self: Size(width, 1))
+    try:
+        line.show(0, False, "Overfitting", "epoch 12/200", "1 epoch/frame", "loss, linear scale", remembered)
+    finally:
+        del type(line).size
+    return shown[-1]

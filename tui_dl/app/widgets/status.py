@@ -18,32 +18,34 @@ class StatusLine(Static):
              remembered: list[str] | None = None) -> None:
         """Update the line; remembered: what this start resumed from the preferences (`setup ~/a.toml`).
 
-        In a narrow terminal the pane's details give way first (with an ellipsis), then the middle of
-        what was remembered (a long path keeps its first word and its file name); "--reset forgets"
-        and "? help" stay.
+        The pane and its progress (`Overfitting: epoch 12/200`) and "? help" always stay. In a narrow
+        terminal the speed and the view give way first (with an ellipsis), then the middle of what was
+        remembered (a long path keeps its first word and its file name), then all of it but
+        "resumed; --reset forgets".
         """
         head = Text()
         head.append("tui-dl ", style="bold")
         head.append(f"seed {seed}", style="bold")
         head.append("  ")
         head.append("■ paused" if paused else "▶ running", style="bold yellow" if paused else "bold green")
-        details = Text(f"  │ {pane}: {progress}")
-        if speed:
-            details.append(f" · {speed}")
-        if extra:
-            details.append(f" · {extra}")
+        core = Text(f"  │ {pane}: {progress}")
+        details = Text("".join(f" · {part}" for part in (speed, extra) if part))
         help_hint = Text("  │ ? help", style="dim")
         width = self.size.width or 10_000
+        room = width - head.cell_len - core.cell_len - help_hint.cell_len
         resumed = Text()
-        if remembered:  # before the pane's details, which give way first
-            names = ", ".join(remembered)
-            suffix = ", remembered; --reset forgets"
-            room = width - head.cell_len - help_hint.cell_len - len("  │ ") - len(suffix)
-            resumed.append(f"  │ {middle_ellipsis(names, max(room, 8))}{suffix}", style="bold magenta")
-        room = width - head.cell_len - resumed.cell_len - help_hint.cell_len
-        if details.cell_len > room:  # a narrow terminal: the details give way, the hint stays
+        if remembered:  # shown before the pane, and given up for it in a narrow terminal
+            names, suffix = ", ".join(remembered), ", remembered; --reset forgets"
+            space = room - len("  │ ") - len(suffix)
+            if space >= len(names.split(" ", 1)[0]) + 2 + len(names.rsplit("/", 1)[-1]):  # its file name fits
+                resumed.append(f"  │ {middle_ellipsis(names, space)}{suffix}", style="bold magenta")
+            elif room >= len(short := "  │ resumed; --reset forgets"):
+                resumed.append(short, style="bold magenta")
+        room -= resumed.cell_len
+        if details.cell_len > room:  # a narrow terminal: the details give way, the progress and the hint stay
+            details = Text() if room < 1 else details  # Rich's truncate(0) keeps everything
             details.truncate(max(room, 0), overflow="ellipsis")
-        self.update(head + resumed + details + help_hint)
+        self.update(head + resumed + core + details + help_hint)
 
 
 def middle_ellipsis(text: str, width: int) -> str:
