@@ -38,7 +38,8 @@ PANES: Mapping[str, int | None] = {
     "optimizer_paths": 3, "paths": 3,
 }
 SERVE_EXTRA = "pip install 'tui-dl[serve]'"
-FPS_OPTION = ParamSpec("fps", "float", FPS, low=0, high=240, low_open=True, help="frames per second")
+# at least a frame a second: below that a pane looks frozen (--fps 0.0001 never drew its first step)
+FPS_OPTION = ParamSpec("fps", "float", FPS, low=1, high=240, help="frames per second")
 STEPS_OPTION = ParamSpec("steps", "int", SNAPSHOT_STEPS, low=1, high=10_000_000, help="steps every pane takes first")
 
 

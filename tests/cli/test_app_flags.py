@@ -23,9 +23,10 @@ TWINS = [
 ]
 # flags without a twin: their own line, in the same words
 OWN = [
-    (["--fps", "0"], "bad value '0' for --fps: expected a float in (0, 240]"),
-    (["--fps", "abc"], "bad value 'abc' for --fps: expected a float in (0, 240]"),
-    (["--fps", "nan"], "bad value 'nan' for --fps: expected a float in (0, 240]"),
+    (["--fps", "0"], "bad value '0' for --fps: expected a float in [1, 240]"),
+    (["--fps", "0.0001"], "bad value '0.0001' for --fps: expected a float in [1, 240]"),
+    (["--fps", "abc"], "bad value 'abc' for --fps: expected a float in [1, 240]"),
+    (["--fps", "nan"], "bad value 'nan' for --fps: expected a float in [1, 240]"),
     (["snapshot", "lr", "-o", "x.svg", "--size", "30x10"], "bad value '30x10' for --size: expected WxH"),
     (["serve", "--port", "0"], "bad value '0' for --port: expected a port, an integer in [1, 65535]"),
     (["--preset", "nope"], "unknown preset 'nope': expected one of: "),

@@ -72,7 +72,7 @@ def wait_gone(process: subprocess.Popen, deadline: float = DEADLINE) -> float:
     return time.monotonic() - start
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT])
 def test_a_signal_restores_the_terminal_and_ends_the_app(tmp_path, signum):
     process, master, output = start_in_pty(tmp_path)
     try:

@@ -57,7 +57,9 @@ def home_relative(path: Path) -> str:
     except ValueError:
         return str(path)
 
-QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+# a kill (TERM), a closed terminal (HUP), `kill -INT` (a Ctrl+C on the keyboard is a key in the app) and QUIT
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT")
+                     if hasattr(signal, name))
 # plot redraw rates with the clock running: the pane in view often, the others now and then
 DRAW_FPS_CURRENT, DRAW_FPS_OTHERS = 15, 4
 DASHBOARD_SIZE = (120, 36)
