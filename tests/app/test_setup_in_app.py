@@ -298,7 +298,9 @@ def test_a_remembered_setup_edited_badly_starts_the_defaults_and_w_leaves_it_alo
     saved.write_text(saved.read_text().replace("epochs = 77", "epochs = 0"))
     broken = saved.read_text()
     assert main([]) == 0
-    number = next(i for i, text in enumerate(broken.splitlines(), 1) if text.startswith("epochs"))
+    lines = broken.splitlines()
+    table = lines.index("[overfitting]")  # other tables have an epochs too (the schedule race's)
+    number = next(i for i, text in enumerate(lines, 1) if i > table and text.startswith("epochs"))
     line = f"{saved.resolve()}:{number}"
     assert capsys.readouterr().err == (f"tui-dl: remembered setup {line}: overfitting.epochs = 0: expected an integer "
                                        "in [1, 1000000] (starting with the defaults; tui-dl --reset forgets it)\n")

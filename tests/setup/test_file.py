@@ -281,3 +281,18 @@ def test_a_write_keeps_the_files_mode_and_replaces_the_file_a_link_points_to(tmp
     save_setup(link, 4, make_models())
     assert link.is_symlink() and (path.stat().st_mode & 0o777) == 0o600
     assert load_setup(path, make_models()).seed == 4
+
+
+def test_w_keeps_the_parameters_of_every_view_not_only_the_one_on_screen(tmp_path):
+    models = make_models()
+    models["lr"].set("steps", 2000)  # a schedules-view row
+    models["lr"].set("view", "step")  # the view on screen when w is pressed
+    models["train"].set("view", "search")
+    models["train"].set("search.samples", 32)
+    models["train"].set("view", "curves")
+    text = save_setup(tmp_path / "setup.toml", 0, models).read_text()
+    assert "steps = 2000" in text and '"search.samples" = 32' in text
+    fresh = make_models()
+    load_setup(tmp_path / "setup.toml", fresh)
+    assert fresh["lr"].settings["view"] == "step" and fresh["lr"].settings["steps"] == 2000
+    assert fresh["train"].settings["search"]["samples"] == 32 and fresh["train"].settings["view"] == "curves"

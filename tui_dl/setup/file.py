@@ -54,12 +54,30 @@ def setup_document(seed: int, models: Mapping[str, Model]) -> tuple[dict[str, An
     comments: dict[tuple[str, str], str] = {("", "seed"): f"an integer in [0, {SEED_HIGH}]"}
     for kind, model in models.items():
         table: dict[str, Any] = {key: model.settings[key] for key in MODE_KEYS if key in model.settings}
-        for row in model.rows():
+        for row in every_view_rows(model):
             table[row.key] = row.value
             allowed = row.spec.allowed()
             comments[(TABLES[kind], row.key)] = allowed if len(allowed) <= COMMENT_WIDTH else "a name: see the panel"
         document[TABLES[kind]] = table
     return document, comments
+
+
+def every_view_rows(model: Model) -> list[Any]:
+    """The rows of the view on screen, then those only another view shows (the schedule slots while the
+    step-size view runs): a file written with `w` keeps every parameter, whatever the view."""
+    rows = {row.key: row for row in model.rows()}
+    views = getattr(model, "views", ())
+    current = model.settings.get("view")
+    for view in views:
+        if view == current:
+            continue
+        trial = {**copy.deepcopy(model.settings), "view": view}  # that view's rows, without building its experiment
+        shown, model.settings = model.settings, trial
+        try:
+            rows.update({row.key: row for row in model.rows() if row.key not in rows})
+        finally:
+            model.settings = shown
+    return list(rows.values())
 
 
 def save_setup(path: Path, seed: int, models: Mapping[str, Model]) -> Path:
@@ -150,6 +168,7 @@ def _load_table(path: Path, text: str, table: str, values: dict[str, Any], model
             break
         pending.update({key: value for key, (value, _) in failed.items()})  # retry: they may fit what was set
         failed.clear()
+    _set_other_views(model, pending, failed, set(values))
     unused = [key for key in pending if key not in failed]
     if unused:
         reachable = _reachable(model, unused)
@@ -170,6 +189,23 @@ def _load_table(path: Path, text: str, table: str, values: dict[str, Any], model
     if errors:
         key = min(errors, key=lambda k: locate(text, table, written[k]))
         raise fail(key, errors[key])
+
+
+def _set_other_views(model: Model, pending: dict[str, Any], failed: dict[str, tuple[Any, str]],
+                     said: set[str]) -> None:
+    """Set the pending keys that another view shows (as `w` writes them), then come back to the file's view."""
+    home = model.settings.get("view")
+    views = [view for view in getattr(model, "views", ()) if view != home]
+    if not views or not pending:
+        return
+    try:
+        for view in views:
+            model.set("view", view)
+            _set_rows(model, pending, failed, said)
+    except ParamError:  # a view that cannot run with these settings: its rows stay unused, as the panel's
+        pass
+    finally:
+        model.set("view", home)
 
 
 def _set_rows(model: Model, pending: dict[str, Any], failed: dict[str, tuple[Any, str]], said: set[str]) -> bool:
