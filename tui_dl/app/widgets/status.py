@@ -18,7 +18,8 @@ class StatusLine(Static):
              remembered: list[str] | None = None) -> None:
         """Update the line; remembered: what this start resumed from the preferences (`setup ~/a.toml`).
 
-        The pane and its progress (`Overfitting: epoch 12/200`) and "? help" always stay. In a narrow
+        The pane and its progress (`Overfitting: epoch 12/200`) and "? help" always stay (below the
+        app's smallest size the progress is cut too, "? help" never). In a narrow
         terminal the speed and the view give way first (with an ellipsis), then the middle of what was
         remembered (a long path keeps its first word and its file name), then all of it but
         "resumed; --reset forgets".
@@ -33,6 +34,9 @@ class StatusLine(Static):
         help_hint = Text("  │ ? help", style="dim")
         width = self.size.width or 10_000
         room = width - head.cell_len - core.cell_len - help_hint.cell_len
+        if room < 0:  # narrower than the app's minimum: the progress gives way too, "? help" stays
+            core.truncate(max(core.cell_len + room, 1), overflow="ellipsis")
+            room = 0
         resumed = Text()
         if remembered:  # shown before the pane, and given up for it in a narrow terminal
             names, suffix = ", ".join(remembered), ", remembered; --reset forgets"
