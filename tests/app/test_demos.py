@@ -152,3 +152,33 @@ def test_the_theory_view_says_why_a_surface_without_a_strict_minimum_has_no_opti
     assert frame.theory is None and frame.phase is None and "no strict minimum" in frame.theory_note
     assert verdicts.optimal_settings(frame) == {} and verdicts.phase_optimum(frame) is None
     assert frame.race.labels == ("SGD", "Momentum", "AdaGrad", "Adam")
+
+
+def test_the_rare_features_preset_gives_adagrad_larger_steps_for_rare_features_and_sgd_equal_ones():
+    models = make_models()
+    kind, preset = find_preset(models, "lr-adagrad-and-rare-features")
+    preset.apply()
+    model = models[kind]
+    assert kind == "lr" and model.view == "sparse" and model.unit == "step"
+    frame = _run(model, model.settings["sparse"]["steps"])
+    snap = frame.sparse
+    assert snap.labels == ("SGD", "Adagrad", "RMSprop", "Adam") and snap.step == 3000
+    assert snap.seen.max() / snap.seen.min() > 100
+    ratios = verdicts.rare_feature_steps(frame)
+    assert ratios["SGD"] == 1.0 and ratios["Adagrad"] > 10  # 12.6
+    shrunk = verdicts.update_shrinkage(frame)
+    assert shrunk["Adagrad"] < 0.2 < 0.6 < shrunk["SGD"]  # 0.15 against 0.78
+
+
+def test_the_rare_features_view_loads_from_a_setup_file_with_its_knobs(tmp_path):
+    from tui_dl.setup.file import load_setup
+
+    path = tmp_path / "sparse.toml"
+    path.write_text('[learning_rate]\nview = "sparse"\n"sparse.features" = 12\n"sparse.adagrad_lr" = 0.05\n')
+    models = make_models()
+    load_setup(path, models)
+    model = models["lr"]
+    assert model.view == "sparse" and model.settings["sparse"]["features"] == 12
+    frame = _run(model, 5)
+    assert frame.sparse.step_size.shape == (4, 12)
+    assert model.checked_job().cost.steps == 3000

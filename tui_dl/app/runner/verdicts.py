@@ -17,6 +17,10 @@ Theory on the quadratic (PathsFrame in the `theory` view):
 - `phase_optimum`: the phase diagram's fastest (lr, momentum) and its steps to converge.
 - `theory_offsets`: how far that cell is from the closed form, in grid cells along each axis.
 
+Rare features (the learning-rate pane's SparseFrame):
+- `rare_feature_steps`: per optimizer, the rarest quarter's median effective step over the most frequent quarter's.
+- `update_shrinkage`: per optimizer, |delta theta| of the last 100 steps over that of steps 10..110.
+
 Learning-rate sweep (the learning-rate pane's SweepFrame): `diverged_rates`, `barely_moved_rates`,
 `best_rate`, `suggested_rate` (engine/experiments/rate_sweep.py computes them from the snapshot).
 """
@@ -27,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.experiments import phase_diagram, rate_sweep
+from tui_dl.engine.experiments import phase_diagram, rate_sweep, sparse_features
 
 GLOBAL, LOCAL, ELSEWHERE = "global", "local", "elsewhere"
 HELPS, HURTS, UNDECIDED, SAME = "helps", "hurts", "undecided", "same"
@@ -115,6 +119,18 @@ def theory_offsets(frame: Any) -> tuple[float, float] | None:
             (best[1] - theory.momentum) / (phase.momenta[1] - phase.momenta[0]))
 
 
+def rare_feature_steps(frame: Any) -> dict[str, float]:
+    """Optimizer label -> median effective step of the rarest quarter of the features over that of the most
+    frequent quarter: 1 for SGD, above 1 where rare features get larger steps (NaN before a step)."""
+    return sparse_features.rare_to_frequent(frame.sparse)
+
+
+def update_shrinkage(frame: Any) -> dict[str, float]:
+    """Optimizer label -> mean |delta theta| of the last 100 steps over that of steps 10..110 (NaN before 210
+    steps): Adagrad's falls furthest, as its sum of squared gradients only grows."""
+    return sparse_features.stall(frame.sparse)
+
+
 def diverged_rates(frame: Any) -> tuple[float, ...]:
     """The sweep's rates whose runs diverged, smallest first."""
     return rate_sweep.diverged_rates(frame.sweep)
@@ -137,4 +153,4 @@ def suggested_rate(frame: Any) -> float:
 
 __all__ = ["barely_moved_rates", "best_rate", "crossed_barrier", "diverged_rates", "global_by_momentum",
            "measured_rates", "momentum_verdicts", "optimal_settings", "phase_optimum", "racer_minima",
-           "suggested_rate", "theory_offsets"]
+           "rare_feature_steps", "suggested_rate", "theory_offsets", "update_shrinkage"]

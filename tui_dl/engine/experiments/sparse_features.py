@@ -16,6 +16,7 @@ same mini-batches (paired), so the runs differ only in the optimizer. A step is 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,7 +203,8 @@ def rare_to_frequent(snapshot: SparseSnapshot, share: float = 0.25) -> dict[str,
     order = np.argsort(snapshot.frequency)
     count = max(1, round(share * len(order)))
     rare, frequent = order[:count], order[-count:]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no feature seen yet: NaN, said without a warning
         ratio = (np.nanmedian(snapshot.step_size[:, rare], axis=1)
                  / np.nanmedian(snapshot.step_size[:, frequent], axis=1))
     return {label: float(r) for label, r in zip(snapshot.labels, ratio, strict=True)}
