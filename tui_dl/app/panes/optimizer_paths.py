@@ -350,10 +350,10 @@ class PhasePlot(Plot):
         chart.heat(lambda xs, ys: phase_colors(phase, frame.horizon, xs, ys, chart.mode))
         theory = phase.theory
         chart.points([theory.gd_lr], [0.0], MARKER, Glyph("×", "×", "x"))
-        chart.points([theory.momentum_lr], [theory.momentum], MARKER, MINIMUM)
         best = phase.best()
         if best is not None:
             chart.points([best[0]], [best[1]], MARKER, BEST)
+        chart.points([theory.momentum_lr], [theory.momentum], MARKER, MINIMUM)  # over ◆ when they share a cell
         chart.title("steps to converge, lr → momentum ↑ · + best HB · × 2/(L+μ) · ◆ fastest cell",
                     "steps to converge: lr →, momentum ↑", "lr → momentum ↑")
 
