@@ -67,3 +67,10 @@ def test_runs_are_paired_each_as_if_alone():
         alone = sf.snapshot(sf.step(sf.init(sf.SparseConfig(samples=500, runners=(runner,)),
                                             np.random.default_rng(3)), 50))
         np.testing.assert_allclose(alone.loss[:, 0], together.loss[:, r], rtol=1e-12)
+
+
+def test_a_rarest_frequency_not_below_the_commonest_is_refused_before_any_data_is_drawn():
+    from tui_dl.params import ParamError
+
+    with pytest.raises(ParamError, match="expected below most"):
+        sf.check(sf.SparseConfig(most=0.1, least=0.1))

@@ -21,6 +21,8 @@ SPECS = {
     "features": sparse_features.FEATURES,
     "samples": sparse_features.SAMPLES,
     "batch_size": sparse_features.BATCH,
+    "most": sparse_features.MOST_SPEC,
+    "least": sparse_features.LEAST_SPEC,
     "steps": ParamSpec("steps", "int", 3000, low=1, high=1_000_000, scale="log",
                        help="mini-batches every optimizer takes (a long run shows Adagrad's steps shrinking)"),
     **{f"{label.lower()}_lr": ParamSpec(f"{label.lower()}_lr", "float", lr, low=0.0, low_open=True, scale="log",
@@ -39,7 +41,7 @@ class SparseFrame:
 
 
 def defaults() -> dict[str, Any]:
-    """24 features present 0.5 to 0.002 of the time, 4000 samples, batches of 32, 3000 steps."""
+    """24 features present 0.5 to 0.002 of the time (most, least), 4000 samples, batches of 32, 3000 steps."""
     return {name: spec.default for name, spec in SPECS.items()}
 
 
@@ -50,7 +52,8 @@ def config(settings: dict[str, Any]) -> sparse_features.SparseConfig:
                                                  {**r.params, "lr": knobs[f"{r.label.lower()}_lr"]})
                     for r in sparse_features.RUNNERS)
     return sparse_features.SparseConfig(features=knobs["features"], samples=knobs["samples"],
-                                        batch_size=knobs["batch_size"], runners=runners)
+                                        batch_size=knobs["batch_size"], runners=runners, most=knobs["most"],
+                                        least=knobs["least"])
 
 
 def rows(settings: dict[str, Any]) -> list[ParamRow]:
@@ -64,6 +67,7 @@ def rows(settings: dict[str, Any]) -> list[ParamRow]:
 def job(settings: dict[str, Any]) -> Job:
     """A mini-batch of every optimizer per step."""
     sparse_config = config(settings)
+    sparse_features.check(sparse_config)  # before any worker: least must stay below most
     horizon = settings["sparse"]["steps"]
 
     def frame(state: Any) -> SparseFrame:
@@ -78,7 +82,8 @@ def selection(settings: dict[str, Any], frame: Any = None) -> Selection:
     """The formula panel: what each optimizer's effective step is, and why rare features get more."""
     knobs = settings["sparse"]
     extra = {
-        "summary": f"logistic regression on {knobs['features']} binary features present 0.5 to 0.002 of the time,"
+        "summary": f"logistic regression on {knobs['features']} binary features present {knobs['most']:g} to"
+                   f" {knobs['least']:g} of the time,"
                    " SGD, Adagrad, RMSprop and Adam on the same batches",
         "convention": "effective step of feature j: SGD lr; Adagrad lr / (sqrt(sum of g_j^2) + eps); RMSprop "
                       "lr / (sqrt(avg g_j^2) + eps); Adam lr / (sqrt(v_hat_j) + eps). A feature absent from a "

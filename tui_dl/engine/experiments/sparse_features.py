@@ -32,6 +32,10 @@ SAMPLES = ParamSpec("samples", "int", 4000, low=10, high=1_000_000, scale="log",
 BATCH = ParamSpec("batch_size", "int", 32, low=1, high=100_000, scale="log", help="samples per step")
 MOST = 0.5  # how often the most frequent feature occurs
 LEAST = 0.002  # and the rarest: 250x less often
+MOST_SPEC = ParamSpec("most", "float", MOST, low=0.0, low_open=True, high=1.0, scale="log",
+                      help="the share of samples the commonest feature is in")
+LEAST_SPEC = ParamSpec("least", "float", LEAST, low=0.0, low_open=True, high=1.0, scale="log",
+                       help="the share of samples the rarest feature is in (below most)")
 TRUE_SCALE = 2.0  # the label model's weights: +-TRUE_SCALE, alternating in sign
 
 
@@ -116,11 +120,25 @@ def frequencies(config: SparseConfig) -> np.ndarray:
     return np.geomspace(config.most, config.least, config.features)
 
 
+def check(config: SparseConfig) -> None:
+    """A ParamError for a bad size, a bad frequency, least not below most, or no runs; cheap (no data drawn)."""
+    FEATURES.validate(config.features)
+    SAMPLES.validate(config.samples)
+    BATCH.validate(config.batch_size)
+    MOST_SPEC.validate(config.most)
+    LEAST_SPEC.validate(config.least)
+    if not config.least < config.most:
+        raise ParamError(f"bad least {config.least!r}: expected below most ({config.most!r})")
+    if not config.runners:
+        raise ParamError("no optimizers to compare")
+    for runner in config.runners:
+        OPTIMIZERS[runner.optimizer].resolve(dict(runner.params))
+
+
 def draw(config: SparseConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x, y, frequency): binary features and labels from the logistic model."""
-    features, samples = FEATURES.validate(config.features), SAMPLES.validate(config.samples)
-    if not 0 < config.least < config.most <= 1:
-        raise ParamError(f"bad frequencies {config.least!r}..{config.most!r}: expected 0 < least < most <= 1")
+    check(config)
+    features, samples = config.features, config.samples
     frequency = frequencies(config)
     x = (rng.random((samples, features)) < frequency).astype(np.float64)
     weights = TRUE_SCALE * np.where(np.arange(features) % 2, -1.0, 1.0)
@@ -137,9 +155,6 @@ def _loss(params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def init(config: SparseConfig, rng: np.random.Generator) -> SparseState:
     """Draw the data; every run starts at zero with its optimizer's fresh state."""
-    if not config.runners:
-        raise ParamError("no optimizers to compare")
-    BATCH.validate(config.batch_size)
     x, y, frequency = draw(config, rng)
     params = np.zeros((len(config.runners), x.shape[1] + 1))
     groups = []
