@@ -120,3 +120,65 @@ def test_the_panes_follow_their_models_view_and_draw_the_new_views(drive):
         assert "momentum 0.98" in text or "μ 0.98" in text
 
     drive.run(scenario)
+
+
+def test_the_theory_preset_races_the_closed_form_optima_beside_the_learners_and_measures_their_rates():
+    models = make_models()
+    kind, preset = find_preset(models, "paths-the-best-step-and-momentum")
+    preset.apply()
+    model = models[kind]
+    assert model.view == "theory" and model.settings["surface"] == "quadratic"
+    frame = _run(model, model.settings["steps"])
+    assert frame.race.labels == ("SGD", "Momentum", "best GD", "best HB")
+    best = verdicts.optimal_settings(frame)
+    assert best["kappa"] == pytest.approx(20) and best["gd_lr"] == pytest.approx(2 / 2.1)
+    assert (best["momentum_lr"], best["momentum"]) == pytest.approx((1.3358, 0.4026), abs=1e-4)
+    assert (best["gd_rate"], best["momentum_rate"]) == pytest.approx((0.9048, 0.6345), abs=1e-4)
+    rates = verdicts.measured_rates(frame)
+    assert rates["best GD"] == pytest.approx(best["gd_rate"], rel=1e-9)
+    assert rates["SGD"] == pytest.approx(0.905, abs=1e-3)  # the textbook's 0.95 is all but optimal
+    assert rates["best HB"] == pytest.approx(best["momentum_rate"], rel=0.03)
+    assert rates["Momentum"] == pytest.approx(0.9**0.5, abs=3e-3)  # lr 0.1, momentum 0.9: every mode at sqrt(m)
+    assert verdicts.phase_optimum(frame) == pytest.approx((1.3, 0.425, 22))
+    lr_cells, momentum_cells = verdicts.theory_offsets(frame)
+    assert abs(lr_cells) <= 1 and abs(momentum_cells) <= 1
+
+
+def test_the_theory_view_says_why_a_surface_without_a_strict_minimum_has_no_optimum():
+    model = make_models()["paths"]
+    model.set("view", "theory")
+    model.set("surface", "saddle")
+    frame = _run(model, 3)
+    assert frame.theory is None and frame.phase is None and "no strict minimum" in frame.theory_note
+    assert verdicts.optimal_settings(frame) == {} and verdicts.phase_optimum(frame) is None
+    assert frame.race.labels == ("SGD", "Momentum", "AdaGrad", "Adam")
+
+
+def test_the_rare_features_preset_gives_adagrad_larger_steps_for_rare_features_and_sgd_equal_ones():
+    models = make_models()
+    kind, preset = find_preset(models, "lr-adagrad-and-rare-features")
+    preset.apply()
+    model = models[kind]
+    assert kind == "lr" and model.view == "sparse" and model.unit == "step"
+    frame = _run(model, model.settings["sparse"]["steps"])
+    snap = frame.sparse
+    assert snap.labels == ("SGD", "Adagrad", "RMSprop", "Adam") and snap.step == 3000
+    assert snap.seen.max() / snap.seen.min() > 100
+    ratios = verdicts.rare_feature_steps(frame)
+    assert ratios["SGD"] == 1.0 and ratios["Adagrad"] > 10  # 12.6
+    shrunk = verdicts.update_shrinkage(frame)
+    assert shrunk["Adagrad"] < 0.2 < 0.6 < shrunk["SGD"]  # 0.15 against 0.78
+
+
+def test_the_rare_features_view_loads_from_a_setup_file_with_its_knobs(tmp_path):
+    from tui_dl.setup.file import load_setup
+
+    path = tmp_path / "sparse.toml"
+    path.write_text('[learning_rate]\nview = "sparse"\n"sparse.features" = 12\n"sparse.adagrad_lr" = 0.05\n')
+    models = make_models()
+    load_setup(path, models)
+    model = models["lr"]
+    assert model.view == "sparse" and model.settings["sparse"]["features"] == 12
+    frame = _run(model, 5)
+    assert frame.sparse.step_size.shape == (4, 12)
+    assert model.checked_job().cost.steps == 3000

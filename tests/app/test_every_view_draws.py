@@ -94,7 +94,9 @@ def test_the_layer_lines_at_step_0_say_nothing_is_computed_yet_not_that_values_a
 
 # the demos' presets (issue 11), each opening a view of its own: checked in every state as the views above
 DEMO_PRESETS = [("lr", "lr-too-low-right-too-high", "sweep"), ("paths", "paths-momentum-over-a-ridge", "paths"),
-                ("paths", "paths-momentum-on-rastrigin", "momentum")]
+                ("paths", "paths-momentum-on-rastrigin", "momentum"),
+                ("paths", "paths-the-best-step-and-momentum", "theory"),
+                ("lr", "lr-adagrad-and-rare-features", "sparse")]
 
 
 def test_the_demo_presets_views_draw_at_step_0_stepped_paused_restarted_and_after_a_new_seed(drive):

@@ -109,6 +109,12 @@ def test_v_cycles_the_views_each_running_its_own_experiment(drive):
         assert plotted(app)[0].sweep.losses.shape == (13, 3) and "rate sweep" in status_text(app)
         assert "range test suggests" in note_text(app)
 
+        await drive.press(pilot, "v")  # rare features: SGD, Adagrad, RMSprop, Adam, a mini-batch per step
+        assert (pane.view, runner.model.unit, runner.horizon, runner.speed) == ("sparse", "step", 3000, 20)
+        await drive.steps(pilot, 2)
+        assert plotted(app)[0].sparse.update.shape == (2, 4) and "rare features" in status_text(app)
+        assert "Adagrad" in note_text(app)
+
         await drive.press(pilot, "v")  # back to the overlay, at its own pace
         assert (pane.view, runner.model.unit, runner.horizon, runner.speed) == ("schedules", "step", 1000, 5)
         assert type(runner.frame).__name__ == "ScheduleFrame"

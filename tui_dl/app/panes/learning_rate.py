@@ -35,12 +35,13 @@ from tui_dl.app.panes.lr_plots import (
     step_legend,
     sweep_legend,
 )
+from tui_dl.app.panes.sparse_plots import SparsePlots, sparse_legend
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
 
 TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test",
-          "sweep": "rate sweep"}
+          "sweep": "rate sweep", "sparse": "rare features"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
 
 
@@ -97,14 +98,16 @@ class LearningRatePane(Pane):
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View", tooltip="schedules, training loss under each (schedule race), adaptive"
-                " optimizers' effective step size, LR range test, rate sweep (too low, right, too high)"),
+                " optimizers' effective step size, LR range test, rate sweep (too low, right, too high),"
+                " rare features"),
         Binding("g", "toggle_log", "Log scale",
                 tooltip="linear or log rate axis (the loss or step-size axis in the other views)"),
     ]
 
     def __init__(self, number: int) -> None:
         super().__init__(number)
-        self.log_scales = {"schedules": False, "race": False, "step": True, "range": False, "sweep": False}
+        self.log_scales = {"schedules": False, "race": False, "step": True, "range": False, "sweep": False,
+                           "sparse": True}
         """Per view: is the y axis logarithmic (step sizes span decades, so that view starts on log)."""
         self.asked: str | None = None
         """The view `v` asked the model for, until its first frame arrives."""
@@ -122,12 +125,13 @@ class LearningRatePane(Pane):
         yield StepSizePlot(id="step")
         yield RangePlot(id="range")
         yield SweepPlots(id="sweep")
+        yield SparsePlots(id="sparse")
 
-    def plots(self) -> dict[str, Plot | SweepPlots]:
+    def plots(self) -> dict[str, Plot | SweepPlots | SparsePlots]:
         """The plot of each view (the sweep's two plots in one container)."""
         return {"schedules": self.query_one(SchedulePlot), "race": self.query_one(RacePlot),
                 "step": self.query_one(StepSizePlot), "range": self.query_one(RangePlot),
-                "sweep": self.query_one(SweepPlots)}
+                "sweep": self.query_one(SweepPlots), "sparse": self.query_one(SparsePlots)}
 
     def on_mount(self) -> None:
         self.on_view_changed()
@@ -164,7 +168,7 @@ class LearningRatePane(Pane):
         plot = self.plots()[self.view]
         plot.show((frame, self.log_scale))
         legends = {"race": race_legend, "step": step_legend, "range": range_legend, "schedules": schedule_legend,
-                   "sweep": sweep_legend}
+                   "sweep": sweep_legend, "sparse": sparse_legend}
         self.set_note(legends[self.view](frame, self.mode))
 
     def status(self) -> str:

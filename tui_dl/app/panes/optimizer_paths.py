@@ -4,7 +4,11 @@ Views (`v`): the paths over a heat map of the surface, with the minima (+) and t
 the loss above the minimum against the step, on a log scale; the basin map of one racer's
 optimizer (`basins of` in the panel): every start of a grid colored by the minimum it has reached;
 or that racer's basin maps under momentum 0, 0.5, 0.9 and 0.98 side by side, with how many starts
-reach the global minimum under each and whether momentum helps or hurts there. The view is a
+reach the global minimum under each and whether momentum helps or hurts there; or the theory of the
+surface's local quadratic (Distill's "Why momentum really works"): the paths of the best plain step
+2/(L+mu) and of heavy ball's best (lr, momentum) beside the racers, each run's measured rate per step
+against the closed form's, and the phase diagram of steps to converge over lr x momentum with the
+optimum marked. The view is a
 setting of the pane's model (a preset or a setup file may choose it), so `v` restarts the race.
 `m` enters start-point mode: the arrows (or hjkl) move the start and every move restarts the race
 from there. A run whose loss stops being finite is frozen where it was and labelled `diverged at step k`.
@@ -19,15 +23,15 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Grid, Horizontal
 
-from tui_dl.app.canvas.chart import MINIMUM, NOW, START, STOP, Chart, Glyph, series_mark
+from tui_dl.app.canvas.chart import BEST, MINIMUM, NOW, START, STOP, Chart, Glyph, series_mark
 from tui_dl.app.canvas.contours import contour_levels, contour_lines
 from tui_dl.app.model_types import ParamRow
 from tui_dl.app.palette import CATEGORIES, GREY_RAMP, MARKER, hex_color, ramp, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
-from tui_dl.app.runner.verdicts import HELPS, HURTS, UNDECIDED, momentum_verdicts
+from tui_dl.app.runner.verdicts import HELPS, HURTS, UNDECIDED, measured_rates, momentum_verdicts
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
@@ -118,6 +122,7 @@ class PathsPlot(Plot):
         if view == "basins":
             self._basins(chart, frame)
             return
+        # paths and theory: the theory view's race has the two optimal settings as its last racers
         levels, contours = self.surface_contours(frame)
         chart.heat(lambda xs, ys: heat_colors(frame, levels, xs, ys, chart.mode))
         for segments in contours:
@@ -300,21 +305,105 @@ def color_scale(levels: np.ndarray, mode: str = "") -> Text:
     return text
 
 
+PHASE_NONE_YET = (30, 30, 30)  # the phase diagram: a run not (yet) within tolerance, and a diverging one
+PHASE_DIVERGED = (175, 175, 175)
+PHASE_LEVELS = 8  # colour bands of steps to converge, log-spaced from 1 to the horizon
+PHASE_FAST, PHASE_SLOW = (120, 225, 250), (70, 40, 110)  # few steps bright, many steps dark
+
+
+def phase_bands(horizon: int) -> np.ndarray:
+    """The upper edges of the phase diagram's colour bands: log-spaced steps from 1 to the horizon."""
+    return np.geomspace(1, max(horizon, 2), PHASE_LEVELS + 1)[1:]
+
+
+def phase_palette(mode: str = "") -> list[tuple[int, int, int]]:
+    """One colour per band, fast to slow (greys from light to dark without colour)."""
+    if mode == "mono":
+        return ramp(PHASE_LEVELS, (230, 230, 230), (60, 60, 60))
+    return ramp(PHASE_LEVELS, PHASE_FAST, PHASE_SLOW)
+
+
+def phase_colors(phase: Any, horizon: int, xs: np.ndarray, ys: np.ndarray, mode: str = "") -> np.ndarray:
+    """(len(ys), len(xs), 3): each (lr, momentum) in the colour of its steps to converge (fast bright)."""
+    lr_step, m_step = phase.lrs[0], phase.momenta[1] - phase.momenta[0]
+    j = np.clip(np.round(xs / lr_step).astype(int) - 1, 0, len(phase.lrs) - 1)
+    i = np.clip(np.round(ys / m_step).astype(int), 0, len(phase.momenta) - 1)
+    steps, diverged = phase.steps[np.ix_(i, j)], phase.diverged[np.ix_(i, j)]
+    palette = np.asarray(phase_palette(mode), dtype=np.uint8)
+    colors = palette[np.minimum(np.searchsorted(phase_bands(horizon), np.maximum(steps, 1)), PHASE_LEVELS - 1)]
+    colors[steps < 0] = PHASE_NONE_YET
+    colors[diverged] = PHASE_DIVERGED
+    return colors
+
+
+class PhasePlot(Plot):
+    """Heavy ball's phase diagram: steps to converge over lr x momentum; data is the PathsFrame."""
+
+    def chart(self, chart: Chart, frame: Any) -> None:
+        phase = frame.phase
+        if phase is None:
+            chart.note(frame.theory_note or "no phase diagram in this view")
+            return
+        lr_step, m_step = phase.lrs[0], phase.momenta[1] - phase.momenta[0]
+        chart.x_axis(limits=(lr_step / 2, phase.lrs[-1] + lr_step / 2))
+        chart.y_axis(limits=(-m_step / 2, phase.momenta[-1] + m_step / 2), extend=False)
+        chart.heat(lambda xs, ys: phase_colors(phase, frame.horizon, xs, ys, chart.mode))
+        theory = phase.theory
+        chart.points([theory.gd_lr], [0.0], MARKER, Glyph("×", "×", "x"))
+        best = phase.best()
+        if best is not None:
+            chart.points([best[0]], [best[1]], MARKER, BEST)
+        chart.points([theory.momentum_lr], [theory.momentum], MARKER, MINIMUM)  # over ◆ when they share a cell
+        chart.title("steps to converge, lr → momentum ↑ · + best HB · × 2/(L+μ) · ◆ fastest cell",
+                    "steps to converge: lr →, momentum ↑", "lr → momentum ↑")
+
+
+def phase_legend(frame: Any, mode: str = "") -> Text:
+    """The theory's numbers, each racer's measured rate, and the phase diagram's fastest cell and key."""
+    theory, phase, race = frame.theory, frame.phase, frame.race
+    if theory is None:
+        return Text(frame.theory_note or "computing...")
+    text = Text(f"κ {theory.kappa:.3g} · best GD lr {theory.gd_lr:.3g}, rate {theory.gd_rate:.3f} · best HB"
+                f" lr {theory.momentum_lr:.3g}, momentum {theory.momentum:.2f}, rate {theory.momentum_rate:.3f}"
+                "\nmeasured:")
+    for r, (label, rate) in enumerate(measured_rates(frame).items()):
+        text.append(f" {series_mark(r, mode)} {label} ", style=f"bold {hex_color(series(r))}")
+        step = int(race.diverged_step[r])
+        text.append("diverged" if step >= 0 else "—" if not np.isfinite(rate) else f"{rate:.3f}")
+    best = phase.best() if phase is not None else None
+    text.append("\n")
+    if best is not None:
+        text.append(f"◆ fastest: lr {best[0]:.3g}, momentum {best[1]:.3g}, {best[2]} steps to {phase.factor:g}"
+                    " of the distance · ")
+    text.append("steps ", style="dim")
+    for edge, color in zip(phase_bands(frame.horizon), phase_palette(mode), strict=True):
+        text.append(" ", style=f"on {hex_color(color)}")
+        text.append(f"{edge:.0f}", style="dim")
+    text.append(" ", style=f"on {hex_color(PHASE_NONE_YET)}")
+    text.append("later ", style="dim")
+    text.append(" ", style=f"on {hex_color(PHASE_DIVERGED)}")
+    text.append("diverges", style="dim")
+    return text
+
+
 class OptimizerPathsPane(Pane):
     """SGD, Momentum, AdaGrad and Adam racing on a surface."""
 
     KIND = "paths"
     TITLE = "Optimizer paths"
-    VIEWS = ("paths", "loss", "basins", "momentum")
+    VIEWS = ("paths", "loss", "basins", "momentum", "theory")
     DEFAULT_CSS = """
-    OptimizerPathsPane PathsPlot { height: 1fr; }
+    OptimizerPathsPane #main { height: 1fr; }
+    OptimizerPathsPane PathsPlot { height: 1fr; width: 1fr; }
+    OptimizerPathsPane PhasePlot { height: 1fr; width: 1fr; }
     OptimizerPathsPane #sweep { grid-size: 2 2; height: 1fr; }
     OptimizerPathsPane #sweep > SweepMapPlot { height: 1fr; min-height: 3; }
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View",
                 tooltip="paths on the surface, loss above the minimum per step, the basin map of one racer, or"
-                " its basin maps under momentum 0, 0.5, 0.9, 0.98"),
+                " its basin maps under momentum 0, 0.5, 0.9, 0.98, or the quadratic theory's optima and phase"
+                " diagram"),
         Binding("m", "start_mode", "Move start",
                 tooltip="start-point mode: arrows/hjkl move the start, m or esc ends it"),
         Binding("up,k", "move_start(0, 1)", "Start up", show=False),
@@ -331,7 +420,9 @@ class OptimizerPathsPane(Pane):
         """The view `v` asked the model for, until its first frame arrives."""
 
     def compose_body(self) -> ComposeResult:
-        yield PathsPlot(id="plot")
+        with Horizontal(id="main"):
+            yield PathsPlot(id="plot")
+            yield PhasePlot(id="phase")
         with Grid(id="sweep"):
             for index in range(4):
                 yield SweepMapPlot(id=f"sweep-{index}")
@@ -341,7 +432,8 @@ class OptimizerPathsPane(Pane):
 
     def on_view_changed(self) -> None:
         momentum = self.view == "momentum"
-        self.query_one(PathsPlot).display = not momentum
+        self.query_one("#main").display = not momentum
+        self.query_one(PhasePlot).display = self.view == "theory"
         self.query_one("#sweep").display = momentum
 
     def show_frame(self, frame: Any, progress: str = "") -> None:
@@ -358,7 +450,7 @@ class OptimizerPathsPane(Pane):
         """Next view: the model runs it from step 0 (the momentum view adds its sweep)."""
         self.view = self.asked = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
         self.on_view_changed()
-        for plot in (self.query_one(PathsPlot), *self.query(SweepMapPlot)):
+        for plot in (self.query_one(PathsPlot), self.query_one(PhasePlot), *self.query(SweepMapPlot)):
             plot.show(None)  # "computing..." until the view's first frame
         self.set_note("")
         self.post_message(ParamPanel.Edit(self.panel, "view", self.view))
@@ -376,6 +468,8 @@ class OptimizerPathsPane(Pane):
                 plot.show((self.frame, index))
         else:
             self.query_one(PathsPlot).show((self.frame, self.view))
+            if self.view == "theory":
+                self.query_one(PhasePlot).show(self.frame)
         self.set_note(self.legend())
 
     def legend(self) -> Text:
@@ -386,6 +480,8 @@ class OptimizerPathsPane(Pane):
             return basin_legend(self.frame, self.mode)
         if self.view == "momentum":
             return momentum_legend(self.frame, self.mode)
+        if self.view == "theory":
+            return phase_legend(self.frame, self.mode)
         for r, label in enumerate(race.labels):
             if r:
                 text.append("  ")

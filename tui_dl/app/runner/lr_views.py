@@ -26,7 +26,7 @@ import numpy as np
 
 from tui_dl.app.frameworks import optimizer_name, schedule_name
 from tui_dl.app.model_types import ParamRow, Selection
-from tui_dl.app.runner import rate_sweep
+from tui_dl.app.runner import rate_sweep, sparse
 from tui_dl.app.runner.model import Job, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, lr_range, schedule_race, training, variants
@@ -34,9 +34,10 @@ from tui_dl.engine.experiments.optimizer_groups import Member
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.params import ParamError, ParamSpec
 
-VIEWS = ("schedules", "race", "step", "range", "sweep")
-UNITS = {"schedules": "step", "race": "epoch", "step": "epoch", "range": "iteration", "sweep": "epoch"}
-SPEEDS = {"schedules": 5, "race": 1, "step": 1, "range": 1, "sweep": 1}
+VIEWS = ("schedules", "race", "step", "range", "sweep", "sparse")
+UNITS = {"schedules": "step", "race": "epoch", "step": "epoch", "range": "iteration", "sweep": "epoch",
+         "sparse": "step"}
+SPEEDS = {"schedules": 5, "race": 1, "step": 1, "range": 1, "sweep": 1, "sparse": 20}
 OFF = "off"
 ADAPTIVE_SLOTS = 4
 SWEEP_SLOTS = 3
@@ -97,6 +98,7 @@ def experiment_settings() -> dict[str, Any]:
         "range": {spec.name: spec.default for spec in lr_range.LR_RANGE_PARAMS},
         "sweeps": [optimizer_slot("adam"), optimizer_slot("sgd", momentum=0.9), optimizer_slot(OFF)],
         "rates": rate_sweep.defaults(),
+        "sparse": sparse.defaults(),
     }
 
 
@@ -154,6 +156,8 @@ def rows(view: str, settings: dict[str, Any]) -> list[ParamRow]:
                 *_optimizer_rows("adaptive", settings["adaptive"], "run", rate=True)]
     if view == "sweep":
         return rate_sweep.rows(settings, shared)
+    if view == "sparse":
+        return sparse.rows(settings)
     return [*(ParamRow(f"range.{name}", name, spec, settings["range"][name], "range test")
               for name, spec in RANGE_SPECS.items()), *shared,
             *_optimizer_rows("sweep", settings["sweeps"], "sweep", rate=False)]
@@ -165,7 +169,7 @@ def apply(settings: dict[str, Any], key: str, value: Any) -> None:
         settings[key] = value
         return
     group, name = key.split(".", 1)
-    if group in ("range", "rates"):
+    if group in ("range", "rates", "sparse"):
         settings[group][name] = value
         return
     index, name = name.split(".", 1)

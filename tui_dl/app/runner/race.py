@@ -3,8 +3,12 @@
 The job wraps `engine.experiments.optimizer_race` and adds what the pane draws besides the paths:
 the surface sampled on a grid over its view box (computed once per run, in the worker), the basin
 map of one racer, and in the `momentum` view the basin maps of that racer under each momentum of
-MOMENTA, all in one batch (basins.sweep_init). The view is a setting (`v`, a preset or a setup file
-chooses it), so the sweep runs only while it is in sight; switching the view restarts the race.
+MOMENTA, all in one batch (basins.sweep_init). In the `theory` view the race gains the two settings
+quadratic_theory finds best for the surface's local quadratic (plain descent at 2 / (L + mu), heavy
+ball at its optimal lr and momentum) beside the learner's racers, and a phase diagram runs along
+(phase_diagram: steps to converge over a grid of lr x momentum, one batch). The view is a setting
+(`v`, a preset or a setup file chooses it), so the sweep runs only while it is in sight; switching
+the view restarts the race.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ import numpy as np
 
 from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
-from tui_dl.engine.experiments import basins, costs, optimizer_race
+from tui_dl.engine.experiments import basins, costs, optimizer_race, phase_diagram
+from tui_dl.engine.experiments.quadratic_theory import QuadraticTheory, surface_theory
 from tui_dl.engine.optimizers import OPTIMIZERS
 from tui_dl.engine.surfaces import SURFACES, get_surface
 from tui_dl.params import ParamError, ParamSpec
 
 MAX_RACERS = 6
-VIEWS = ("paths", "loss", "basins", "momentum")
+VIEWS = ("paths", "loss", "basins", "momentum", "theory")
+BEST_GD, BEST_HB = "best GD", "best HB"  # the theory view's racers at the closed-form optima
 MOMENTA = basins.MOMENTA
 GRID = (120, 60)  # surface samples (x, y) over the view box; the pane picks one per character cell
 # The textbook four, then two more that the racer count can add.
@@ -62,6 +68,9 @@ class PathsFrame:
             (basins.BasinSweep), else None.
         sweep_note: why there is no sweep in the momentum view (an optimizer without momentum).
         local_minima: (L, 2) the surface's named local minima.
+        theory: in the theory view, the closed forms of the surface's local quadratic, else None.
+        phase: in the theory view, the phase diagram (phase_diagram.PhaseDiagram), else None.
+        theory_note: why the theory view has neither (no strict minimum).
     """
 
     race: Any
@@ -78,6 +87,9 @@ class PathsFrame:
     sweep: Any = None
     sweep_note: str = ""
     local_minima: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    theory: QuadraticTheory | None = None
+    phase: Any = None
+    theory_note: str = ""
 
 
 def _racer(label: str, optimizer: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +114,23 @@ def momentum_ridge() -> dict[str, Any]:
     pool = [_racer(*entry) for entry in POOL]
     return {"surface": "two_wells", "steps": 300, "racers": 2, "basins_of": 1, "pool": [
         _racer("SGD", "sgd", {"lr": 0.05}), _racer("Momentum", "sgd", {"lr": 0.05, "momentum": 0.9}), *pool[2:]]}
+
+
+def theory_racers(theory: QuadraticTheory) -> tuple[optimizer_race.Racer, ...]:
+    """Plain descent at 2 / (L + mu) and heavy ball at its optimal lr and momentum, as racers."""
+    sgd = OPTIMIZERS["sgd"]
+    return (optimizer_race.Racer(BEST_GD, "sgd", sgd.resolve({"lr": theory.gd_lr})),
+            optimizer_race.Racer(BEST_HB, "sgd", sgd.resolve({"lr": theory.momentum_lr, "momentum": theory.momentum})))
+
+
+def distill_quadratic() -> dict[str, Any]:
+    """The textbook's SGD (lr 0.95) and Momentum (lr 0.1, momentum 0.9) on x^2/20 + y^2 for 300 steps.
+
+    The theory view races them against the closed-form optima (2 / 2.1 = 0.952; lr 1.34 with
+    momentum 0.40) and draws the phase diagram of heavy ball around them.
+    """
+    pool = [_racer(*entry) for entry in POOL]
+    return {"surface": "quadratic", "steps": 300, "racers": 2, "pool": pool}
 
 
 def momentum_rastrigin() -> dict[str, Any]:
@@ -249,26 +278,35 @@ class RaceModel(PaneModel):
         view = self.view
         note = self.sweep_note() if view == "momentum" else ""
         sweeping = view == "momentum" and not note
+        theory = surface_theory(surface) if view == "theory" else None
+        theory_note = (f"{config.surface} has no strict minimum with a quadratic model: no optimum to compute"
+                       if view == "theory" and theory is None else "")
+        if theory is not None:
+            config = replace(config, racers=(*config.racers, *theory_racers(theory)))
+        phase_config = phase_diagram.PhaseConfig(config.surface, dict(config.surface_params), start)
 
         def init(rng: np.random.Generator) -> tuple[Any, np.ndarray, Any, Any]:
             landscape = optimizer_race.landscape(surface, None, *GRID).values
             sweep = basins.sweep_init(basin_config, "momentum", MOMENTA) if sweeping else None
-            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng), sweep
+            phase = phase_diagram.init(phase_config) if theory is not None else None
+            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng), sweep, phase
 
-        def step(state: tuple[Any, np.ndarray, Any, Any], n: int) -> tuple[Any, np.ndarray, Any, Any]:
+        def step(state: tuple[Any, ...], n: int) -> tuple[Any, ...]:
             sweep = basins.step(state[3], n) if state[3] is not None else None
-            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n), sweep
+            phase = phase_diagram.step(state[4], n) if state[4] is not None else None
+            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n), sweep, phase
 
-        def frame(state: tuple[Any, np.ndarray, Any, Any]) -> PathsFrame:
+        def frame(state: tuple[Any, ...]) -> PathsFrame:
             sweep = basins.sweep_snapshot(state[3]) if state[3] is not None else None
+            phase = phase_diagram.snapshot(state[4]) if state[4] is not None else None
             return PathsFrame(optimizer_race.snapshot(state[0]), state[1], surface.view, surface.minima,
                               surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of,
-                              view, sweep, note, surface.local_minima)
+                              view, sweep, note, surface.local_minima, theory, phase, theory_note)
 
         if sweeping:  # checked here, before any worker: a momentum the optimizer refuses (nesterov at 0)
             basins.sweep_init(replace(basin_config, grid=2), "momentum", MOMENTA)
         racers = len(config.racers)
-        maps = basin_config.grid**2 * (1 + len(MOMENTA) * sweeping)
+        maps = basin_config.grid**2 * (1 + len(MOMENTA) * sweeping) + phase_config.grid**2 * (theory is not None)
         cost = costs.descent_cost(racers, horizon, ("steps", "basin_grid")).plus(
             costs.descent_cost(maps, horizon, (), recorded=0))
         return Job(init=init, step=step, frame=frame, position=lambda f: f.race.step, horizon=horizon,
@@ -316,6 +354,9 @@ class RaceModel(PaneModel):
                    load(pool=fast, steps=300)),
             Preset("Paths: momentum over a ridge", "plain SGD stays in the shallow well, heavy-ball momentum 0.9"
                    " crosses to the deep one (v: basins per momentum)", load(view="paths", **momentum_ridge())),
+            Preset("Paths: the best step and momentum", "the textbook's SGD and Momentum on x^2/20 + y^2 beside the"
+                   " closed-form optima, 2/(L+mu) and heavy ball's (lr, momentum), and the phase diagram of"
+                   " steps to converge over lr x momentum", load(view="theory", **distill_quadratic())),
             Preset("Paths: momentum on Rastrigin", "starts that reach the global minimum per momentum: 0.9 fewer"
                    " than none, 0.98 more, after 2000 steps", load(view="momentum", **momentum_rastrigin())),
         ]

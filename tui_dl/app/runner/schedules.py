@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_dl.app.frameworks import schedule_name
 from tui_dl.app.model_types import ParamRow, Preset, Selection
-from tui_dl.app.runner import lr_views, rate_sweep
+from tui_dl.app.runner import lr_views, rate_sweep, sparse
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import costs
 from tui_dl.engine.experiments.training import PLATEAU
@@ -113,7 +113,7 @@ class ScheduleModel(PaneModel):
 
     def rows(self) -> list[ParamRow]:
         view = self.view
-        if view in ("step", "range", "sweep"):
+        if view in ("step", "range", "sweep", "sparse"):
             return lr_views.rows(view, self.settings)
         rows = lr_views.rows(view, self.settings) if view == "race" else []
         rows.append(ParamRow("steps", "steps", STEPS, self.settings["steps"], "training" if rows else "overlay"))
@@ -162,6 +162,8 @@ class ScheduleModel(PaneModel):
             return lr_views.range_job(self.settings)
         if view == "sweep":
             return rate_sweep.job(self.settings)
+        if view == "sparse":
+            return sparse.job(self.settings)
         return self._overlay_job(active)
 
     def _overlay_job(self, active: list[tuple[int, dict[str, Any]]]) -> Job:
@@ -191,6 +193,8 @@ class ScheduleModel(PaneModel):
         view = self.view
         if view == "sweep":
             return rate_sweep.selection(self.settings, frame)
+        if view == "sparse":
+            return sparse.selection(self.settings, frame)
         if view in ("step", "range") or (view == "race" and not (key and key.startswith("slot."))):
             return lr_views.selection(view, self.settings, key, frame)
         active = self.active()
@@ -235,4 +239,7 @@ class ScheduleModel(PaneModel):
             Preset("LR: too low, right, too high", "13 rates from 1e-4 to 100 trained side by side with SGD: the"
                    " smallest barely move, the largest diverge (✖), │ the range test's suggestion",
                    lambda: self.load(self.sweep_settings())),
+            Preset("LR: Adagrad and rare features", "logistic regression on features present 0.5 to 0.002 of the"
+                   " time: each feature's effective step for SGD, Adagrad, RMSprop, Adam, and |Δθ| per step"
+                   " (Adagrad's shrink)", lambda: self.load({**adam_settings(), "view": "sparse"})),
         ]

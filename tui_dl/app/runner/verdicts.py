@@ -11,6 +11,16 @@ Optimizer paths (PathsFrame):
 - `global_by_momentum`: per momentum of the sweep, how many starts are at the global minimum.
 - `momentum_verdicts`: per momentum, helps / hurts / undecided against no momentum.
 
+Theory on the quadratic (PathsFrame in the `theory` view):
+- `optimal_settings`: the closed forms: kappa, the best plain step and heavy ball's lr and momentum, their rates.
+- `measured_rates`: each racer's contraction per step, measured from its distances to the minimum.
+- `phase_optimum`: the phase diagram's fastest (lr, momentum) and its steps to converge.
+- `theory_offsets`: how far that cell is from the closed form, in grid cells along each axis.
+
+Rare features (the learning-rate pane's SparseFrame):
+- `rare_feature_steps`: per optimizer, the rarest quarter's median effective step over the most frequent quarter's.
+- `update_shrinkage`: per optimizer, |delta theta| of the last 100 steps over that of steps 10..110.
+
 Learning-rate sweep (the learning-rate pane's SweepFrame): `diverged_rates`, `barely_moved_rates`,
 `best_rate`, `suggested_rate` (engine/experiments/rate_sweep.py computes them from the snapshot).
 """
@@ -21,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_dl.engine.experiments import rate_sweep
+from tui_dl.engine.experiments import phase_diagram, rate_sweep, sparse_features
 
 GLOBAL, LOCAL, ELSEWHERE = "global", "local", "elsewhere"
 HELPS, HURTS, UNDECIDED, SAME = "helps", "hurts", "undecided", "same"
@@ -76,6 +86,51 @@ def momentum_verdicts(sweep: Any) -> dict[float, str]:
     return verdicts
 
 
+def optimal_settings(frame: Any) -> dict[str, float]:
+    """The closed forms for the surface's local quadratic ({} without a strict minimum): kappa, gd_lr
+    (2 / (L + mu)), gd_rate, momentum_lr, momentum and momentum_rate (heavy ball's best)."""
+    theory = frame.theory
+    if theory is None:
+        return {}
+    return {key: float(getattr(theory, key))
+            for key in ("mu", "L", "kappa", "gd_lr", "gd_rate", "momentum_lr", "momentum", "momentum_rate")}
+
+
+def measured_rates(frame: Any) -> dict[str, float]:
+    """Racer label -> its distance to the minimum's contraction per step over the later half of its steps
+    before rounding takes over (phase_diagram.measured_rate; NaN before 2 steps or at the minimum from the start)."""
+    race = frame.race
+    return {label: phase_diagram.measured_rate(race.distance_history[:, r])
+            for r, label in enumerate(race.labels)}
+
+
+def phase_optimum(frame: Any) -> tuple[float, float, int] | None:
+    """The phase diagram's fastest cell: (lr, momentum, steps to converge); None before any converged."""
+    return frame.phase.best() if frame.phase is not None else None
+
+
+def theory_offsets(frame: Any) -> tuple[float, float] | None:
+    """(lr, momentum) of the fastest cell minus the closed form's, in grid cells; None without both."""
+    best = phase_optimum(frame)
+    if best is None or frame.theory is None:
+        return None
+    phase, theory = frame.phase, frame.theory
+    return ((best[0] - theory.momentum_lr) / phase.lrs[0],
+            (best[1] - theory.momentum) / (phase.momenta[1] - phase.momenta[0]))
+
+
+def rare_feature_steps(frame: Any) -> dict[str, float]:
+    """Optimizer label -> median effective step of the rarest quarter of the features over that of the most
+    frequent quarter: 1 for SGD, above 1 where rare features get larger steps (NaN before a step)."""
+    return sparse_features.rare_to_frequent(frame.sparse)
+
+
+def update_shrinkage(frame: Any) -> dict[str, float]:
+    """Optimizer label -> mean |delta theta| of the last 100 steps over that of steps 10..110 (NaN before 210
+    steps): Adagrad's falls furthest, as its sum of squared gradients only grows."""
+    return sparse_features.stall(frame.sparse)
+
+
 def diverged_rates(frame: Any) -> tuple[float, ...]:
     """The sweep's rates whose runs diverged, smallest first."""
     return rate_sweep.diverged_rates(frame.sweep)
@@ -97,4 +152,5 @@ def suggested_rate(frame: Any) -> float:
 
 
 __all__ = ["barely_moved_rates", "best_rate", "crossed_barrier", "diverged_rates", "global_by_momentum",
-           "momentum_verdicts", "racer_minima", "suggested_rate"]
+           "measured_rates", "momentum_verdicts", "optimal_settings", "phase_optimum", "racer_minima",
+           "rare_feature_steps", "suggested_rate", "theory_offsets", "update_shrinkage"]

@@ -16,7 +16,15 @@ import numpy as np
 
 from tui_dl.engine.cost import FLOAT64, Cost, array_bytes
 from tui_dl.engine.datasets import Dataset
-from tui_dl.engine.experiments import initialization, lr_range, rate_sweep, schedule_race, search, training
+from tui_dl.engine.experiments import (
+    initialization,
+    lr_range,
+    rate_sweep,
+    schedule_race,
+    search,
+    sparse_features,
+    training,
+)
 from tui_dl.engine.optimizers import OPTIMIZERS
 
 # training.py's evaluation goes through the data in chunks of this many samples (MLP.evaluate)
@@ -191,6 +199,16 @@ def descent_cost(runs: int, steps: int, knobs: tuple[str, ...], *, recorded: int
     `recorded` float64 values per run (a path: x, y, loss, distance; a basin map: none)."""
     held = HISTORY_GROWTH * array_bytes(steps + 1, runs, recorded) + array_bytes(runs, 16)
     return Cost(held, SURFACE_WORK * runs, steps, "step", knobs)
+
+
+def sparse_features_cost(config: sparse_features.SparseConfig, steps: int) -> Cost:
+    """sparse_features.py: the data (x as float64, and its (R, N) logits while the loss is taken every step),
+    each run's parameters with the optimizer's state and temporaries, and two values per run per step."""
+    runs, params = len(config.runners), config.features + 1
+    held = (array_bytes(config.samples, config.features) + 3 * array_bytes(runs, config.samples)
+            + array_bytes(runs, params) * (3 + UPDATE_TEMPORARIES) + HISTORY_GROWTH * array_bytes(steps + 1, runs, 2))
+    work = runs * (config.samples + 2 * config.batch_size) * config.features + UPDATE_WORK * runs * params
+    return Cost(held, work, steps, "step", ("samples", "features", "steps"))
 
 
 def series_cost(steps: int, values: int, knobs: tuple[str, ...]) -> Cost:
