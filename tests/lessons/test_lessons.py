@@ -69,7 +69,8 @@ def test_every_step_has_every_text_and_its_verdict_names_only_what_its_function_
             text = step_text(step, language)
             assert all(getattr(text, "try_" if name == "try" else name) for name in TEXT_FIELDS), step.key
             names = {field for _, field, _, _ in string.Formatter().parse(text.verdict) if field}
-            values = VERDICTS[step.verdict](frame_after(step.key, 60))
+            steps = 300 if step.verdict == "shrinking_updates" else 60  # late against early updates: 210 at least
+            values = VERDICTS[step.verdict](frame_after(step.key, steps))
             assert values is not None and names <= set(values), (step.key, names - set(values or {}))
             assert text.verdict.format_map(values)
 
@@ -93,7 +94,7 @@ def test_a_rate_too_large_diverges_while_adam_arrives():
 
 
 def test_only_adagrad_s_effective_step_never_rises():
-    table = dict(part.split(": ", 1) for part in verdict("optimizers.adagrad-shrinks", 60)["table"].split(" · "))
+    table = dict(part.split(": ", 1) for part in verdict("learning-rate.built-in-decay", 60)["table"].split(" · "))
     rises = {label.split()[0]: int(text.rsplit("\u2191", 1)[1]) for label, text in table.items()}
     first, last = (numbers(table["Adagrad 0.01"].split("\u2191")[0])[i] for i in (0, -1))
     assert rises["Adagrad"] == 0 and last < first / 3
@@ -187,3 +188,27 @@ def test_an_unknown_lesson_is_one_line_and_status_2():
     status, out, err = run(["lesson", "momentum"])
     assert status == 2 and out == "" and err.startswith("tui-dl: error: unknown lesson 'momentum'")
     assert len(err.splitlines()) == 1
+
+
+def ratios(text: str) -> dict[str, float]:
+    return {label: float(value.rstrip("x")) for label, value in (part.split(": ") for part in text.split(" · "))}
+
+
+def test_rare_features_get_larger_steps_from_every_adaptive_optimizer_and_equal_ones_from_sgd():
+    steps = ratios(verdict("optimizers.adagrad-rare", 300)["table"])
+    assert steps["SGD"] == 1 and all(steps[name] > 5 for name in ("Adagrad", "RMSprop", "Adam"))
+
+
+def test_adagrad_s_updates_shrink_the_most():
+    shrink = ratios(verdict("optimizers.adagrad-shrinks", 3000)["table"])
+    assert shrink["Adagrad"] == min(shrink.values()) and shrink["Adagrad"] < 0.3
+
+
+def test_the_phase_diagram_s_fastest_cell_is_the_closed_form_optimum():
+    values = verdict("optimizers.best-momentum", 200)
+    assert abs(values["best_lr"] - values["momentum_lr"]) < 0.05  # within a cell of the 40 x 40 grid
+    assert abs(values["best_momentum"] - values["momentum"]) < 0.03
+    assert values["gd_lr"] == pytest.approx(2 / (0.1 + 2)) and values["gd_rate"] == pytest.approx(19 / 21)
+    measured = ratios(values["measured"])
+    assert measured["best GD"] == pytest.approx(values["gd_rate"], rel=1e-3)
+    assert measured["best HB"] == pytest.approx(values["momentum_rate"], rel=0.03)

@@ -66,6 +66,40 @@ def basins_by_momentum(frame: Any) -> dict[str, Any] | None:
             "table": table([f"momentum {compact(m)}" for m in counts], [str(n) for n in counts.values()])}
 
 
+def _ratios(values: dict[str, float]) -> str:
+    return table(list(values), [f"{compact(v)}x" for v in values.values()])
+
+
+def rare_features(frame: Any) -> dict[str, Any] | None:
+    """Learning rate, sparse view: per optimizer, the rarest features' effective step over the most frequent's."""
+    sparse = getattr(frame, "sparse", None)
+    ratios = demos.rare_feature_steps(frame) if sparse is not None else {}
+    if not ratios or not all(np.isfinite(list(ratios.values()))):
+        return None
+    return {"steps": sparse.step, "table": _ratios(ratios)}
+
+
+def shrinking_updates(frame: Any) -> dict[str, Any] | None:
+    """Learning rate, sparse view: per optimizer, its late updates' size over its early ones'."""
+    sparse = getattr(frame, "sparse", None)
+    ratios = demos.update_shrinkage(frame) if sparse is not None else {}
+    if not ratios or not all(np.isfinite(list(ratios.values()))):
+        return None
+    return {"steps": sparse.step, "table": _ratios(ratios)}
+
+
+def best_momentum(frame: Any) -> dict[str, Any] | None:
+    """Optimizer paths, theory view: the closed-form best settings, each run's measured rate, the phase
+    diagram's fastest cell."""
+    theory = demos.optimal_settings(frame) if getattr(frame, "theory", None) is not None else {}
+    best = demos.phase_optimum(frame) if getattr(frame, "phase", None) is not None else None
+    if not theory or best is None or frame.race.step < 3:
+        return None
+    measured = demos.measured_rates(frame)
+    return {**theory, "best_lr": best[0], "best_momentum": best[1], "best_steps": best[2],
+            "measured": table(list(measured), list(measured.values()))}
+
+
 def distances(frame: Any) -> dict[str, Any] | None:
     """Optimizer paths: each run's distance to the nearest minimum now."""
     race = _paths_race(frame)
@@ -185,5 +219,5 @@ def early_stops(frame: Any) -> dict[str, Any] | None:
 
 
 VERDICTS: dict[str, Verdict] = {function.__name__: function for function in (
-    rate_sweep, ridge, basins_by_momentum, distances, losses, rate_too_large, zigzag, effective_steps,
-    schedule_rates, saturation, layer_std, generalization, early_stops)}
+    rate_sweep, ridge, basins_by_momentum, rare_features, shrinking_updates, best_momentum, distances, losses,
+    rate_too_large, zigzag, effective_steps, schedule_rates, saturation, layer_std, generalization, early_stops)}
