@@ -114,6 +114,39 @@ class CanvasWidget(Widget):
         strips = self.rasterize()
         return strips[y] if y < len(strips) else Strip.blank(self.size.width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The strips of crop, handed to the compositor as they are when the widget has no box around them.
+
+        Textual's own path restyles every line one by one (border, padding, tint, opacity), each into a
+        new Strip, and looks the widget's size up for each `render_line`: a few ms a full frame for a
+        plot that fills its widget edge to edge. Without any such style the result is the strips
+        themselves, so they are passed on with the app's line filters only (true colour, NO_COLOR);
+        a widget given a border, padding, outline, tint or opacity goes Textual's way.
+        """
+        if not self._bare():
+            return super().render_lines(crop)
+        strips = self.rasterize()
+        width = self._key[0] if self._key else self.size.width
+        lines = strips[crop.y:crop.bottom]
+        if len(lines) < crop.height:
+            lines = [*lines, *[Strip.blank(width)] * (crop.height - len(lines))]
+        filters = self.get_line_filters()
+        if filters:
+            background = self.background_colors[1]
+            for line_filter in filters:
+                lines = [strip.apply_filter(line_filter, background) for strip in lines]
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            lines = [strip.crop(x1, x2) for strip in lines]
+        return lines
+
+    def _bare(self) -> bool:
+        """Whether no style puts anything around or over the strips (Textual would return them unchanged)."""
+        styles = self.styles
+        return (tuple(styles.gutter) == (0, 0, 0, 0) and not any(edge for edge, _ in styles.outline)
+                and not styles.tint.a and styles.text_opacity == 1.0 and self.opacity == 1.0
+                and (not styles.has_rule("hatch") or styles.hatch == "none"))
+
     def lines(self) -> list[str]:
         """The picture's text, one string per row (tests, screen readers of the output)."""
         return ["".join(segment.text for segment in strip) for strip in self.rasterize()]
