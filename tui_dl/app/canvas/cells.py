@@ -9,6 +9,7 @@ Segment instead of one per cell (the escape codes, not the characters, were most
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -77,19 +78,23 @@ class Cells:
         area = (slice(row, row + other.height), slice(col, col + other.width))
         self.char[area], self.fg[area], self.bg[area], self.attr[area] = other.char, other.fg, other.bg, other.attr
 
-    def strips(self, changed: np.ndarray | None = None, previous: list[Strip] | None = None) -> list[Strip]:
+    def strips(self, changed: np.ndarray | None = None, previous: list[Strip] | None = None,
+               restyle: Callable[[Style], Style] | None = None) -> list[Strip]:
         """One Strip per row, each run of cells with one style as one Segment.
 
         With changed (one bool per row) and the previous picture's strips, a row that did not
         change keeps its previous Strip (a new step changes a few rows; a Strip is not cheap).
+        restyle, if given, maps each style to the one the Segments get (once per style, not per
+        Segment): the terminal's colour filters, applied here instead of to every Segment of every
+        new row by the compositor.
         """
         if changed is not None and previous is not None and len(previous) == self.height:
-            fresh = iter(self._rows(np.flatnonzero(changed)))
+            fresh = iter(self._rows(np.flatnonzero(changed), restyle))
             return [next(fresh) if row_changed else strip for row_changed, strip in zip(changed, previous,
                                                                                         strict=True)]
-        return self._rows(np.arange(self.height))
+        return self._rows(np.arange(self.height), restyle)
 
-    def _rows(self, rows: np.ndarray) -> list[Strip]:
+    def _rows(self, rows: np.ndarray, restyle: Callable[[Style], Style] | None = None) -> list[Strip]:
         """The Strips of the given rows, in order."""
         if not len(rows):
             return []
@@ -107,8 +112,9 @@ class Cells:
         missing = {k for k in run_keys if k not in _STYLES}
         for k in missing:  # a few new styles a frame at most: decode the key once each
             _STYLES[k] = style_of((k >> 28) - 1, ((k >> 3) & ((1 << 25) - 1)) - 1, k & 7)
+        styles = _STYLES if restyle is None else {k: restyle(_STYLES[k]) for k in set(run_keys)}
         lines: list[list[Segment]] = [[] for _ in range(len(rows))]
-        width, styles = self.width, _STYLES
+        width = self.width
         for a, b, k in zip(starts.tolist(), ends.tolist(), run_keys, strict=True):
             lines[a // width].append(Segment(text[offsets[a]:offsets[b]], styles[k]))
         return [Strip(segments, width) for segments in lines]
