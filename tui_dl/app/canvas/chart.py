@@ -307,8 +307,8 @@ class Chart:
     def _frame(self, cells: Cells, x_axis: Axis | None, y_axis: Axis | None) -> None:
         top, left, rows, cols = self.area
         vertical, y_tick, corner, horizontal, x_tick = BOX.get(self.mode, BOX[""])
-        for row in range(top, top + rows):
-            cells.text(row, left - 1, vertical, AXIS_COLOR)
+        axis = (slice(top, top + rows), left - 1)  # the y axis line, one cell a row (as `cells.text` writes it)
+        cells.char[axis], cells.fg[axis], cells.attr[axis] = ord(vertical), AXIS_COLOR, 0
         cells.text(top + rows, left - 1, corner + horizontal * cols, AXIS_COLOR)
         if x_axis is None or y_axis is None:  # no labels: no ticks either
             return

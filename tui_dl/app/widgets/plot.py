@@ -21,7 +21,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui_dl.app.canvas.cells import Cells, rgb
+from tui_dl.app.canvas.cells import Cells, StyleTable, rgb
 from tui_dl.app.canvas.chart import Chart
 from tui_dl.app.glyphs import glyph_mode
 
@@ -102,7 +102,7 @@ class CanvasWidget(Widget):
 
     def _paint_key(self) -> tuple[Any, ...]:
         """What the strips depend on besides the data: (width, height, glyph mode, look), where look is
-        (the app's style filters, the background they blend with) as `_restyled` applies them."""
+        (the app's style filters, the background they blend with) as `_style_table` applies them."""
         filters = tuple(f for f in self.get_line_filters() if isinstance(f, STYLE_FILTERS))
         return self.size.width, self.size.height, self.mode, (filters, self.background_colors[1] if filters else None)
 
@@ -121,8 +121,8 @@ class CanvasWidget(Widget):
                 cells.text(0, 0, f"cannot draw: {type(error).__name__}: {error}", ERROR_COLOR)
         previous = self._cells if self._painted == key else None  # the last picture, at this size
         self._changed = changed_mask(previous, cells) if previous is not None else np.ones(cells.height, bool)
-        restyle = (lambda style: _restyled(style, filters, background)) if filters else None
-        self._strips = cells.strips(self._changed, self._strips if previous is not None else None, restyle)
+        styles = _style_table(filters, background) if filters else None
+        self._strips = cells.strips(self._changed, self._strips if previous is not None else None, styles)
         self._cells, self._painted = cells, key
 
     def render_line(self, y: int) -> Strip:
@@ -168,13 +168,17 @@ class CanvasWidget(Widget):
         return ["".join(segment.text for segment in strip) for strip in self.rasterize()]
 
 
-@lru_cache(4096)
-def _restyled(style: Style, filters: tuple[LineFilter, ...], background: Color) -> Style:
-    """style as Textual's style filters turn it, in order, over background (see `STYLE_FILTERS`)."""
-    segments = [Segment(" ", style)]
-    for line_filter in filters:
-        segments = line_filter.apply(segments, background)
-    return segments[0].style or style
+@lru_cache(16)
+def _style_table(filters: tuple[LineFilter, ...], background: Color) -> StyleTable:
+    """The canvas styles as Textual's style filters turn them, in order, over background (see `STYLE_FILTERS`)."""
+
+    def restyled(style: Style) -> Style:
+        segments = [Segment(" ", style)]
+        for line_filter in filters:
+            segments = line_filter.apply(segments, background)
+        return segments[0].style or style
+
+    return StyleTable(restyled)
 
 
 class Plot(CanvasWidget):
