@@ -25,6 +25,7 @@ from textual.widgets import Static
 from tui_dl.app import AppConfig
 from tui_dl.app.glyphs import glyph_mode
 from tui_dl.app.settings import ParamRow
+from tui_dl.app.widgets.note import Note
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.throttle import Throttle
 
@@ -78,7 +79,7 @@ class Pane(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
             yield from self.compose_body()
-            yield Static(id="note")
+            yield Note(id="note")
         yield ParamPanel(id=f"params-{self.KIND}")
 
     def compose_body(self) -> ComposeResult:

@@ -139,7 +139,7 @@ class CanvasWidget(Widget):
         are; a widget given a border, padding, outline, tint or opacity goes Textual's way, and its
         filters are then applied twice, which leaves a style as it was.
         """
-        if not self._bare():
+        if not unstyled(self):
             return super().render_lines(crop)
         strips = self.rasterize()
         width = self._key[0] if self._key else self.size.width
@@ -156,16 +156,18 @@ class CanvasWidget(Widget):
             lines = [strip.crop(x1, x2) for strip in lines]
         return lines
 
-    def _bare(self) -> bool:
-        """Whether no style puts anything around or over the strips (Textual would return them unchanged)."""
-        styles = self.styles
-        return (tuple(styles.gutter) == (0, 0, 0, 0) and not any(edge for edge, _ in styles.outline)
-                and not styles.tint.a and styles.text_opacity == 1.0 and self.opacity == 1.0
-                and (not styles.has_rule("hatch") or styles.hatch == "none"))
-
     def lines(self) -> list[str]:
         """The picture's text, one string per row (tests, screen readers of the output)."""
         return ["".join(segment.text for segment in strip) for strip in self.rasterize()]
+
+
+def unstyled(widget: Widget) -> bool:
+    """Whether no style puts anything around or over the widget's lines (border, padding, outline, tint,
+    opacity, hatch): Textual's render_lines would then hand them over as they are, but for its filters."""
+    styles = widget.styles
+    return (tuple(styles.gutter) == (0, 0, 0, 0) and not any(edge for edge, _ in styles.outline)
+            and not styles.tint.a and styles.text_opacity == 1.0 and widget.opacity == 1.0
+            and (not styles.has_rule("hatch") or styles.hatch == "none"))
 
 
 @lru_cache(16)
