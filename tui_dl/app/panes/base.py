@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import Static
 
 from tui_dl.app import AppConfig
 from tui_dl.app.glyphs import glyph_mode
@@ -185,13 +184,13 @@ class Pane(Horizontal):
         numbers in a legend change on every frame, its height seldom, and a layout pass over
         the whole screen would cost more than drawing the plots.
         """
-        note = self.query_one("#note", Static)
+        note = self.query_one("#note", Note)
         width = note.size.width
         if not width:
             note.update(text)
             return
         rich = Text(text) if isinstance(text, str) else text
-        lines = min(len(rich.wrap(self.app.console, width)), NOTE_LINES)
+        lines = min(len(note.wrap(rich, width)), NOTE_LINES)  # the note draws these lines (wrapped once)
         note.update(text, layout=lines != note.size.height)
 
     # ------------------------------------------------------------------ keys

@@ -32,6 +32,7 @@ class Note(Static):
         super().__init__(id=id)
         self._text: Text | None = None  # the Rich Text shown, None for anything else (Textual draws it)
         self._strips: tuple[tuple, list[Strip]] | None = None  # (what they were drawn for, the lines)
+        self._wrapped: tuple[Text, str, int, list[Text]] | None = None  # the last `wrap`: text, its plain, width, lines
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         self._text = content if isinstance(content, Text) else Text(content) if content == "" else None
@@ -54,22 +55,33 @@ class Note(Static):
             strips = [strip.crop(*crop.column_span) for strip in strips]
         return strips
 
+    def wrap(self, text: Text, width: int) -> list[Text]:
+        """text's lines at width as Textual wraps them (kept: the pane counts them, then the note draws them)."""
+        if self._wrapped is not None and self._wrapped[:3] == (text, text.plain, width):
+            return self._wrapped[3]
+        console = self.app.console
+        wrapped = []
+        for paragraph in text.split("\n", allow_blank=True):
+            lines = paragraph.wrap(console, width, justify="default", overflow="fold")  # "left" would pad
+            for index, line in enumerate(lines):
+                if index < len(lines) - 1:  # as Textual wraps: a paragraph's inner lines end without spaces
+                    line.rstrip()
+                wrapped.append(line)
+        self._wrapped = (text, text.plain, width, wrapped)
+        return wrapped
+
     def _draw(self, width: int, inner: Color, background: Color, filters: tuple) -> list[Strip]:
         """The Text's lines at width: the base style under each span's, padded with the background."""
         base = self.visual_style.rich_style
         pad = Style(background=inner).rich_style
         console = self.app.console
         strips = []
-        for paragraph in self._text.split("\n", allow_blank=True):
-            lines = paragraph.wrap(console, width, justify="default", overflow="fold")  # "left" would pad
-            for index, line in enumerate(lines):
-                if index < len(lines) - 1:  # as Textual wraps: a paragraph's inner lines end without spaces
-                    line.rstrip()
-                segments = Segment.apply_style(line.render(console, end=""), base)
-                strip = Strip(segments).adjust_cell_length(width, pad)
-                for line_filter in filters:
-                    strip = strip.apply_filter(line_filter, background)
-                strips.append(strip)
+        for line in self.wrap(self._text, width):
+            segments = Segment.apply_style(line.render(console, end=""), base)
+            strip = Strip(segments).adjust_cell_length(width, pad)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
         return strips
 
     def _plain_layout(self) -> bool:
