@@ -51,7 +51,7 @@ def test_plots_render_the_lines_textual_would(drive, monkeypatch, no_color):
 
 @pytest.mark.parametrize("no_color", [False, True])
 def test_notes_render_the_lines_textual_would(drive, monkeypatch, no_color):
-    """Every pane's note in every view, at a few widths (one, two and three lines, cut ones)."""
+    """Every pane's note in every view, at a few widths (one to three lines, cut ones) and taller than its text."""
     if no_color:
         monkeypatch.setenv("NO_COLOR", "1")
     seen = []
@@ -62,15 +62,15 @@ def test_notes_render_the_lines_textual_would(drive, monkeypatch, no_color):
             await drive.press(pilot, str(index + 1))
             for _ in pane.VIEWS:
                 note = pane.query_one(Note)
-                for width in (17, 40, 61, 90, 150):
-                    note.styles.width = width
+                for width, height in ((17, None), (40, None), (61, None), (90, None), (150, None), (150, 3)):
+                    note.styles.width, note.styles.height = width, height  # 3: rows under a line of text
                     await pilot.pause()
                     region = Region(0, 0, *note.size)
                     ours = note.render_lines(region)
                     note._styles_cache.clear()
                     seen.append((pane.KIND, pane.view, width, note._text is not None, without_offsets(ours),
                                  without_offsets(Static.render_lines(note, region))))
-                note.styles.width = None
+                note.styles.width = note.styles.height = None
                 await drive.press(pilot, "v")
 
     drive.run(scenario)

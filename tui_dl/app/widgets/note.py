@@ -49,8 +49,11 @@ class Note(Static):
         if self._strips is None or self._strips[0] != key:
             self._strips = (key, self._draw(width, base_background + background, background, filters))
         strips = self._strips[1][crop.y:crop.bottom]
-        blank = Strip.blank(width, Style(background=base_background + background).rich_style)
-        strips = [*strips, *[blank] * (crop.height - len(strips))]
+        if len(strips) < crop.height:  # rows under the text (a layout to come): blank, as Static fills them
+            blank = Strip.blank(width, self.visual_style.rich_style)
+            for line_filter in filters:
+                blank = blank.apply_filter(line_filter, background)
+            strips = [*strips, *[blank] * (crop.height - len(strips))]
         if crop.column_span != (0, width):
             strips = [strip.crop(*crop.column_span) for strip in strips]
         return strips
