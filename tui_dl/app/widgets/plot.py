@@ -104,7 +104,8 @@ class CanvasWidget(Widget):
         """What the strips depend on besides the data: (width, height, glyph mode, look), where look is
         (the app's style filters, the background they blend with) as `_style_table` applies them."""
         filters = tuple(f for f in self.get_line_filters() if isinstance(f, STYLE_FILTERS))
-        return self.size.width, self.size.height, self.mode, (filters, self.background_colors[1] if filters else None)
+        width, height = self.size  # a look-up through the compositor's map: once
+        return width, height, self.mode, (filters, self.background_colors[1] if filters else None)
 
     def _paint(self, key: tuple[Any, ...]) -> None:
         width, height, mode, (filters, background) = key
