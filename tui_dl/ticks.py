@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -91,8 +92,15 @@ def tick_labels(values: np.ndarray) -> tuple[str, ...]:
     """The shortest labels (fewest significant digits, up to 6) that tell every tick apart and say its value.
 
     A label reads back within 1% of the smallest gap between ticks (0.15 is `0.15`, not `0.2`).
+    Ticks are 1-2-5 values that stay the same from one frame to the next while the data moves
+    within them, so the labels of each set of ticks are made once (up to six formattings of each tick).
     """
-    values = np.asarray(values, dtype=np.float64)
+    return _tick_labels(tuple(np.asarray(values, dtype=np.float64).ravel().tolist()))
+
+
+@lru_cache(1024)
+def _tick_labels(ticks: tuple[float, ...]) -> tuple[str, ...]:
+    values = np.array(ticks, dtype=np.float64)
     gaps = np.diff(np.sort(values))
     tolerance = 0.01 * float(gaps[gaps > 0].min()) if (gaps > 0).any() else 0.0
     labels: list[str] = []

@@ -9,7 +9,9 @@ Segment instead of one per cell (the escape codes, not the characters, were most
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from rich.color import Color
@@ -20,7 +22,6 @@ from textual.strip import Strip
 BLANK_BRAILLE = 0x2800  # a cell of a braille plot without dots (blank, like a space)
 NONE = -1  # no colour: the terminal's (or the widget's) default
 BOLD, DIM, REVERSE = 1, 2, 4
-_STYLES: dict[int, Style] = {}  # a cell's style key (see `strips`) -> Style, shared by every canvas
 
 
 def rgb(color: tuple[int, int, int]) -> int:
@@ -42,6 +43,28 @@ def style_of(fg: int, bg: int, attr: int) -> Style:
         bgcolor=None if bg < 0 else Color.from_rgb(bg >> 16, (bg >> 8) & 255, bg & 255),
         bold=bool(attr & BOLD) or None, dim=bool(attr & DIM) or None, reverse=bool(attr & REVERSE) or None,
     )
+
+
+class StyleTable(dict):
+    """A cell's style key (see `Cells._rows`) -> its Rich Style, made once, on first use.
+
+    With restyle, each style is the one restyle makes of it: the terminal's colour filters, applied
+    once a style rather than to every Segment (see `CanvasWidget`).
+    """
+
+    def __init__(self, restyle: Callable[[Style], Style] | None = None) -> None:
+        super().__init__()
+        self.restyle = restyle
+
+    def __missing__(self, key: int) -> Style:
+        style = style_of((key >> 28) - 1, ((key >> 3) & ((1 << 25) - 1)) - 1, key & 7)
+        if self.restyle is not None:
+            style = self.restyle(style)
+        self[key] = style
+        return style
+
+
+_STYLES = StyleTable()  # the plain styles, shared by every canvas
 
 
 class Cells:
@@ -77,19 +100,22 @@ class Cells:
         area = (slice(row, row + other.height), slice(col, col + other.width))
         self.char[area], self.fg[area], self.bg[area], self.attr[area] = other.char, other.fg, other.bg, other.attr
 
-    def strips(self, changed: np.ndarray | None = None, previous: list[Strip] | None = None) -> list[Strip]:
+    def strips(self, changed: np.ndarray | None = None, previous: list[Strip] | None = None,
+               styles: StyleTable | None = None) -> list[Strip]:
         """One Strip per row, each run of cells with one style as one Segment.
 
         With changed (one bool per row) and the previous picture's strips, a row that did not
         change keeps its previous Strip (a new step changes a few rows; a Strip is not cheap).
+        styles: the Rich Style of each cell style (the plain ones if None; a table with the terminal's
+        colour filters applied saves the compositor applying them to every Segment).
         """
         if changed is not None and previous is not None and len(previous) == self.height:
-            fresh = iter(self._rows(np.flatnonzero(changed)))
+            fresh = iter(self._rows(np.flatnonzero(changed), styles))
             return [next(fresh) if row_changed else strip for row_changed, strip in zip(changed, previous,
                                                                                         strict=True)]
-        return self._rows(np.arange(self.height))
+        return self._rows(np.arange(self.height), styles)
 
-    def _rows(self, rows: np.ndarray) -> list[Strip]:
+    def _rows(self, rows: np.ndarray, styles: StyleTable | None = None) -> list[Strip]:
         """The Strips of the given rows, in order."""
         if not len(rows):
             return []
@@ -98,20 +124,23 @@ class Cells:
         first = np.ones(key.shape, dtype=bool)
         first[:, 1:] = key[:, 1:] != key[:, :-1]
         starts = np.flatnonzero(first)  # every run's first cell, row-major
-        ends = np.append(starts[1:], key.size)  # every row's first cell starts a run: no run spans two rows
+        bounds = np.append(starts, key.size)  # every row's first cell starts a run: no run spans two rows
         codes = self.char[rows].ravel()
-        text = codes[codes != 0].tobytes().decode("utf-32-le")
-        # a wide character's second cell holds no character: runs are cut by cells, the text by characters
-        offsets = np.concatenate([[0], np.cumsum(codes != 0)]).tolist()
+        present = codes != 0
+        if present.all():
+            text = codes.tobytes().decode("utf-32-le")
+        else:  # a wide character's second cell holds no character: runs are cut by cells, the text by characters
+            text = codes[present].tobytes().decode("utf-32-le")
+            bounds = np.concatenate([[0], np.cumsum(present)])[bounds]
         run_keys = key.ravel()[starts].tolist()
-        missing = {k for k in run_keys if k not in _STYLES}
-        for k in missing:  # a few new styles a frame at most: decode the key once each
-            _STYLES[k] = style_of((k >> 28) - 1, ((k >> 3) & ((1 << 25) - 1)) - 1, k & 7)
-        lines: list[list[Segment]] = [[] for _ in range(len(rows))]
-        width, styles = self.width, _STYLES
-        for a, b, k in zip(starts.tolist(), ends.tolist(), run_keys, strict=True):
-            lines[a // width].append(Segment(text[offsets[a]:offsets[b]], styles[k]))
-        return [Strip(segments, width) for segments in lines]
+        styles = _STYLES if styles is None else styles  # a new style is decoded from its key once (__missing__)
+        bounds_list = bounds.tolist()
+        segments = list(map(Segment, map(text.__getitem__, map(slice, bounds_list, bounds_list[1:])),
+                            map(styles.__getitem__, run_keys)))
+        # the first run of each row (the runs per row, in order)
+        row_first = np.searchsorted(starts, np.arange(len(rows) + 1) * self.width).tolist()
+        width = self.width
+        return [Strip(segments[a:b], width) for a, b in pairwise(row_first)]
 
     def _fg_where_seen(self) -> np.ndarray:
         """The foreground with each blank cell's taken from the cell before it: a blank shows no

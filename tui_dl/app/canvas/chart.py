@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -261,35 +262,36 @@ class Chart:
         else:
             if self.heat_fill is not None:
                 self._heat(raster, x_axis, y_axis)
-            raster.lines([self._polyline(layer, x_axis, y_axis) for layer in self.layers
-                          if layer.kind == "contours"], under=True)
+            contours = [layer for layer in self.layers if layer.kind == "contours"]
+            raster.lines([self._polyline(layer, fx, fy) for layer, (fx, fy) in
+                          zip(contours, _fractions(contours, x_axis, y_axis), strict=True)], under=True)
         if self.backdrop_cache is not None and not reuse:
             backdrop = (raster.heat_top, raster.heat_bottom, raster.under, raster.under_char, raster.under_fg)
             for array in backdrop:
                 array.flags.writeable = False  # shared with later renders: never drawn into again
             self.backdrop_cache["backdrop"] = (self.backdrop_identity, key, backdrop)
+        drawn = [layer for layer in self.layers if layer.kind in ("band", "line", "vline", "points")]
+        fractions = dict(zip(map(id, drawn), _fractions(drawn, x_axis, y_axis), strict=True))
         bands = [layer for layer in self.layers if layer.kind == "band"]
         if bands and not raster.under.flags.writeable:  # the cached backdrop stays as it is
             raster.under, raster.under_char, raster.under_fg = (raster.under.copy(), raster.under_char.copy(),
                                                                 raster.under_fg.copy())
         for layer in bands:  # over the heat map, under every line
             half = len(layer.x) // 2
-            fx, fy = x_axis.fraction(layer.x[:half]), y_axis.fraction(layer.y)
-            raster.band(fx, fy[:half], fy[half:], layer.color)
-        raster.lines([self._polyline(layer, x_axis, y_axis) for layer in self.layers
+            fx, fy = fractions[id(layer)]
+            raster.band(fx[:half], fy[:half], fy[half:], layer.color)
+        raster.lines([self._polyline(layer, *fractions[id(layer)]) for layer in self.layers
                       if layer.kind in ("line", "vline") or (layer.kind == "points" and layer.glyph is None)])
         for layer in self.layers:  # markers on top of every line
             if layer.kind == "points" and layer.glyph is not None:
                 char, attr = layer.glyph.char(self.mode, layer.series)
-                raster.glyphs(x_axis.fraction(layer.x), y_axis.fraction(layer.y), char, layer.color, attr | BOLD)
+                raster.glyphs(*fractions[id(layer)], char, layer.color, attr | BOLD)
 
-    def _polyline(self, layer: _Layer, x_axis: Axis, y_axis: Axis) -> Polyline:
-        """A line, vertical line, contour or scatter layer as a polyline at axis fractions."""
+    def _polyline(self, layer: _Layer, fx: np.ndarray, fy: np.ndarray) -> Polyline:
+        """A line, vertical line, contour or scatter layer at its axis fractions as a polyline."""
         char = series_char(layer.series) if layer.series is not None else ("o" if layer.kind == "points" else ".")
-        fx = x_axis.fraction(layer.x)
         if layer.kind == "vline":
             return Polyline(np.repeat(fx, 2), np.array([0.0, 1.0]), layer.color, char)
-        fy = y_axis.fraction(layer.y)
         if layer.kind == "points":  # a scatter: a NaN after every point, so no point joins the next
             gaps = np.full(len(fx), np.nan)
             fx, fy = np.column_stack([fx, gaps]).ravel(), np.column_stack([fy, gaps]).ravel()
@@ -307,8 +309,8 @@ class Chart:
     def _frame(self, cells: Cells, x_axis: Axis | None, y_axis: Axis | None) -> None:
         top, left, rows, cols = self.area
         vertical, y_tick, corner, horizontal, x_tick = BOX.get(self.mode, BOX[""])
-        for row in range(top, top + rows):
-            cells.text(row, left - 1, vertical, AXIS_COLOR)
+        axis = (slice(top, top + rows), left - 1)  # the y axis line, one cell a row (as `cells.text` writes it)
+        cells.char[axis], cells.fg[axis], cells.attr[axis] = ord(vertical), AXIS_COLOR, 0
         cells.text(top + rows, left - 1, corner + horizontal * cols, AXIS_COLOR)
         if x_axis is None or y_axis is None:  # no labels: no ticks either
             return
@@ -384,6 +386,17 @@ class Chart:
                 start = left + max(0, (cols - len(title)) // 2)
                 cells.text(0, min(start, self.width - len(title)), title, TEXT_COLOR, attr=BOLD)
                 return
+
+
+def _fractions(layers: Sequence[_Layer], x_axis: Axis, y_axis: Axis) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fx, fy) of each layer's points: the axes' fractions of all layers taken at once (one NumPy pass,
+    not two small ones a layer; a chart has dozens of layers: a marker is one)."""
+    if not layers:
+        return []
+    bounds = np.cumsum([0, *(len(layer.x) for layer in layers)]).tolist()
+    fx = x_axis.fraction(np.concatenate([layer.x for layer in layers]))
+    fy = y_axis.fraction(np.concatenate([layer.y for layer in layers]))
+    return [(fx[a:b], fy[a:b]) for a, b in pairwise(bounds)]
 
 
 def _array(values: Any) -> np.ndarray:

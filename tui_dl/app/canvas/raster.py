@@ -163,10 +163,15 @@ class Raster:
         """Several polylines in one vectorized pass, in order: a later one's colour wins a shared cell."""
         if not polylines:
             return
-        parts = [_thin_consecutive(*self.to_pixels(line.fx, line.fy)) for line in polylines]
-        ids = np.concatenate([np.full(len(px) + 1, index) for index, (px, _) in enumerate(parts)])
-        px = np.concatenate([np.append(px, np.nan) for px, _ in parts])  # a NaN between two polylines
-        py = np.concatenate([np.append(py, np.nan) for _, py in parts])
+        # all polylines in one pass, a NaN after each (so none joins the next); the NaNs and the point after
+        # each are kept by the thinning, which therefore thins each polyline as if it were alone
+        gap = np.array([np.nan])
+        fx = np.concatenate([part for line in polylines for part in (np.asarray(line.fx, dtype=np.float64), gap)])
+        fy = np.concatenate([part for line in polylines for part in (np.asarray(line.fy, dtype=np.float64), gap)])
+        ids = np.repeat(np.arange(len(polylines)), [len(line.fx) + 1 for line in polylines])
+        px, py = self.to_pixels(fx, fy)
+        keep = _consecutive_kept(px, py)
+        px, py, ids = px[keep], py[keep], ids[keep]
         dotted = np.array([line.dotted for line in polylines])
         xs, ys, line_ids = segment_pixels(px, py, *self.pixels, ids=ids, dotted=dotted if dotted.any() else None)
         order = np.argsort(line_ids, kind="stable")  # z order: the last polyline's colour wins its cells
@@ -293,11 +298,12 @@ def _mix(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     return ((channels[0] // 2) << 16) | ((channels[1] // 2) << 8) | (channels[2] // 2)
 
 
-def _thin_consecutive(px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop points that fall into the same dot as the point before: the only thinning (a zigzag keeps
-    every turn that moves by a dot), and a dotted line's pattern stays even."""
+def _consecutive_kept(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """The points to keep: not those that fall into the same dot as the point before (the only thinning:
+    a zigzag keeps every turn that moves by a dot, and a dotted line's pattern stays even); NaN and the
+    point after one are always kept."""
     rx, ry = np.rint(px), np.rint(py)
     keep = np.ones(len(px), dtype=bool)
     with np.errstate(invalid="ignore"):
         keep[1:] = (rx[1:] != rx[:-1]) | (ry[1:] != ry[:-1]) | ~np.isfinite(rx[1:]) | ~np.isfinite(ry[1:])
-    return px[keep], py[keep]
+    return keep

@@ -20,11 +20,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import Static
 
 from tui_dl.app import AppConfig
 from tui_dl.app.glyphs import glyph_mode
 from tui_dl.app.model_types import ParamRow
+from tui_dl.app.widgets.note import Note
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.throttle import Throttle
 
@@ -78,7 +78,7 @@ class Pane(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
             yield from self.compose_body()
-            yield Static(id="note")
+            yield Note(id="note")
         yield ParamPanel(id=f"params-{self.KIND}")
 
     def compose_body(self) -> ComposeResult:
@@ -184,13 +184,13 @@ class Pane(Horizontal):
         numbers in a legend change on every frame, its height seldom, and a layout pass over
         the whole screen would cost more than drawing the plots.
         """
-        note = self.query_one("#note", Static)
+        note = self.query_one("#note", Note)
         width = note.size.width
         if not width:
             note.update(text)
             return
         rich = Text(text) if isinstance(text, str) else text
-        lines = min(len(rich.wrap(self.app.console, width)), NOTE_LINES)
+        lines = min(len(note.wrap(rich, width)), NOTE_LINES)  # the note draws these lines (wrapped once)
         note.update(text, layout=lines != note.size.height)
 
     # ------------------------------------------------------------------ keys

@@ -214,17 +214,21 @@ def region_colors(grid: np.ndarray, box: tuple[float, float, float, float], xs: 
     size = grid.shape[0]
     gx = np.clip(((xs - xmin) / (xmax - xmin) * size).astype(int), 0, size - 1)
     gy = np.clip(((ys - ymin) / (ymax - ymin) * size).astype(int), 0, size - 1)
-    probabilities = grid[np.ix_(gy, gx)]
-    known = np.isfinite(probabilities).all(axis=-1)
-    probabilities = np.nan_to_num(probabilities, nan=0.0, posinf=0.0, neginf=0.0)
+    # each grid cell's colour, then each point's cell's: a point's colour depends on its cell alone, and
+    # a plot has more points (a few thousand half cells) than the grid has cells
+    known = np.isfinite(grid).all(axis=-1)
+    probabilities = np.nan_to_num(grid, nan=0.0, posinf=0.0, neginf=0.0)
     label = np.argmax(probabilities, axis=-1)
     if mode == "mono":
         greys = np.linspace(30, 150, max(grid.shape[-1], 2))[label]
-        return np.repeat(greys[..., None], 3, axis=-1).astype(np.uint8), known
-    # confidence in CONFIDENCE_SHADES steps: a few shades read as well, and equal colours merge into one run
-    confidence = np.floor(np.max(probabilities, axis=-1) * CONFIDENCE_SHADES)[..., None] / CONFIDENCE_SHADES
-    palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
-    return (palette * (0.12 + 0.28 * confidence)).astype(np.uint8), known
+        colors = np.repeat(greys[..., None], 3, axis=-1).astype(np.uint8)
+    else:
+        # confidence in CONFIDENCE_SHADES steps: a few shades read as well, and equal colours merge into one run
+        confidence = np.floor(np.max(probabilities, axis=-1) * CONFIDENCE_SHADES)[..., None] / CONFIDENCE_SHADES
+        palette = np.asarray(CATEGORIES, dtype=np.float64)[label % len(CATEGORIES)]
+        colors = (palette * (0.12 + 0.28 * confidence)).astype(np.uint8)
+    rows, cols = np.ix_(gy, gx)
+    return colors[rows, cols], known[rows, cols]
 
 
 class OverfittingPane(Pane):
