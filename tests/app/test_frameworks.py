@@ -38,7 +38,8 @@ class Recorder:
 
 def run(code: str):
     """The value of the last line of code (earlier lines may assign), with keras and torch stubbed."""
-    scope = {"keras": Recorder("keras"), "torch": Recorder("torch"), "math": math, "bisect": bisect,
+    scope = {"keras": Recorder("keras"), "torch": Recorder("torch"), "schedulefree": Recorder("schedulefree"),
+             "math": math, "bisect": bisect,
              "optimizer": "optimizer", "model": Recorder("model"), "layer": Recorder("layer"),
              "fan_in": 100, "fan_out": 100}
     tree = ast.parse(code)
@@ -93,7 +94,10 @@ def test_schedule_code_computes_the_engines_rates(name, params):
 
 
 # optimizers one framework lacks: the other side of the panel is a comment saying so
-ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb"}
+ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb", "sgd_schedule_free",
+                      "adamw_schedule_free"}
+# the schedulefree package's optimizers: imported, assigned, and put in train mode
+SCHEDULE_FREE = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}
 
 
 @pytest.mark.parametrize("name", [c.name for c in OPTIMIZERS])
@@ -104,8 +108,15 @@ def test_optimizer_code_names_the_frameworks_parameters(name):
     keras_own = name.startswith("keras_")
     own_code, other_code = (description.keras, description.torch) if keras_own else (description.torch,
                                                                                     description.keras)
-    own_path, _, own = run(own_code)
-    assert own_path.startswith("keras.optimizers." if keras_own else "torch.optim.")
+    if name in SCHEDULE_FREE:
+        lines = own_code.splitlines()
+        assert lines[0] == "import schedulefree" and lines[1].startswith("optimizer = schedulefree.")
+        assert lines[-1].startswith("optimizer.train()  # ")  # step() refuses to run in eval mode
+        own_path, _, own = run("\n".join(lines[1:-1]).removeprefix("optimizer = "))
+        assert own_path == f"schedulefree.{SCHEDULE_FREE[name]}"
+    else:
+        own_path, _, own = run(own_code)
+        assert own_path.startswith("keras.optimizers." if keras_own else "torch.optim.")
     # every keyword is the framework's parameter with the selected value, and every selected value is passed
     assert own == params
     if name in ONE_FRAMEWORK_ONLY:

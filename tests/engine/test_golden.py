@@ -98,7 +98,8 @@ def test_optimizer_trajectory_matches_its_framework(case):
 def _engine_run(case: dict) -> tuple[np.ndarray, list]:
     """The engine's trajectory on the case's gradients and rates, and its state after every update."""
     component = OPTIMIZERS[case["name"]]
-    layout = {"shapes": [tuple(shape) for shape in case["shapes"]]} if "shapes" in case else {}
+    per_variable = "shapes" in case and component.meta.get("per_variable")
+    layout = {"shapes": [tuple(shape) for shape in case["shapes"]]} if per_variable else {}
     optimizer = component.fn(**component.resolve(case["params"]), **layout)
     theta = np.asarray(case["theta0"], dtype=float)[None]
     state = optimizer.init(theta)
@@ -129,6 +130,11 @@ def test_optimizer_matches_what_the_shown_code_computes(case):
     if "ax" in case:  # ASGD's average: in the state, not on the path
         np.testing.assert_allclose(np.array([s.ax[0] for s in states]), np.asarray(case["ax"]), rtol=1e-12,
                                    atol=1e-14)
+    if "x" in case:  # schedule-free: the path is y; x is what optimizer.eval() puts in the weights
+        optimizer = OPTIMIZERS[case["name"]]
+        evaluated = [optimizer(**case["params"]).evaluation_params(state, np.asarray(y)[None])[0]
+                     for state, y in zip(states, ours, strict=True)]
+        np.testing.assert_allclose(np.array(evaluated), np.asarray(case["x"]), rtol=1e-12, atol=1e-14)
 
 
 def test_the_golden_cases_reach_the_branches_they_are_there_for():
@@ -140,6 +146,8 @@ def test_the_golden_cases_reach_the_branches_they_are_there_for():
     # mu = 1 / max(1, t - t0) is 1 through update t0 + 2 = 12 (ax = theta), then the average lags the path
     np.testing.assert_array_equal(ax[:12], theta[:12])
     assert np.abs(ax[12:, 0] - theta[12:, 0]).min() > 1e-2
+    sf = by_id["quadratic_sgd_schedule_free"]
+    assert np.abs(np.asarray(sf["x"]) - np.asarray(sf["theta"])).max() > 0.1  # y and x are different points
     steps = np.abs(np.diff(np.asarray(by_id["keras_lion_default"]["theta"]), axis=0))
     assert set(np.round(steps[steps > 0] / 1e-3, 9)) == {1.0}  # Lion moves every coordinate by lr or not at all
 

@@ -35,6 +35,14 @@ SWEEPS = {
     "adafactor": {"lr": [0.01, 0.1, 0.05, 0.2], "beta2_decay": [-0.8, -0.5, 0.0, -1.0],
                   "eps": [(None, 1e-3), (1e-30, 1e-2), (1e-3, 0.0), (None, 1e-3)], "d": [1.0, 1.5, 1.0, 4.0],
                   "weight_decay": [0, 0.1, 0, 0.01]},
+    "sgd_schedule_free": {"lr": [0.1, 0.01, 0.5, 0.05], "momentum": [0.9, 0.5, 0.99, 0.1],
+                          "weight_decay": [0, 0.1, 0, 0.01], "warmup_steps": [0, 5, 1, 40], "r": [0.0, 1.0, 0.5, -1.0],
+                          "weight_lr_power": [2.0, 0.0, 1.0, 3.0]},
+    "adamw_schedule_free": {"lr": [0.1, 0.01, 0.5, 0.05], "betas": [(0.9, 0.999), (0.5, 0.9), (0.99, 0.99),
+                                                                     (0.1, 0.0)],
+                            "eps": [1e-8, 1e-3, 1e-8, 1e-6], "weight_decay": [0, 0.1, 0, 0.01],
+                            "warmup_steps": [0, 5, 1, 40], "r": [0.0, 1.0, 0.5, 2.0],
+                            "weight_lr_power": [2.0, 0.0, 1.0, 3.0]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -263,7 +271,11 @@ def test_keras_adadelta_is_torch_adadelta_at_the_same_values():
      ("keras_ftrl", {"l1_regularization_strength": "-1"}, "bad value '-1' for l1_regularization_strength"),
      ("adadelta", {"rho": "1.5"}, "bad value '1.5' for rho: expected a float in [0, 1]"),
      ("radam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas"),
-     ("asgd", {"weight_decay": "-0.1"}, "bad value '-0.1' for weight_decay")],
+     ("asgd", {"weight_decay": "-0.1"}, "bad value '-0.1' for weight_decay"),
+     ("sgd_schedule_free", {"momentum": "1"}, "bad value '1' for momentum: expected a float in (0, 1)"),
+     ("sgd_schedule_free", {"momentum": "0"}, "bad value '0' for momentum: expected a float in (0, 1)"),
+     ("adamw_schedule_free", {"betas": "0,0.999"}, "bad betas 0,0.999: beta1 must be > 0"),
+     ("adamw_schedule_free", {"warmup_steps": "-1"}, "bad value '-1' for warmup_steps")],
 )
 def test_values_the_framework_refuses_are_refused_in_one_line(name, values, message):
     with pytest.raises(ParamError) as error:
@@ -347,3 +359,33 @@ def test_torch_adafactor_step_size_is_the_factor_its_update_applied():
         scale = np.maximum(1e-3, per_variable(params)) / np.maximum(1.0, per_variable(u))
         np.testing.assert_allclose(params - new, np.repeat(scale, [12, 4], axis=1) * size * grads, rtol=1e-12)
         params = new
+
+
+def test_schedule_free_path_is_y_and_its_average_x_lies_between_y_and_z():
+    """y = lerp(x, z, 1 - beta): x = lerp(y, z, 1 - 1/beta) is the evaluation point, z the plain SGD sequence."""
+    optimizer = O.sgd_schedule_free(lr=0.1, momentum=0.9)
+    params = np.array([[1.0, -2.0]])
+    state = optimizer.init(params)
+    for _ in range(5):
+        params, state = optimizer.update(bumpy_gradient(params), state, params)
+    x = optimizer.evaluation_params(state, params)
+    np.testing.assert_allclose(0.9 * x + 0.1 * state.z, params, rtol=1e-12)
+    assert not np.allclose(x, params)
+    # at k = 0 the new point's weight in the average is 1: after one step x = z = y = x0 - lr g
+    fresh = O.sgd_schedule_free(lr=0.1, momentum=0.9)
+    start = np.array([[1.0, -2.0]])
+    y1, s1 = fresh.update(bumpy_gradient(start), fresh.init(start), start)
+    np.testing.assert_allclose(s1.z, start - 0.1 * bumpy_gradient(start), rtol=1e-14)
+    np.testing.assert_allclose(y1, s1.z, rtol=1e-14)
+    np.testing.assert_allclose(fresh.evaluation_params(s1, y1), s1.z, rtol=1e-12)
+
+
+def test_schedule_free_warmup_weighs_the_average_by_the_squared_rate():
+    """During warmup step k averages with weight lr_k^2 (weight_lr_power 2): the first points count little."""
+    optimizer = O.sgd_schedule_free(lr=1.0, warmup_steps=4)
+    params = np.zeros((1, 2))
+    state = optimizer.init(params)
+    for _ in range(4):
+        params, state = optimizer.update(np.ones((1, 2)), state, params)
+    np.testing.assert_allclose(state.weight_sum, [(0.25**2 + 0.5**2 + 0.75**2 + 1.0)])
+    np.testing.assert_allclose(state.lr_max, [1.0])

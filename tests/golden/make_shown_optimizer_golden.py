@@ -17,6 +17,7 @@ parameters `ax` torch keeps in its state next to the trajectory.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
@@ -33,7 +34,11 @@ import keras  # noqa: E402
 import make_golden as base  # noqa: E402
 import torch  # noqa: E402
 
-from tui_dl.app.frameworks.optimizers import KERAS_OPTIMIZERS, TORCH_OPTIMIZERS, optimizer_code  # noqa: E402
+from tui_dl.app.frameworks.optimizers import (  # noqa: E402
+    KERAS_OPTIMIZERS,
+    SCHEDULE_FREE_OPTIMIZERS,
+    optimizer_code,
+)
 from tui_dl.engine.optimizers import OPTIMIZERS  # noqa: E402
 
 GENERATOR = "KERAS_BACKEND=torch python tests/golden/make_shown_optimizer_golden.py"
@@ -127,6 +132,25 @@ CASES = [
     ("keras_adafactor_layers_schedule", "keras_adafactor", {"relative_step": False}, "layers", 0.5),
     ("keras_adafactor_not_relative", "keras_adafactor", {"learning_rate": 0.5, "relative_step": False}, None, None),
     ("quadratic_keras_adafactor", "keras_adafactor", {"learning_rate": 0.1}, "quadratic", None),
+    # schedule-free SGD and AdamW (the schedulefree package): the weights are y in train mode; x (eval) recorded too
+    ("sgd_schedule_free_default", "sgd_schedule_free", {}, None, None),
+    ("sgd_schedule_free_opts", "sgd_schedule_free", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1,
+                                                     "warmup_steps": 6, "r": 1.0, "weight_lr_power": 1.0}, None, None),
+    ("sgd_schedule_free_schedule", "sgd_schedule_free", {"warmup_steps": 3, "r": 0.5}, None, 0.05),
+    ("sgd_schedule_free_layers", "sgd_schedule_free", {"lr": 0.05, "warmup_steps": 4}, "layers", None),
+    ("quadratic_sgd_schedule_free", "sgd_schedule_free", {"lr": 0.5}, "quadratic", None),
+    ("rosenbrock_sgd_schedule_free", "sgd_schedule_free", {"lr": 1e-3, "momentum": 0.95, "warmup_steps": 10},
+     "rosenbrock", None),
+    ("adamw_schedule_free_default", "adamw_schedule_free", {}, None, None),
+    ("adamw_schedule_free_opts", "adamw_schedule_free", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-6,
+                                                         "weight_decay": 0.1, "warmup_steps": 8, "r": 2.0,
+                                                         "weight_lr_power": 0.0}, None, None),
+    ("adamw_schedule_free_schedule", "adamw_schedule_free", {"weight_decay": 0.01, "warmup_steps": 2}, None, 0.1),
+    ("adamw_schedule_free_layers", "adamw_schedule_free", {"lr": 0.02, "weight_decay": 0.05, "warmup_steps": 5},
+     "layers", None),
+    ("quadratic_adamw_schedule_free", "adamw_schedule_free", {"lr": 0.5, "warmup_steps": 5}, "quadratic", None),
+    ("rosenbrock_adamw_schedule_free", "adamw_schedule_free", {"lr": 0.02, "betas": (0.95, 0.99)}, "rosenbrock",
+     None),
 ]
 
 # the LAYERS cases: a small network's variables in the engine's order (kernels, then biases), Keras layout
@@ -167,17 +191,34 @@ class _Model:
 
 def shown_code(name, params):
     keras_code, torch_code, _ = optimizer_code(name, params)
-    code = torch_code if name in TORCH_OPTIMIZERS else keras_code
+    code = keras_code if name in KERAS_OPTIMIZERS else torch_code
     assert not code.lstrip().startswith("#"), (name, code)
     return code
 
 
 def build(code, params=()):
-    """The optimizer the shown code makes, with keras, torch and math as the panel's code expects."""
+    """The optimizer the shown code makes, with keras, torch and math as the panel's code expects: an expression,
+    or statements that assign `optimizer` (the schedule-free ones also import schedulefree and call train())."""
     import math
 
     scope = {"keras": keras, "torch": torch, "math": math, "model": _Model(params)}
+    if "optimizer = " in code:
+        exec(code, scope)
+        return scope["optimizer"]
     return eval(code, scope)
+
+
+def evaluation_point(optimizer, params):
+    """The weights optimizer.eval() gives (schedule-free: x), after which train mode and y are put back exactly."""
+    saved = [p.detach().clone() for p in params]
+    optimizer.eval()
+    point = torch.cat([p.detach().ravel() for p in params]).tolist()
+    with torch.no_grad():
+        for param, value in zip(params, saved, strict=True):
+            param.copy_(value)
+    for group in optimizer.param_groups:
+        group["train_mode"] = True
+    return point
 
 
 def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
@@ -185,7 +226,8 @@ def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
     shapes = shapes or [[len(theta0)]]
     params = [torch.tensor(part, requires_grad=True) for part in split(theta0, shapes)]
     optimizer = build(code, params)
-    assert not optimizer.defaults.get("foreach"), "the single-tensor path (CPU default)"
+    schedule_free = hasattr(optimizer, "eval")
+    assert schedule_free or not optimizer.defaults.get("foreach"), "the single-tensor path (CPU default)"
     trajectory, averages = [], []
     for step in range(n_steps):
         if rates is not None:
@@ -198,6 +240,8 @@ def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
         trajectory.append(torch.cat([p.detach().ravel() for p in params]).tolist())
         if "ax" in optimizer.state[params[0]]:
             averages.append(optimizer.state[params[0]]["ax"].tolist())
+        if schedule_free:  # schedule-free: train() was called by the shown code
+            averages.append(evaluation_point(optimizer, params))
     return trajectory, averages or None
 
 
@@ -248,7 +292,7 @@ def cases():
         if shapes:
             case["shapes"] = shapes
         if ax is not None:
-            case["ax"] = ax
+            case["x" if name in SCHEDULE_FREE_OPTIMIZERS else "ax"] = ax
         out.append(case)
     return out
 
@@ -268,13 +312,16 @@ def main():
         keras.config.set_floatx("float32")
     meta = base.base_meta(
         generator=GENERATOR,
+        schedulefree=importlib.metadata.version("schedulefree"),
         dtype="float64",
         protocol="As optimizers.json: theta[t] is the parameter vector after update t+1, made with grads[t] (fixed "
         "cases) or with the analytic float64 gradient of the surface at theta[t-1] (theta0 for t=0); when lr is a "
         "list, lr[t] is set (torch: param_groups[0]['lr']; keras: optimizer.learning_rate) before update t+1. The "
         "optimizer is what `code` (the code tui-dl's formula panel shows for `name` with `params`) evaluates to, "
         "with model.parameters() = [the parameter tensor] and foreach left at its CPU default (single tensor). "
-        "ax (ASGD): torch's state['ax'] after each update. shapes (Lamb, Adafactor): the row theta is the "
+        "ax (ASGD): torch's state['ax'] after each update. x (schedule-free): the weights optimizer.eval() "
+        "gives after each update (then y and train mode are restored exactly); theta is y, the weights in train "
+        "mode. shapes (Lamb, Adafactor): the row theta is the "
         "variables of these shapes one after another (each flattened in C order), each a keras.Variable of its "
         "own; without shapes the row is one 1-D variable.",
         surfaces={"rosenbrock": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2", "quadratic": "f(x, y) = x^2 / 20 + y^2"},
@@ -285,6 +332,8 @@ def main():
             "do nothing to Rprop; ASGD's eta at step t+1 is computed at the end of step t from that step's lr.",
             "Keras Lion, Adadelta: the torch-backend classes (keras/src/backend/torch/optimizers/torch_lion.py, "
             "torch_adadelta.py); Keras Ftrl: the generic update_step of keras/src/optimizers/ftrl.py.",
+            "The schedule-free cases run the schedulefree package (version in meta.schedulefree) with foreach at "
+            "its default (True).",
             "torch (2.13) has no Lion or Ftrl and Keras 3 no RAdam, Rprop or ASGD: those panels show a comment "
             "on the other side, and only the framework's own code is run here.",
         ],

@@ -32,11 +32,15 @@ class Optimizer(NamedTuple):
         step_size: (state, lr=None) -> the effective per-parameter rate of the last update, the
             factor in front of the (bias-corrected) gradient or momentum: lr / (sqrt(v) + eps) for
             the adaptive methods, lr for SGD. This is the "decay built into Adagrad/RMSprop/Adam".
+        evaluation_params: None, or (state, params) -> the weights to evaluate the model at, where
+            they are not the ones the gradient is taken at: the schedule-free optimizers train at y
+            and are evaluated at their average x (the reference's `optimizer.eval()`).
     """
 
     init: Callable[[np.ndarray], Any]
     update: Callable[..., tuple[np.ndarray, Any]]
     step_size: Callable[..., np.ndarray]
+    evaluation_params: Callable[..., np.ndarray] | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -804,6 +808,141 @@ def adafactor(lr: Any = 1e-2, beta2_decay: Any = -0.8, eps: Any = (None, 1e-3), 
     return Optimizer(init, update, step_size)
 
 
+# =========================================================================== schedule-free
+class ScheduleFreeState(NamedTuple):
+    """State of the `schedulefree` package's SGDScheduleFree and AdamWScheduleFree, per run: k (count), the sum
+    of the averaging weights and the largest scheduled rate so far; z, the base sequence; x, the average
+    (what `optimizer.eval()` puts in the weights); exp_avg_sq (AdamW only; zeros for SGD)."""
+
+    count: np.ndarray
+    weight_sum: np.ndarray
+    lr_max: np.ndarray
+    z: np.ndarray
+    x: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+def _check_schedule_free_betas(values: dict[str, Any]) -> None:
+    """AdamWScheduleFree's eval() moves the weights to x = lerp(y, z, 1 - 1/beta1): beta1 = 0 divides by zero."""
+    if values["betas"][0] <= 0:
+        raise ParamError(f"bad betas {values['betas'][0]:g},{values['betas'][1]:g}: beta1 must be > 0, as "
+                         "AdamWScheduleFree.eval() divides by it (x = lerp(y, z, 1 - 1/beta1))")
+
+
+def _schedule_free(lr: Any, beta1: Any, beta2: Any, eps: Any, weight_decay: Any, warmup_steps: Any, r: Any,
+                   weight_lr_power: Any, adaptive: bool) -> Optimizer:
+    """The update shared by SGDScheduleFree (adaptive False: momentum is beta1) and AdamWScheduleFree.
+
+    schedulefree/sgd_schedulefree.py and adamw_schedulefree.py (version 1.4.1), step(): with k the 0-based
+    step, sched = (k + 1) / warmup_steps while k < warmup_steps, else 1; lr_t = lr sched;
+    lr_max = max(lr_t, lr_max); c = (k + 1)^r lr_max^weight_lr_power / (sum of these weights so far) (0 when
+    the sum is 0). AdamW normalizes g by sqrt(v / (1 - beta2^(k+1))) + eps, v = beta2 v + (1 - beta2) g^2;
+    weight decay adds wd * y to the (normalized) gradient. Then y = lerp(y, z, c) + lr_t (beta1 (1 - c) - 1) g
+    and z -= lr_t g. z starts as the weights at the first step. y is what the weights hold in train mode
+    (the gradient is taken there); x = lerp(y, z, 1 - 1/beta1) is what eval() puts in them, the average
+    Defazio et al. (2024) prove the guarantees for.
+    """
+    default_lr = lr
+    b1 = np.asarray(beta1, np.float64)
+    b2 = np.asarray(beta2, np.float64)
+
+    def init(params: np.ndarray) -> ScheduleFreeState:
+        runs = params.shape[:1]
+        return ScheduleFreeState(_counts(params), np.zeros(runs), np.full(runs, -1.0), params.copy(), params.copy(),
+                                 _zeros(params))
+
+    def scheduled(count: np.ndarray, lr: Any) -> np.ndarray:
+        """lr * sched at the update whose 0-based step is count."""
+        warm = np.asarray(warmup_steps, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sched = np.where(count < warm, (count + 1) / warm, 1.0)
+        return np.asarray(_lr(default_lr, lr), np.float64) * sched
+
+    def denominator(exp_avg_sq: np.ndarray, count: np.ndarray) -> np.ndarray:
+        correction = per_run(1 - b2 ** np.maximum(count, 1), exp_avg_sq)
+        return np.sqrt(exp_avg_sq / correction) + per_run(eps, exp_avg_sq)
+
+    def update(grads, state, params, lr=None):
+        k = state.count
+        rate = scheduled(k, lr)
+        lr_max = np.maximum(rate, state.lr_max)
+        weight = (k + 1) ** np.asarray(r, np.float64) * lr_max ** np.asarray(weight_lr_power, np.float64)
+        weight_sum = state.weight_sum + weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ckp1 = np.where(weight_sum != 0, weight / weight_sum, 0.0)
+        z = np.where(per_run(k == 0, params, bool), params, state.z)  # torch: state['z'] = p.clone() at step 1
+        exp_avg_sq = state.exp_avg_sq
+        g = grads
+        if adaptive:
+            exp_avg_sq = state.exp_avg_sq * per_run(b2, params) + per_run(1 - b2, params) * grads * grads
+            g = grads / denominator(exp_avg_sq, k + 1)
+        if _has(weight_decay):
+            g = g + per_run(weight_decay, params) * params
+        y = _lerp(params, z, per_run(ckp1, params)) + per_run(rate * (b1 * (1 - ckp1) - 1), params) * g
+        z = z - per_run(rate, params) * g
+        x = _lerp(y, z, per_run(1 - 1 / b1, params))
+        return y, ScheduleFreeState(k + 1, weight_sum, lr_max, z, x, exp_avg_sq)
+
+    def step_size(state, lr=None):
+        """lr_t (AdamW: over sqrt(v_hat) + eps), the step of z: y and x move by a part of it."""
+        rate = per_run(scheduled(np.maximum(state.count - 1, 0), lr), state.z)
+        size = rate / denominator(state.exp_avg_sq, state.count) if adaptive else rate
+        return np.broadcast_to(size, state.z.shape)
+
+    def evaluation_params(state, params):
+        return np.where(per_run(state.count > 0, params, bool), state.x, params)
+
+    return Optimizer(init, update, step_size, evaluation_params)
+
+
+_WARMUP = ParamSpec("warmup_steps", "int", 0, low=0, scale="log",
+                    help="linear warmup: the rate is lr (k + 1) / warmup_steps for the first warmup_steps steps")
+_R = ParamSpec("r", "float", 0.0, step=0.5, help="polynomial weighting of the average: step k weighs (k + 1)^r")
+_WEIGHT_LR_POWER = ParamSpec("weight_lr_power", "float", 2.0, step=0.5,
+                             help="step k also weighs lr_max^weight_lr_power (largest rate so far: warmup steps "
+                                  "count less)")
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1.0),
+    ParamSpec("momentum", "float", 0.9, low=0.0, high=1.0, low_open=True, high_open=True, step=0.01,
+              help="beta: y = lerp(x, z, 1 - momentum), where the gradient is taken (0 < momentum < 1)"),
+    _decay_spec("weight_decay", 0.0, "L2: wd * y is added to the gradient"),
+    _WARMUP, _R, _WEIGHT_LR_POWER,
+    family="schedulefree",
+)
+def sgd_schedule_free(lr: Any = 1.0, momentum: Any = 0.9, weight_decay: Any = 0.0, warmup_steps: Any = 0,
+                      r: Any = 0.0, weight_lr_power: Any = 2.0) -> Optimizer:
+    """Schedule-free SGD (Defazio et al. 2024): SGD on z, gradients at y, the average x is the model to evaluate.
+
+    The `schedulefree` package's SGDScheduleFree (schedulefree/sgd_schedulefree.py): no schedule, a constant
+    rate (with an optional linear warmup) and an online average replace the decay. The path on a surface is y,
+    the weights in train mode, where each gradient is taken; z (the SGD sequence) and x (the average) are in
+    the state. See `_schedule_free`.
+    """
+    return _schedule_free(lr, momentum, 0.0, 0.0, weight_decay, warmup_steps, r, weight_lr_power, adaptive=False)
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 0.0025), _BETAS, _eps_spec("eps", 1e-8),
+    _decay_spec("weight_decay", 0.0, "wd * y is added to the normalized gradient (after the division by sqrt(v))"),
+    _WARMUP, _R, _WEIGHT_LR_POWER,
+    family="schedulefree",
+    check=_check_schedule_free_betas,
+)
+def adamw_schedule_free(lr: Any = 0.0025, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
+                        warmup_steps: Any = 0, r: Any = 0.0, weight_lr_power: Any = 2.0) -> Optimizer:
+    """Schedule-free AdamW (Defazio et al. 2024): Adam's normalization, no first moment, and the average x.
+
+    The `schedulefree` package's AdamWScheduleFree (schedulefree/adamw_schedulefree.py): the gradient divided
+    by sqrt(v_hat) + eps drives z; y interpolates x and z with beta1 in place of Adam's momentum. The path
+    on a surface is y (the weights in train mode); z and x (what `optimizer.eval()` gives) are in the state.
+    See `_schedule_free`.
+    """
+    beta1, beta2 = _split_betas(betas)
+    return _schedule_free(lr, beta1, beta2, eps, weight_decay, warmup_steps, r, weight_lr_power, adaptive=True)
+
+
 # =========================================================================== Keras
 def _keras_weight_decay(params: np.ndarray, weight_decay: Any, rate: Any) -> np.ndarray:
     """Keras's decoupled weight decay, applied before every update: theta -= theta * wd * lr."""
@@ -1413,7 +1552,17 @@ def grouped(optimizers: Sequence[Optimizer], runs: Sequence[Any]) -> Optimizer:
             out[index] = size
         return out
 
-    return Optimizer(init, update, step_size)
+    if all(opt.evaluation_params is None for opt in optimizers):
+        return Optimizer(init, update, step_size)
+
+    def evaluation_params(state, params):
+        out = params.copy()
+        for opt, index, part in zip(optimizers, runs, state.parts, strict=True):  # a loop over optimizers
+            if opt.evaluation_params is not None:
+                out[index] = opt.evaluation_params(part, params[index])
+        return out
+
+    return Optimizer(init, update, step_size, evaluation_params)
 
 
 def trajectory(optimizer: Optimizer, params: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray], steps: int,

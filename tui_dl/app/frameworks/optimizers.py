@@ -14,6 +14,8 @@ KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmspr
                     "keras_adam": "Adam", "keras_adamw": "AdamW", "keras_nadam": "Nadam", "keras_adamax": "Adamax",
                     "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl", "keras_lamb": "Lamb",
                     "keras_adafactor": "Adafactor"}
+# the `schedulefree` package (pip install schedulefree): torch optimizers that need train() before training
+SCHEDULE_FREE_OPTIMIZERS = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}
 # the other framework's closest optimizer (catalog name), None where it has none
 _KERAS_OF = {name: f"keras_{name}" for name in TORCH_OPTIMIZERS if f"keras_{name}" in KERAS_OPTIMIZERS}
 _KERAS_OF.update(radam=None, rprop=None, asgd=None)
@@ -26,6 +28,8 @@ _MISSING = {
     "keras_lion": "# torch.optim has no Lion (PyTorch 2.13); Keras's is the reference here",
     "keras_ftrl": "# torch.optim has no Ftrl (PyTorch 2.13); Keras's is the reference here",
     "keras_lamb": "# torch.optim has no Lamb (PyTorch 2.13); Keras's is the reference here",
+    "sgd_schedule_free": "# Keras 3 has no schedule-free optimizer; the reference is the schedulefree package",
+    "adamw_schedule_free": "# Keras 3 has no schedule-free optimizer; the reference is the schedulefree package",
 }
 # torch parameter -> keras parameter
 _TO_KERAS = {"lr": "learning_rate", "eps": "epsilon"}
@@ -47,6 +51,14 @@ OPTIMIZER_FORMULAS = {
               "θ ← θ − sign(g)·step, with g ← 0 where the sign flipped;  lr is only the initial step"),
     "asgd": ("θ ← θ·(1 − λ·η) − η·g;  ax ← θ while t ≤ t0, then ax ← ax + (θ − ax)/(t − t0)",
              "η ← lr / (1 + λ·lr·t)^α;  the path drawn is θ; ax is the average torch keeps in its state"),
+    "sgd_schedule_free": (
+        "c = (k+1)^r·lr_max^weight_lr_power / Σ weights;  lr_t = lr·min(1, (k+1)/warmup_steps)",
+        "y ← lerp(y, z, c) + lr_t·(β(1−c) − 1)·g;  z ← z − lr_t·g  (g taken at y, the path drawn)",
+        "x = lerp(y, z, 1 − 1/β): the average optimizer.eval() puts in the weights (in the state)"),
+    "adamw_schedule_free": (
+        "v ← β2·v + (1−β2)·g²;  ĝ = g/(√(v/(1−β2^(k+1))) + eps) + wd·y;  c, lr_t as schedule-free SGD",
+        "y ← lerp(y, z, c) + lr_t·(β1(1−c) − 1)·ĝ;  z ← z − lr_t·ĝ  (g taken at y, the path drawn)",
+        "x = lerp(y, z, 1 − 1/β1): the average optimizer.eval() puts in the weights (in the state)"),
     "keras_sgd": ("m ← momentum·m − lr·g;  θ ← θ + m  (nesterov: θ ← θ + momentum·m − lr·g)",),
     "keras_adagrad": ("S ← S + g² (S starts at 0.1);  θ ← θ − lr · g / √(S + epsilon)",),
     "keras_rmsprop": ("v ← ρ·v + (1 − ρ)·g²;  θ ← θ − lr · g / √(v + epsilon)",),
@@ -75,6 +87,8 @@ def optimizer_name(name: str) -> str:
     """The framework's class name: Adam for adam, Keras Adam for keras_adam, else the catalog name."""
     if name in TORCH_OPTIMIZERS:
         return TORCH_OPTIMIZERS[name]
+    if name in SCHEDULE_FREE_OPTIMIZERS:
+        return SCHEDULE_FREE_OPTIMIZERS[name]
     return f"Keras {KERAS_OPTIMIZERS[name]}" if name in KERAS_OPTIMIZERS else name
 
 
@@ -82,6 +96,13 @@ def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]
     """(Keras code, PyTorch code, notes): the selected optimizer in its framework with every selected value,
     and the other framework's closest optimizer (a comment where it has none)."""
     notes: list[str] = []
+    if name in SCHEDULE_FREE_OPTIMIZERS:
+        build = call(f"schedulefree.{SCHEDULE_FREE_OPTIMIZERS[name]}", "model.parameters()", **p)
+        torch = (f"import schedulefree\noptimizer = {build}\n"
+                 "optimizer.train()  # weights = y, where gradients are taken; optimizer.eval() sets them to x")
+        notes.append("Call optimizer.train() before training steps and optimizer.eval() before evaluating or "
+                     "saving: the path drawn is y, the loss a model in eval mode shows is at x.")
+        return _MISSING[name], torch, notes
     if name in TORCH_OPTIMIZERS:
         torch = call(f"torch.optim.{TORCH_OPTIMIZERS[name]}", "model.parameters()", **p)
         counterpart = _KERAS_OF.get(name)
