@@ -83,7 +83,7 @@ class ParamSpec:
         if self.kind == "bool":
             text = "true or false"
         elif self.kind == "choice":
-            text = "one of: " + ", ".join(str(c) for c in self.choices)
+            text = "one of: " + ", ".join("none" if c is None else str(c) for c in self.choices)
         else:
             element = "a float" if self.kind in ("float", "floats") else "an integer"
             if self.low is not None or self.high is not None:
@@ -102,7 +102,7 @@ class ParamSpec:
                     text += (" or none" if self.low is not None or self.high is not None else ", each may be none")
             else:
                 text = element
-        if self.optional:
+        if self.optional and None not in self.choices:
             text += " (or none)"
         return text
 

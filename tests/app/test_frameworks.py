@@ -94,7 +94,7 @@ def test_schedule_code_computes_the_engines_rates(name, params):
 
 
 # optimizers one framework lacks: the other side of the panel is a comment saying so
-ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb", "sgd_schedule_free",
+ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "lbfgs", "keras_lion", "keras_ftrl", "keras_lamb", "sgd_schedule_free",
                       "adamw_schedule_free"}
 # the schedulefree package's optimizers: imported, assigned, and put in train mode
 SCHEDULE_FREE = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}

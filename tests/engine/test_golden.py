@@ -104,10 +104,15 @@ def _engine_run(case: dict) -> tuple[np.ndarray, list]:
     theta = np.asarray(case["theta0"], dtype=float)[None]
     state = optimizer.init(theta)
     gradient = _gradient_of(case)
+    closure = {}
+    if case.get("closure"):  # LBFGS: the loss and gradient wherever it asks, as torch's closure gives them
+        surface = get_surface(case["surface"])
+        closure = {"objective": lambda points: (surface.f(points), surface.gradient(points))}
     path, states = [], []
     for t in range(len(case["theta"])):
         lr = None if case["lr"] is None else case["lr"][t]
-        theta, state = optimizer.update(np.asarray(gradient(theta)).reshape(theta.shape), state, theta, lr=lr)
+        theta, state = optimizer.update(np.asarray(gradient(theta)).reshape(theta.shape), state, theta, lr=lr,
+                                        **closure)
         path.append(theta[0])
         states.append(state)
     return np.array(path), states
@@ -130,6 +135,9 @@ def test_optimizer_matches_what_the_shown_code_computes(case):
     if "ax" in case:  # ASGD's average: in the state, not on the path
         np.testing.assert_allclose(np.array([s.ax[0] for s in states]), np.asarray(case["ax"]), rtol=1e-12,
                                    atol=1e-14)
+    if "n_iter_func_evals" in case:  # LBFGS: the same iterations and closure calls as torch, step by step
+        counters = [[int(s.n_iter[0]), int(s.func_evals[0])] for s in states]
+        assert counters == case["n_iter_func_evals"]
     if "x" in case:  # schedule-free: the path is y; x is what optimizer.eval() puts in the weights
         optimizer = OPTIMIZERS[case["name"]]
         evaluated = [optimizer(**case["params"]).evaluation_params(state, np.asarray(y)[None])[0]

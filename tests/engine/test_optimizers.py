@@ -43,6 +43,9 @@ SWEEPS = {
                             "eps": [1e-8, 1e-3, 1e-8, 1e-6], "weight_decay": [0, 0.1, 0, 0.01],
                             "warmup_steps": [0, 5, 1, 40], "r": [0.0, 1.0, 0.5, 2.0],
                             "weight_lr_power": [2.0, 0.0, 1.0, 3.0]},
+    "lbfgs": {"lr": [1.0, 0.1, 0.5, 1.0], "max_iter": [20, 3, 1, 5], "max_eval": [None, 2, None, 4],
+              "tolerance_grad": [1e-7, 1e-3, 0.0, 1e-7], "tolerance_change": [1e-9, 1e-4, 0.0, 1e-9],
+              "history_size": [100, 2, 1, 3], "line_search_fn": [None, "strong_wolfe", None, "strong_wolfe"]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -74,6 +77,16 @@ def bumpy_gradient(xy):
     return np.stack([x / 10 + np.cos(x) / 10, 2 * y + np.sin(y) / 10], axis=-1)
 
 
+def bumpy(xy):
+    """(f, gradient) of the bumpy surface: what an optimizer that needs a closure (LBFGS) evaluates."""
+    x, y = xy[..., 0], xy[..., 1]
+    return x**2 / 20 + y**2 - np.cos(y) / 10 + np.sin(x) / 10, bumpy_gradient(xy)
+
+
+def closure_of(name):
+    return {"objective": bumpy} if O.OPTIMIZERS[name].meta.get("closure") else {}
+
+
 def test_every_optimizer_has_a_sweep():
     assert set(SWEEPS) == set(ALL)
 
@@ -85,14 +98,15 @@ def test_batched_step_equals_one_run_at_a_time(name):
     start = rng.uniform(-1.5, 1.5, size=(4, 2))
     rates = np.geomspace(1e-1, 1e-2, 30)  # a changing rate, as a schedule gives
     batched = O.OPTIMIZERS[name].fn(**{k: np.asarray(v) for k, v in sweep.items()})
-    own_rate = O.trajectory(batched, start, bumpy_gradient, 30)
-    scheduled = O.trajectory(batched, start, bumpy_gradient, 30, lr=[np.full(4, r) for r in rates])
+    closure = closure_of(name)
+    own_rate = O.trajectory(batched, start, bumpy_gradient, 30, **closure)
+    scheduled = O.trajectory(batched, start, bumpy_gradient, 30, lr=[np.full(4, r) for r in rates], **closure)
     assert np.isfinite(own_rate).all() and np.isfinite(scheduled).all()
     for r in range(4):
         single = O.OPTIMIZERS[name](**{k: v[r] for k, v in sweep.items()})
-        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30)
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, **closure)
         np.testing.assert_allclose(own_rate[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
-        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, lr=rates)
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, lr=rates, **closure)
         np.testing.assert_allclose(scheduled[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
 
 
@@ -103,7 +117,7 @@ def test_update_does_not_mutate_and_keeps_dtype(name):
     optimizer = O.OPTIMIZERS[name]()
     state = optimizer.init(params)
     copies = [params.copy(), grads.copy()] + [np.copy(s) for s in state]
-    new_params, new_state = optimizer.update(grads, state, params, np.float64(0.01))
+    new_params, new_state = optimizer.update(grads, state, params, np.float64(0.01), **closure_of(name))
     for original, copy in zip([params, grads, *state], copies, strict=True):
         np.testing.assert_array_equal(original, copy)
     assert new_params.dtype == np.float32
@@ -389,3 +403,23 @@ def test_schedule_free_warmup_weighs_the_average_by_the_squared_rate():
         params, state = optimizer.update(np.ones((1, 2)), state, params)
     np.testing.assert_allclose(state.weight_sum, [(0.25**2 + 0.5**2 + 0.75**2 + 1.0)])
     np.testing.assert_allclose(state.lr_max, [1.0])
+
+
+def test_lbfgs_needs_a_closure_and_says_so_in_one_line():
+    optimizer = O.lbfgs()
+    params = np.zeros((1, 2))
+    with pytest.raises(ParamError, match="closure") as error:
+        optimizer.update(np.ones((1, 2)), optimizer.init(params), params)
+    assert "\n" not in str(error.value)
+
+
+def test_lbfgs_nearly_solves_a_quadratic_in_one_step_with_the_line_search():
+    """On a quadratic the line search and the curvature pairs get within 1e-4 of the minimum (from 7.3 away)
+    in one step(), ending there because the loss changes by less than tolerance_change."""
+    def quadratic(xy):
+        return xy[..., 0] ** 2 / 20 + xy[..., 1] ** 2, xy * np.array([0.1, 2.0])
+    optimizer = O.lbfgs(line_search_fn="strong_wolfe")
+    params = np.array([[-7.0, 2.0]])
+    params, state = optimizer.update(quadratic(params)[1], optimizer.init(params), params, objective=quadratic)
+    assert np.abs(params).max() < 1e-4
+    assert 1 < state.n_iter[0] <= 20 and state.func_evals[0] <= 25

@@ -40,6 +40,7 @@ from tui_dl.app.frameworks.optimizers import (  # noqa: E402
     optimizer_code,
 )
 from tui_dl.engine.optimizers import OPTIMIZERS  # noqa: E402
+from tui_dl.engine.surfaces import get_surface  # noqa: E402
 
 GENERATOR = "KERAS_BACKEND=torch python tests/golden/make_shown_optimizer_golden.py"
 
@@ -153,6 +154,29 @@ CASES = [
      None),
 ]
 
+# torch LBFGS calls its closure several times a step, so it runs on surfaces only: (id, values, surface, start or
+# None for the surface's, base of the per-step lr or None, steps); the closure gives tui-dl's own f and gradient
+LBFGS_CASES = [
+    ("lbfgs_rosenbrock_default", {}, "rosenbrock", None, None, 12),
+    ("lbfgs_rosenbrock_lr", {"lr": 0.1}, "rosenbrock", None, None, 12),
+    ("lbfgs_rosenbrock_wolfe", {"line_search_fn": "strong_wolfe"}, "rosenbrock", None, None, 6),
+    ("lbfgs_rosenbrock_wolfe_history", {"line_search_fn": "strong_wolfe", "history_size": 2, "max_iter": 4},
+     "rosenbrock", (-2.0, 2.0), None, 12),
+    ("lbfgs_rosenbrock_wolfe_evals", {"line_search_fn": "strong_wolfe", "max_iter": 10, "max_eval": 6,
+                                      "history_size": 3}, "rosenbrock", None, None, 12),
+    ("lbfgs_quadratic_one_iteration", {"lr": 0.5, "max_iter": 1}, "quadratic", None, None, 20),
+    ("lbfgs_quadratic_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 2}, "quadratic", None, None, 6),
+    ("lbfgs_himmelblau_history", {"lr": 0.2, "max_iter": 5, "history_size": 3}, "himmelblau", (-1.0, 0.5), None, 12),
+    ("lbfgs_himmelblau_wolfe_tolerances", {"line_search_fn": "strong_wolfe", "tolerance_grad": 1e-3,
+                                           "tolerance_change": 1e-4, "max_iter": 6}, "himmelblau", (0.5, -4.0), None,
+     10),
+    ("lbfgs_beale_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 8, "history_size": 5}, "beale", None, None,
+     10),
+    ("lbfgs_ackley_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 5}, "ackley", (1.3, -0.7), None, 8),
+    ("lbfgs_booth_schedule", {"max_iter": 3}, "booth", None, 0.2, 15),
+    ("lbfgs_saddle_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 3}, "saddle", (-1.0, 0.01), None, 3),
+]
+
 # the LAYERS cases: a small network's variables in the engine's order (kernels, then biases), Keras layout
 LAYER_SHAPES = [[3, 4], [4, 2], [4], [2]]
 
@@ -263,6 +287,29 @@ def run_keras(name, code, theta0, grads, surface, rates, n_steps, shapes=None):
     return trajectory, None
 
 
+def run_torch_closure(code, surface_name, start, rates, n_steps):
+    """torch LBFGS from start on a tui-dl surface, its closure giving the surface's f and analytic gradient (the
+    engine's own, so that only the optimizer is compared), with torch's counters after every step."""
+    surface = get_surface(surface_name)
+    param = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimizer = build(code, [param])
+
+    def closure():
+        point = param.detach().numpy()[None]
+        param.grad = torch.tensor(surface.gradient(point)[0])
+        return torch.tensor(surface.f(point)[0])
+
+    trajectory, counters = [], []
+    for step in range(n_steps):
+        if rates is not None:
+            optimizer.param_groups[0]["lr"] = rates[step]
+        optimizer.step(closure)
+        trajectory.append(param.detach().tolist())
+        state = optimizer.state[param]
+        counters.append([state["n_iter"], state["func_evals"]])
+    return trajectory, counters
+
+
 def jsonable(values):
     return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
 
@@ -294,6 +341,16 @@ def cases():
         if ax is not None:
             case["x" if name in SCHEDULE_FREE_OPTIMIZERS else "ax"] = ax
         out.append(case)
+    for case_id, values, surface, start, lr_base, n_steps in LBFGS_CASES:
+        params = OPTIMIZERS["lbfgs"].resolve(values)
+        code = shown_code("lbfgs", params)
+        start = list(start or get_surface(surface).start)
+        rates = base.lr_sequence(lr_base)[:n_steps] if lr_base is not None else None
+        theta, counters = run_torch_closure(code, surface, start, rates, n_steps)
+        assert np.all(np.isfinite(theta)), case_id
+        out.append({"id": case_id, "name": "lbfgs", "params": jsonable(params), "code": code, "theta0": start,
+                    "grads": None, "surface": surface, "closure": True, "lr": rates, "theta": theta,
+                    "n_iter_func_evals": counters})
     return out
 
 
@@ -321,7 +378,10 @@ def main():
         "with model.parameters() = [the parameter tensor] and foreach left at its CPU default (single tensor). "
         "ax (ASGD): torch's state['ax'] after each update. x (schedule-free): the weights optimizer.eval() "
         "gives after each update (then y and train mode are restored exactly); theta is y, the weights in train "
-        "mode. shapes (Lamb, Adafactor): the row theta is the "
+        "mode. closure (LBFGS): optimizer.step(closure) with a closure that sets the parameter's grad to the tui-dl "
+        "surface's analytic gradient and returns its f (both float64 numpy, the engine's own functions); "
+        "n_iter_func_evals: torch's state['n_iter'] and state['func_evals'] after each step. "
+        "shapes (Lamb, Adafactor): the row theta is the "
         "variables of these shapes one after another (each flattened in C order), each a keras.Variable of its "
         "own; without shapes the row is one 1-D variable.",
         surfaces={"rosenbrock": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2", "quadratic": "f(x, y) = x^2 / 20 + y^2"},

@@ -808,6 +808,328 @@ def adafactor(lr: Any = 1e-2, beta2_decay: Any = -0.8, eps: Any = (None, 1e-3), 
     return Optimizer(init, update, step_size)
 
 
+# =========================================================================== LBFGS (closure)
+Objective = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+class LBFGSState(NamedTuple):
+    """torch.optim.LBFGS state, per run: the last direction d and step t, the curvature pairs (y, s) with
+    ro = 1 / y.s (the first `history` of the history_size slots are in use, oldest first), H_diag, the
+    gradient and loss at the start of the last iteration, and torch's counters n_iter and func_evals."""
+
+    count: np.ndarray
+    n_iter: np.ndarray
+    func_evals: np.ndarray
+    d: np.ndarray
+    t: np.ndarray
+    old_dirs: np.ndarray
+    old_stps: np.ndarray
+    ro: np.ndarray
+    history: np.ndarray
+    H_diag: np.ndarray
+    prev_flat_grad: np.ndarray
+    prev_loss: np.ndarray
+
+
+_SPLIT = 134217729.0  # 2^27 + 1, Dekker's splitting constant for float64
+
+
+def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """a * b + c rounded once, as torch's CPU kernels compute `c.add_(b, alpha=a)` (a fused multiply-add).
+
+    NumPy has no fma: the product's exact error (Dekker's TwoProduct) and the sum's (TwoSum) are added back
+    before the last rounding. LBFGS amplifies a last-bit difference to 1e-10 within a few steps, so its
+    updates and trial points need the fused rounding to equal torch's. Where the splitting overflows
+    (|a| or |b| above about 1e300) the plain a * b + c is kept.
+    """
+    p = a * b
+    ca, cb = _SPLIT * a, _SPLIT * b
+    a_high, b_high = ca - (ca - a), cb - (cb - b)
+    a_low, b_low = a - a_high, b - b_high
+    product_error = ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = p + c
+    virtual = total - p
+    sum_error = (p - (total - virtual)) + (c - virtual)
+    fused = total + (sum_error + product_error)
+    return np.where(np.isfinite(fused), fused, total)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=-1)
+
+
+def _pick(mask: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """new where the (R,) mask is set, old elsewhere, for arrays with a leading runs axis."""
+    return np.where(mask.reshape(mask.shape + (1,) * (np.ndim(new) - 1)), new, old)
+
+
+def _python_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Python's max(a, b) (a unless b > a; so NaN in a stays, NaN in b is ignored), elementwise."""
+    return np.where(b > a, b, a)
+
+
+def _python_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(b < a, b, a)
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, low=None, high=None):
+    """torch/optim/lbfgs.py's _cubic_interpolate, elementwise over runs: the minimizer of the cubic through
+    (x1, f1, g1) and (x2, f2, g2), clamped to [low, high] (by default the interval), or its midpoint."""
+    if low is None:
+        low, high = np.where(x1 <= x2, x1, x2), np.where(x1 <= x2, x2, x1)
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1**2 - g1 * g2
+    d2 = np.sqrt(np.where(d2_square >= 0, d2_square, 0.0))
+    left = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+    right = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+    min_pos = np.where(x1 <= x2, left, right)
+    return np.where(d2_square >= 0, _python_min(_python_max(min_pos, low), high), (low + high) / 2.0)
+
+
+def _strong_wolfe(objective: Objective, x: np.ndarray, t: np.ndarray, d: np.ndarray, f: np.ndarray, g: np.ndarray,
+                  gtd: np.ndarray, searching: np.ndarray, max_ls: np.ndarray, c1: float = 1e-4, c2: float = 0.9,
+                  tolerance_change: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """torch's _strong_wolfe for the runs where `searching` is set, all at once: (f, g, t, evaluations).
+
+    Each run goes through torch's two loops on its own: bracketing (cubic extrapolation within
+    [t + 0.01 (t - t_prev), 10 t]) until the Armijo condition fails, the slope turns or the strong Wolfe
+    curvature condition holds, then zooming in the bracket; every pass evaluates the objective once at
+    x + t d for the runs that need it. torch passes neither tolerance_change nor c1, c2: their defaults.
+    """
+    runs = len(x)
+    d_norm = np.abs(d).max(axis=-1)
+    f_new, g_new = objective(_fma(t[:, None], d, x))
+    evals = searching.astype(np.int64)
+    gtd_new = _dot(g_new, d)
+    t_prev, f_prev, g_prev, gtd_prev = np.zeros(runs), f.copy(), g.copy(), gtd.copy()
+    ls_iter = np.zeros(runs, dtype=np.int64)
+    done = np.zeros(runs, dtype=bool)
+    bracketing, zooming = searching.copy(), np.zeros(runs, dtype=bool)
+    bracket, bracket_f = np.zeros((runs, 2)), np.zeros((runs, 2))
+    bracket_g, bracket_gtd = np.zeros((runs, 2, x.shape[-1])), np.zeros((runs, 2))
+    low_pos = np.zeros(runs, dtype=np.int64)
+    insuf_progress = np.zeros(runs, dtype=bool)
+    rows = np.arange(runs)
+
+    def close(mask, b, bf, bg, bgtd):
+        """Set the bracket of the runs in mask and send them to the zoom phase."""
+        nonlocal bracket, bracket_f, bracket_g, bracket_gtd, low_pos, bracketing, zooming, insuf_progress
+        bracket, bracket_f = _pick(mask, b, bracket), _pick(mask, bf, bracket_f)
+        bracket_g, bracket_gtd = _pick(mask, bg, bracket_g), _pick(mask, bgtd, bracket_gtd)
+        low_pos = np.where(mask, np.where(bracket_f[:, 0] <= bracket_f[:, -1], 0, 1), low_pos)
+        insuf_progress &= ~mask
+        bracketing &= ~mask
+        zooming |= mask
+
+    while bracketing.any() or zooming.any():  # one evaluation per pass, for every run that needs one
+        # ---- bracketing phase: decide on the last evaluation
+        exhausted = bracketing & (ls_iter >= max_ls)
+        close(exhausted, np.stack([np.zeros(runs), t], -1), np.stack([f, f_new], -1), np.stack([g, g_new], 1),
+              bracket_gtd)
+        armijo = bracketing & ((f_new > (f + c1 * t * gtd)) | ((ls_iter > 1) & (f_new >= f_prev)))
+        pair = (np.stack([t_prev, t], -1), np.stack([f_prev, f_new], -1), np.stack([g_prev, g_new], 1),
+                np.stack([gtd_prev, gtd_new], -1))
+        close(armijo, *pair)
+        curvature = bracketing & (np.abs(gtd_new) <= -c2 * gtd)
+        close(curvature, np.stack([t, t], -1), np.stack([f_new, f_new], -1), np.stack([g_new, g_new], 1),
+              bracket_gtd)
+        done |= curvature
+        turned = bracketing & (gtd_new >= 0)
+        close(turned, *pair)
+        extrapolate = bracketing.copy()
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        t_next = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step)
+        t_prev, f_prev = np.where(extrapolate, t, t_prev), np.where(extrapolate, f_new, f_prev)
+        g_prev, gtd_prev = _pick(extrapolate, g_new, g_prev), np.where(extrapolate, gtd_new, gtd_prev)
+        t = np.where(extrapolate, t_next, t)
+        # ---- zoom phase: choose the next trial point in the bracket
+        zooming &= ~done & (ls_iter < max_ls)
+        zooming &= ~(np.abs(bracket[:, 1] - bracket[:, 0]) * d_norm < tolerance_change)
+        b0, b1 = bracket[:, 0], bracket[:, 1]
+        t_zoom = _cubic_interpolate(b0, bracket_f[:, 0], bracket_gtd[:, 0], b1, bracket_f[:, 1], bracket_gtd[:, 1])
+        top, bottom = _python_max(b0, b1), _python_min(b0, b1)
+        eps = 0.1 * (top - bottom)
+        near = _python_min(top - t_zoom, t_zoom - bottom) < eps
+        move = near & (insuf_progress | (t_zoom >= top) | (t_zoom <= bottom))
+        moved = np.where(np.abs(t_zoom - top) < np.abs(t_zoom - bottom), top - eps, bottom + eps)
+        t_zoom = np.where(move, moved, t_zoom)
+        insuf_progress = np.where(zooming, near & ~move, insuf_progress)
+        t = np.where(zooming, t_zoom, t)
+        # ---- one evaluation for the runs still searching
+        evaluate = extrapolate | zooming
+        if not evaluate.any():
+            break
+        f_eval, g_eval = objective(_fma(t[:, None], d, x))
+        f_new, g_new = np.where(evaluate, f_eval, f_new), _pick(evaluate, g_eval, g_new)
+        gtd_new = np.where(evaluate, _dot(g_new, d), gtd_new)
+        evals += evaluate
+        ls_iter += evaluate
+        # ---- zoom phase: update the bracket with the new point
+        high_pos = 1 - low_pos
+        low_f = bracket_f[rows, low_pos]
+        worse = zooming & ((f_new > (f + c1 * t * gtd)) | (f_new >= low_f))
+        better = zooming & ~worse
+        wolfe = better & (np.abs(gtd_new) <= -c2 * gtd)
+        done |= wolfe
+        flip = better & ~wolfe & (gtd_new * (bracket[rows, high_pos] - bracket[rows, low_pos]) >= 0)
+        # flip: the high end takes the low end's values before the low end becomes t
+        for target, source in ((bracket, bracket), (bracket_f, bracket_f), (bracket_gtd, bracket_gtd)):
+            target[rows[flip], high_pos[flip]] = source[rows[flip], low_pos[flip]]
+        bracket_g[rows[flip], high_pos[flip]] = bracket_g[rows[flip], low_pos[flip]]
+        slot = np.where(worse, high_pos, low_pos)
+        write = worse | better
+        bracket[rows[write], slot[write]] = t[write]
+        bracket_f[rows[write], slot[write]] = f_new[write]
+        bracket_g[rows[write], slot[write]] = g_new[write]
+        bracket_gtd[rows[write], slot[write]] = gtd_new[write]
+        low_pos = np.where(worse, np.where(bracket_f[:, 0] <= bracket_f[:, 1], 0, 1), low_pos)
+        zooming &= ~done & (ls_iter < max_ls)
+
+    t_out = bracket[rows, low_pos]
+    return bracket_f[rows, low_pos], bracket_g[rows, low_pos], t_out, evals
+
+
+@OPTIMIZERS.register(
+    ParamSpec("lr", "float", 1.0, low=0.0, low_open=True, scale="log",
+              help="the step along the direction (the line search's first trial step); the first step is "
+                   "min(1, 1/sum|g|) lr"),
+    ParamSpec("max_iter", "int", 20, low=1, high=10_000, scale="log",
+              help="iterations per optimizer step (each a direction and a step along it)"),
+    ParamSpec("max_eval", "int", None, low=1, high=100_000, scale="log", optional=True,
+              help="function evaluations per optimizer step (none: max_iter * 5 // 4)"),
+    ParamSpec("tolerance_grad", "float", 1e-7, low=0.0, scale="log",
+              help="a step ends when max |g| <= tolerance_grad (first-order optimality)"),
+    ParamSpec("tolerance_change", "float", 1e-9, low=0.0, scale="log",
+              help="a step ends when the loss or the parameters change by less"),
+    ParamSpec("history_size", "int", 100, low=1, high=10_000, scale="log",
+              help="curvature pairs (s, y) kept for the inverse-Hessian estimate"),
+    ParamSpec("line_search_fn", "choice", None, choices=(None, "strong_wolfe"), optional=True,
+              help="none: a fixed step of lr; strong_wolfe: a line search for the strong Wolfe conditions"),
+    family="pytorch", closure=True,
+)
+def lbfgs(lr: Any = 1.0, max_iter: Any = 20, max_eval: Any = None, tolerance_grad: Any = 1e-7,
+          tolerance_change: Any = 1e-9, history_size: Any = 100, line_search_fn: Any = None) -> Optimizer:
+    """torch LBFGS: quasi-Newton steps from the last history_size curvature pairs, several evaluations per step.
+
+    torch/optim/lbfgs.py: one step() runs up to max_iter iterations. Each takes the direction d = -H g (the
+    two-loop recursion over the pairs s = t d, y = g - g_prev with y.s > 1e-10, H_diag = y.s / y.y; d = -g at
+    the very first iteration), then moves t = lr (min(1, 1/sum|g|) lr at the very first) along d, or where the
+    strong Wolfe line search (`_strong_wolfe`, cubic interpolation) ends. The step ends early when
+    max |g| <= tolerance_grad, g.d > -tolerance_change, |t d| <= tolerance_change, the loss changes by less
+    than tolerance_change or max_eval evaluations are used. It needs the loss and gradient at points of its
+    choosing (torch's closure): `update(..., objective=f)` with f(points) -> (loss, gradient), which the
+    surface panes give; a network trained by mini-batches has no such closure here, so it is surfaces-only.
+    Every run keeps its own counters and line search; a pass evaluates every run once (one call).
+    """
+    default_lr = lr
+
+    def per_run_of(value: Any, runs: int, dtype: Any = np.float64) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype), (runs,))
+
+    def init(params: np.ndarray) -> LBFGSState:
+        runs, width = params.shape[0], params.shape[-1]
+        slots = int(np.max(history_size))
+        return LBFGSState(_counts(params), np.zeros(runs, np.int64), np.zeros(runs, np.int64), _zeros(params),
+                          np.zeros(runs), np.zeros((runs, slots, width), params.dtype),
+                          np.zeros((runs, slots, width), params.dtype),
+                          np.zeros((runs, slots)), np.zeros(runs, np.int64), np.ones(runs), _zeros(params),
+                          np.zeros(runs))
+
+    def update(grads, state, params, lr=None, *, objective: Objective | None = None):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _update(state, params, lr, objective)
+
+    def _update(state, params, lr, objective):
+        if objective is None:
+            raise ParamError("lbfgs needs the loss and gradient at points of its choosing (torch's closure): it "
+                             "runs on the 2-D surfaces, not in mini-batch training")
+        runs = len(params)
+        rate = per_run_of(_lr(default_lr, lr), runs)
+        iterations = per_run_of(max_iter, runs, np.int64)
+        given = np.broadcast_to(np.asarray(max_eval, dtype=object), (runs,))
+        unset = given == None  # noqa: E711 (elementwise); torch: max_eval None is max_iter * 5 // 4
+        evaluations = np.where(unset, iterations * 5 // 4, np.where(unset, 0, given)).astype(np.int64)
+        grad_tol, change_tol = per_run_of(tolerance_grad, runs), per_run_of(tolerance_change, runs)
+        slots = per_run_of(history_size, runs, np.int64)
+        wolfe = per_run_of(np.asarray(line_search_fn, dtype=object) == "strong_wolfe", runs, bool)
+        (_, n_iter, func_evals, d, t, old_dirs, old_stps, ro, history, h_diag, prev_g,
+         prev_loss) = (np.array(field, copy=True) for field in state)
+        x = params.copy()
+        loss, g = objective(x)
+        func_evals = func_evals + 1
+        current = np.ones(runs, np.int64)
+        active = ~(np.abs(g).max(axis=-1) <= grad_tol)
+        local = np.zeros(runs, np.int64)
+        while active.any():  # iterations of step(); every run leaves on its own conditions
+            local += active
+            n_iter += active
+            first, later = active & (n_iter == 1), active & (n_iter != 1)
+            y, s = g - prev_g, d * t[:, None]
+            ys = _dot(y, s)
+            append = later & (ys > 1e-10)
+            full = append & (history == slots)
+            for pairs in (old_dirs, old_stps, ro):  # torch: pop(0) when the history is full
+                pairs[full, :-1] = pairs[full, 1:]
+            history = np.where(full, history - 1, history)
+            at = np.flatnonzero(append)
+            old_dirs[at, history[at]], old_stps[at, history[at]] = y[at], s[at]
+            ro[at, history[at]] = 1.0 / ys[at]
+            h_diag = np.where(append, ys / _dot(y, y), h_diag)
+            history = history + append
+            q = -g
+            al = np.zeros_like(ro)
+            for i in range(int(history[later].max(initial=0)) - 1, -1, -1):  # the two-loop recursion
+                use = later & (i < history)
+                al[:, i] = np.where(use, _dot(old_stps[:, i], q) * ro[:, i], 0.0)
+                q = _pick(use, _fma(-al[:, i, None], old_dirs[:, i], q), q)
+            r = q * h_diag[:, None]
+            for i in range(int(history[later].max(initial=0))):
+                use = later & (i < history)
+                be_i = _dot(old_dirs[:, i], r) * ro[:, i]
+                r = _pick(use, _fma((al[:, i] - be_i)[:, None], old_stps[:, i], r), r)
+            d = _pick(first, -g, _pick(later, r, d))
+            history = np.where(first, 0, history)
+            h_diag = np.where(first, 1.0, h_diag)
+            prev_g, prev_loss = _pick(active, g, prev_g), np.where(active, loss, prev_loss)
+            first_t = _python_min(np.ones(runs), 1.0 / np.abs(g).sum(axis=-1)) * rate
+            t = np.where(first, first_t, np.where(later, rate, t))
+            gtd = _dot(g, d)
+            going = active & ~(gtd > -change_tol)
+            evals = np.zeros(runs, np.int64)
+            searching = going & wolfe
+            opt_cond = np.zeros(runs, dtype=bool)
+            if searching.any():
+                f_ls, g_ls, t_ls, evals_ls = _strong_wolfe(objective, x, t, d, loss, g, gtd, searching,
+                                                           evaluations - current)
+                loss, g, t = np.where(searching, f_ls, loss), _pick(searching, g_ls, g), np.where(searching, t_ls, t)
+                evals = np.where(searching, evals_ls, evals)
+                opt_cond |= searching & (np.abs(g).max(axis=-1) <= grad_tol)
+            x = _pick(going, _fma(t[:, None], d, x), x)
+            fixed = going & ~wolfe & (local != iterations)
+            if fixed.any():
+                f_new, g_new = objective(x)
+                loss, g = np.where(fixed, f_new, loss), _pick(fixed, g_new, g)
+                evals = np.where(fixed, 1, evals)
+                opt_cond |= fixed & (np.abs(g).max(axis=-1) <= grad_tol)
+            current += evals
+            func_evals += evals
+            ended = (local == iterations) | (current >= evaluations) | opt_cond
+            ended |= np.abs(d * t[:, None]).max(axis=-1) <= change_tol
+            ended |= np.abs(loss - prev_loss) < change_tol
+            active = going & ~ended
+        kept = params.dtype  # the state in the parameters' dtype, as torch keeps it (surfaces are float64)
+        new_state = LBFGSState(state.count + 1, n_iter, func_evals, d.astype(kept), t, old_dirs, old_stps, ro,
+                               history, h_diag, prev_g.astype(kept), prev_loss)
+        return x.astype(params.dtype, copy=False), new_state
+
+    def step_size(state, lr=None):
+        """t, the step along the last direction (lr, or where the line search stopped)."""
+        return np.broadcast_to(per_run(state.t, state.d), state.d.shape)
+
+    return Optimizer(init, update, step_size)
+
+
 # =========================================================================== schedule-free
 class ScheduleFreeState(NamedTuple):
     """State of the `schedulefree` package's SGDScheduleFree and AdamWScheduleFree, per run: k (count), the sum
@@ -1507,6 +1829,46 @@ def keras_adafactor(learning_rate: Any = 1e-3, beta_2_decay: Any = -0.8, epsilon
     return Optimizer(init, update, step_size)
 
 
+# =========================================================================== where each one runs
+# one line each: why an optimizer is not offered where it cannot run as its framework runs it
+_NOT_ON_SURFACES = ("{name} is for 2-D weight matrices (it orthogonalizes each kernel's update) and a surface's point "
+                    "is a vector of 2: torch.optim.Muon refuses it; train a network with it instead")
+_NOT_IN_TRAINING = ("{name} evaluates the loss several times a step through a closure (torch.optim.LBFGS.step("
+                    "closure)), which mini-batch training has not; run it on the surfaces (optimizer paths)")
+
+
+def on_surfaces(name: str) -> bool:
+    """Whether the optimizer runs on the 2-D surfaces (Muon needs weight matrices)."""
+    return not OPTIMIZERS[name].meta.get("matrices")
+
+
+def in_training(name: str) -> bool:
+    """Whether the optimizer runs in network training (LBFGS needs a closure)."""
+    return not OPTIMIZERS[name].meta.get("closure")
+
+
+def check_on_surfaces(name: str) -> None:
+    """A ParamError of one line saying why, for an optimizer that does not run on the surfaces."""
+    if not on_surfaces(name):
+        raise ParamError(_NOT_ON_SURFACES.format(name=name))
+
+
+def check_in_training(name: str) -> None:
+    """A ParamError of one line saying why, for an optimizer that does not run in network training."""
+    if not in_training(name):
+        raise ParamError(_NOT_IN_TRAINING.format(name=name))
+
+
+def surface_names() -> list[str]:
+    """The optimizers the surface panes offer."""
+    return [name for name in OPTIMIZERS.names() if on_surfaces(name)]
+
+
+def training_names() -> list[str]:
+    """The optimizers network training offers."""
+    return [name for name in OPTIMIZERS.names() if in_training(name)]
+
+
 # =========================================================================== composition
 class GroupedState(NamedTuple):
     """The state of `grouped`: one part per optimizer, over its own runs' rows."""
@@ -1566,17 +1928,19 @@ def grouped(optimizers: Sequence[Optimizer], runs: Sequence[Any]) -> Optimizer:
 
 
 def trajectory(optimizer: Optimizer, params: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray], steps: int,
-        lr: Any = None) -> np.ndarray:
+        lr: Any = None, objective: Objective | None = None) -> np.ndarray:
     """Trajectory of `steps` updates from params, the gradient recomputed at each point.
 
     Returns an array of shape (steps + 1,) + params.shape whose entry 0 is the start. lr may be a
-    sequence of per-step rates (a schedule), or None for the optimizer's own rate.
+    sequence of per-step rates (a schedule), or None for the optimizer's own rate. objective
+    (points -> (loss, gradient)) is passed on to an optimizer that needs a closure (LBFGS).
     """
+    closure = {} if objective is None else {"objective": objective}
     path = np.empty((steps + 1, *params.shape), dtype=params.dtype)
     path[0] = params
     state = optimizer.init(params)
     for k in range(steps):  # a loop over time; runs stay vectorized
         rate = None if lr is None else lr[k]
-        params, state = optimizer.update(gradient(params), state, params, rate)
+        params, state = optimizer.update(gradient(params), state, params, rate, **closure)
         path[k + 1] = params
     return path

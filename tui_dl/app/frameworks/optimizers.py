@@ -9,7 +9,7 @@ from tui_dl.app.frameworks.code import call
 
 TORCH_OPTIMIZERS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
                     "nadam": "NAdam", "adamax": "Adamax", "radam": "RAdam", "adadelta": "Adadelta",
-                    "rprop": "Rprop", "asgd": "ASGD", "adafactor": "Adafactor"}
+                    "rprop": "Rprop", "asgd": "ASGD", "adafactor": "Adafactor", "lbfgs": "LBFGS"}
 KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmsprop": "RMSprop",
                     "keras_adam": "Adam", "keras_adamw": "AdamW", "keras_nadam": "Nadam", "keras_adamax": "Adamax",
                     "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl", "keras_lamb": "Lamb",
@@ -18,13 +18,14 @@ KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmspr
 SCHEDULE_FREE_OPTIMIZERS = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}
 # the other framework's closest optimizer (catalog name), None where it has none
 _KERAS_OF = {name: f"keras_{name}" for name in TORCH_OPTIMIZERS if f"keras_{name}" in KERAS_OPTIMIZERS}
-_KERAS_OF.update(radam=None, rprop=None, asgd=None)
+_KERAS_OF.update(radam=None, rprop=None, asgd=None, lbfgs=None)
 _TORCH_OF = {keras: torch for torch, keras in _KERAS_OF.items() if keras}
 _TORCH_OF.update(keras_lion=None, keras_ftrl=None, keras_lamb=None)
 _MISSING = {
     "radam": "# Keras 3 has no RAdam (keras.optimizers has Adam, AdamW, Nadam, Lamb ...)",
     "rprop": "# Keras 3 has no Rprop",
     "asgd": "# Keras 3 has no ASGD",
+    "lbfgs": "# Keras 3 has no L-BFGS (its optimizers take one gradient a step, no closure)",
     "keras_lion": "# torch.optim has no Lion (PyTorch 2.13); Keras's is the reference here",
     "keras_ftrl": "# torch.optim has no Ftrl (PyTorch 2.13); Keras's is the reference here",
     "keras_lamb": "# torch.optim has no Lamb (PyTorch 2.13); Keras's is the reference here",
@@ -59,6 +60,9 @@ OPTIMIZER_FORMULAS = {
         "v ← β2·v + (1−β2)·g²;  ĝ = g/(√(v/(1−β2^(k+1))) + eps) + wd·y;  c, lr_t as schedule-free SGD",
         "y ← lerp(y, z, c) + lr_t·(β1(1−c) − 1)·ĝ;  z ← z − lr_t·ĝ  (g taken at y, the path drawn)",
         "x = lerp(y, z, 1 − 1/β1): the average optimizer.eval() puts in the weights (in the state)"),
+    "lbfgs": ("d = −H·g: two-loop recursion over the last history_size pairs s = t·d, y = g − g_prev (y·s > 1e-10)",
+              "θ ← θ + t·d;  t = lr (first: min(1, 1/Σ|g|)·lr), or where the strong Wolfe line search stops",
+              "up to max_iter iterations and max_eval evaluations of the closure per step(closure)"),
     "keras_sgd": ("m ← momentum·m − lr·g;  θ ← θ + m  (nesterov: θ ← θ + momentum·m − lr·g)",),
     "keras_adagrad": ("S ← S + g² (S starts at 0.1);  θ ← θ − lr · g / √(S + epsilon)",),
     "keras_rmsprop": ("v ← ρ·v + (1 − ρ)·g²;  θ ← θ − lr · g / √(v + epsilon)",),

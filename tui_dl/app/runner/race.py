@@ -14,7 +14,7 @@ import numpy as np
 from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import basins, costs, optimizer_race
-from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.optimizers import OPTIMIZERS, surface_names
 from tui_dl.engine.surfaces import SURFACES, get_surface
 from tui_dl.params import ParamSpec
 
@@ -33,7 +33,7 @@ STEPS = ParamSpec("steps", "int", 100, low=1, high=100_000, scale="log", help="s
 RACERS = ParamSpec("racers", "int", 4, low=1, high=MAX_RACERS, help="how many optimizers race")
 BASINS_OF = ParamSpec("basins_of", "int", 1, low=1, high=MAX_RACERS,
                       help="the racer whose basin map the basins view (v) draws: which minimum each start reaches")
-OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(OPTIMIZERS.names()),
+OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(surface_names()),
                       help="torch names, or keras_* for Keras's update rules")
 
 

@@ -79,7 +79,7 @@ from tui_dl.engine.experiments.variants import (
 )
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms
-from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, grouped, per_run
+from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, check_in_training, grouped, per_run, training_names
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec, count
@@ -110,7 +110,7 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("batch_norm_momentum", "float", 0.99, low=0.0, high=1.0, high_open=True, step=0.01,
               help="momentum of the moving statistics of batch_norm variants (Keras 0.99; Deep Learning from "
                    "Scratch 0.9): moving = momentum * moving + (1 - momentum) * batch"),
-    _choice("optimizer", "adam", OPTIMIZERS.names(), "optimizer (PyTorch names; keras_* for Keras's)"),
+    _choice("optimizer", "adam", training_names(), "optimizer (PyTorch names; keras_* for Keras's)"),
     ParamSpec("lr", "float", 3e-3, low=0.0, low_open=True, scale="log",
               help="learning rate: the schedule's base rate (see the schedule)"),
     ParamSpec("batch_size", "int", 32, low=1, high=1_000_000, scale="log", help="mini-batch size"),
@@ -188,6 +188,8 @@ def config_from_assignments(assignments: Mapping[str, str], base: TrainConfig | 
     schedule). Unknown keys and bad values raise ParamError naming what is allowed.
     """
     config = replace(base or TrainConfig(), **fields)
+    if assignments.get("optimizer", "").strip() in OPTIMIZERS:
+        check_in_training(assignments["optimizer"].strip())
     own = {spec.name for spec in TRAIN_PARAMS}
     values = _TRAIN.resolve({k: v for k, v in assignments.items() if k in own}, text=True)
     config = replace(config, **{k: values[k] for k in assignments if k in own})
@@ -428,6 +430,9 @@ def schedule_rates(config: TrainConfig, iterations: int
 
 
 def _check(config: TrainConfig) -> None:
+    for name in [config.optimizer, *(v.optimizer for v in config.variants if v.optimizer is not None)]:
+        if name in OPTIMIZERS:
+            check_in_training(name)  # one line saying why (LBFGS), before the choice's list of names
     for spec in TRAIN_PARAMS:
         spec.validate(getattr(config, spec.name))
     if not config.variants:
