@@ -108,6 +108,9 @@ def test_optimizer_code_names_the_frameworks_parameters(name):
     keras_own = name.startswith("keras_")
     own_code, other_code = (description.keras, description.torch) if keras_own else (description.torch,
                                                                                     description.keras)
+    if name in ("muon", "keras_muon"):
+        _check_muon_code(name, description, params)
+        return
     if name in SCHEDULE_FREE:
         lines = own_code.splitlines()
         assert lines[0] == "import schedulefree" and lines[1].startswith("optimizer = schedulefree.")
@@ -127,6 +130,28 @@ def test_optimizer_code_names_the_frameworks_parameters(name):
     engine = name.removeprefix("keras_")
     other_engine = engine if keras_own else f"keras_{engine}"
     assert set(other) <= {s.name for s in OPTIMIZERS[other_engine].params}
+
+
+def _muon_calls(code: str):
+    """torch's code: Muon over the 2-D parameters, AdamW over the rest, as (path, args, kwargs) pairs."""
+    stubbed = (code.replace("[p for p in params if p.ndim == 2]", "'2-D'")
+               .replace("[p for p in params if p.ndim != 2]", "'others'"))
+    return run(stubbed)
+
+
+def _check_muon_code(name, description, params):
+    torch_calls = _muon_calls(description.torch)
+    assert [(path, args) for path, args, _ in torch_calls] == [("torch.optim.Muon", ("2-D",)),
+                                                               ("torch.optim.AdamW", ("others",))]
+    keras_path, _, keras_kwargs = run(description.keras)
+    assert keras_path == "keras.optimizers.Muon"
+    muon_kwargs, adamw_kwargs = torch_calls[0][2], torch_calls[1][2]
+    if name == "muon":
+        assert muon_kwargs == params and adamw_kwargs == {"lr": params["lr"]}
+        assert set(keras_kwargs) <= {s.name for s in OPTIMIZERS["keras_muon"].params}
+    else:
+        assert keras_kwargs == params and adamw_kwargs == {"lr": params["learning_rate"]}
+        assert set(muon_kwargs) <= {s.name for s in OPTIMIZERS["muon"].params}
 
 
 SHOWN_CODE_GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "golden" / "optimizers_shown_code.json")

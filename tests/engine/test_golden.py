@@ -123,6 +123,11 @@ def _engine_run(case: dict) -> tuple[np.ndarray, list]:
 # column factors r, c come out float32-rounded too (1e-8 relative after one step, measured). The engine keeps
 # the variable's dtype, so the trajectories agree to float32 rounding of the step (< 2e-6 relative) only.
 KERAS_FLOAT32_SCALARS = {"keras_adafactor"}
+# keras.ops.norm casts a float64 matrix to float32, so Keras Muon divides by a float32 norm that torch's float32
+# reduction rounds its own way: the engine's (the exact sum rounded) is one float32 ulp off in about a quarter of the
+# matrices (measured on 3000), and the Newton-Schulz polynomial passes that on: the paths differ by at most 3e-8 of
+# the largest move here (4e-8 with a float64 norm, as the engine computed it first).
+KERAS_FLOAT32_NORM = {"keras_muon"}
 
 
 @pytest.mark.parametrize("case", SHOWN_CODE_CASES["cases"], ids=_ids(SHOWN_CODE_CASES["cases"]))
@@ -130,6 +135,10 @@ def test_optimizer_matches_what_the_shown_code_computes(case):
     ours, states = _engine_run(case)
     if case["name"] in KERAS_FLOAT32_SCALARS:
         np.testing.assert_allclose(ours, np.asarray(case["theta"]), rtol=1e-5, atol=1e-6)
+        return
+    if case["name"] in KERAS_FLOAT32_NORM:
+        moved = np.abs(np.asarray(case["theta"]) - np.asarray(case["theta0"])).max()
+        assert np.abs(ours - np.asarray(case["theta"])).max() < 1e-7 * moved
         return
     np.testing.assert_allclose(ours, np.asarray(case["theta"]), rtol=1e-12, atol=1e-14)
     if "ax" in case:  # ASGD's average: in the state, not on the path

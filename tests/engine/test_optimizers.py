@@ -46,6 +46,15 @@ SWEEPS = {
     "lbfgs": {"lr": [1.0, 0.1, 0.5, 1.0], "max_iter": [20, 3, 1, 5], "max_eval": [None, 2, None, 4],
               "tolerance_grad": [1e-7, 1e-3, 0.0, 1e-7], "tolerance_change": [1e-9, 1e-4, 0.0, 1e-9],
               "history_size": [100, 2, 1, 3], "line_search_fn": [None, "strong_wolfe", None, "strong_wolfe"]},
+    "muon": {"lr": [1e-3, 0.01, 0.05, 1e-3], "weight_decay": [0.1, 0, 0.01, 0.1], "momentum": [0.95, 0.5, 0.0, 0.9],
+             "nesterov": [True, False, True, False], "eps": [1e-7, 1e-3, 1e-7, 1e-5], "ns_steps": [5, 3, 1, 0],
+             "ns_coefficients": [(3.4445, -4.775, 2.0315), (2.0, -1.5, 0.5), (3.4445, -4.775, 2.0315), (1, 0, 0)],
+             "adjust_lr_fn": [None, "original", "match_rms_adamw", None]},
+    "keras_muon": {"learning_rate": [1e-3, 0.01, 0.05, 1e-3], "weight_decay": [0.004, 0, 0.1, 0.01],
+                   "adam_weight_decay": [0.004, 0.1, 0, 0.01], "momentum": [0.95, 0.5, 0.0, 0.9],
+                   "nesterov": [True, False, True, False], "ns_steps": [5, 3, 1, 0], "muon_a": [3.4445, 2.0, 3.4445, 1],
+                   "rms_rate": [0.2, None, 1.0, 0.2], "adam_lr_ratio": [1.0, 0.1, 1.0, 2.0],
+                   "adam_beta_1": [0.9, 0.5, 0.9, 0.0]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -423,3 +432,50 @@ def test_lbfgs_nearly_solves_a_quadratic_in_one_step_with_the_line_search():
     params, state = optimizer.update(quadratic(params)[1], optimizer.init(params), params, objective=quadratic)
     assert np.abs(params).max() < 1e-4
     assert 1 < state.n_iter[0] <= 20 and state.func_evals[0] <= 25
+
+
+@pytest.mark.parametrize("name", ["muon", "keras_muon"])
+def test_muon_batched_over_runs_on_kernels_and_biases_equals_each_run_alone(name):
+    """Per-run hyperparameters (the sweep) on a row of two kernels and two biases: one update for all runs."""
+    shapes = [(3, 4), (4, 2), (4,), (2,)]
+    sweep = SWEEPS[name]
+    rng = np.random.default_rng(5)
+    start, grads = rng.normal(size=(4, 26)), rng.normal(size=(8, 4, 26))
+    batched = O.OPTIMIZERS[name].fn(**{k: np.asarray(v, dtype=object if None in v else None)
+                                       for k, v in sweep.items()}, shapes=shapes)
+    params, state = start, batched.init(start)
+    for g in grads:
+        params, state = batched.update(g, state, params, np.geomspace(1e-2, 1e-3, 4))
+    for r in range(4):
+        component = O.OPTIMIZERS[name]
+        alone = component.fn(**component.resolve({k: v[r] for k, v in sweep.items()}), shapes=shapes)
+        single, single_state = start[r:r + 1], alone.init(start[r:r + 1])
+        for g in grads:
+            single, single_state = alone.update(g[r:r + 1], single_state, single, np.geomspace(1e-2, 1e-3, 4)[r])
+        np.testing.assert_allclose(params[r], single[0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
+
+
+def test_muon_orthogonalizes_a_kernel_and_gives_the_biases_to_adamw():
+    """One step from zero momentum: torch Muon's kernel update has singular values near 1 (the quintic Newton-Schulz
+    maps them into about [0.7, 1.2], in bfloat16); the biases move as torch AdamW's first step (lr in size)."""
+    shapes = [(6, 4), (4,)]
+    rng = np.random.default_rng(0)
+    params, grads = rng.normal(size=(1, 28)), rng.normal(size=(1, 28))
+    optimizer = O.muon(lr=0.1, weight_decay=0.0, shapes=shapes)
+    moved, _ = optimizer.update(grads, optimizer.init(params), params)
+    kernel_step = ((params - moved)[0, :24] / 0.1).reshape(6, 4)
+    singular = np.linalg.svd(kernel_step, compute_uv=False)
+    assert 0.6 < singular.min() and singular.max() < 1.3
+    np.testing.assert_allclose(kernel_step, O._bfloat16(kernel_step), rtol=1e-12)  # bfloat16 values
+    adamw = O.adamw(lr=0.1)
+    expected, _ = adamw.update(grads[:, 24:], adamw.init(params[:, 24:]), params[:, 24:])
+    np.testing.assert_allclose(moved[:, 24:], expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["muon", "keras_muon"])
+def test_muon_is_refused_on_the_surfaces_in_one_line(name):
+    from tui_dl.engine.experiments import optimizer_race
+
+    with pytest.raises(ParamError, match="2-D weight matrices") as error:
+        optimizer_race.init(optimizer_race.RaceConfig(racers=(optimizer_race.Racer("m", name),)))
+    assert "\n" not in str(error.value)

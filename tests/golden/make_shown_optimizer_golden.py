@@ -133,6 +133,21 @@ CASES = [
     ("keras_adafactor_layers_schedule", "keras_adafactor", {"relative_step": False}, "layers", 0.5),
     ("keras_adafactor_not_relative", "keras_adafactor", {"learning_rate": 0.5, "relative_step": False}, None, None),
     ("quadratic_keras_adafactor", "keras_adafactor", {"learning_rate": 0.1}, "quadratic", None),
+    # Muon: torch (Newton-Schulz in bfloat16; biases to AdamW, as the shown code builds it) and Keras (full precision;
+    # biases to its AdamW step), on kernels and biases
+    ("muon_layers_default", "muon", {}, "layers", None),
+    ("muon_layers_opts", "muon", {"lr": 0.02, "weight_decay": 0.05, "momentum": 0.9, "nesterov": False, "ns_steps": 3,
+                                  "adjust_lr_fn": "match_rms_adamw"}, "layers", None),
+    ("muon_layers_original", "muon", {"lr": 0.01, "adjust_lr_fn": "original", "eps": 1e-3,
+                                      "ns_coefficients": (2.0, -1.5, 0.5)}, "layers", None),
+    ("muon_layers_schedule", "muon", {"weight_decay": 0.0}, "layers", 0.02),
+    ("keras_muon_layers_default", "keras_muon", {}, "layers", None),
+    ("keras_muon_layers_opts", "keras_muon", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": False,
+                                              "rms_rate": None, "adam_lr_ratio": 0.1, "adam_beta_1": 0.8,
+                                              "weight_decay": 0.1, "adam_weight_decay": 0.01, "ns_steps": 3},
+     "layers", None),
+    ("keras_muon_layers_schedule", "keras_muon", {"muon_a": 2.0, "muon_b": -1.5, "muon_c": 0.5, "epsilon": 1e-3},
+     "layers", 0.01),
     # schedule-free SGD and AdamW (the schedulefree package): the weights are y in train mode; x (eval) recorded too
     ("sgd_schedule_free_default", "sgd_schedule_free", {}, None, None),
     ("sgd_schedule_free_opts", "sgd_schedule_free", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1,
@@ -226,9 +241,9 @@ def build(code, params=()):
     import math
 
     scope = {"keras": keras, "torch": torch, "math": math, "model": _Model(params)}
-    if "optimizer = " in code:
+    if "optimizer = " in code or "optimizers = " in code:
         exec(code, scope)
-        return scope["optimizer"]
+        return scope.get("optimizer") or scope["optimizers"]
     return eval(code, scope)
 
 
@@ -267,6 +282,29 @@ def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
         if schedule_free:  # schedule-free: train() was called by the shown code
             averages.append(evaluation_point(optimizer, params))
     return trajectory, averages or None
+
+
+def torch_layout(flat, shapes):
+    """The row's variables as torch holds them: a kernel (fan_in, fan_out) is a Linear weight (fan_out, fan_in)."""
+    return [part.T.copy() if part.ndim == 2 else part for part in split(flat, shapes)]
+
+
+def run_torch_muon(code, theta0, grads, rates, n_steps, shapes):
+    """torch Muon and AdamW as the shown code builds them, over the row's variables in torch's layout."""
+    params = [torch.tensor(part, requires_grad=True) for part in torch_layout(theta0, shapes)]
+    optimizers = build(code, params)
+    trajectory = []
+    for step in range(n_steps):
+        if rates is not None:
+            for optimizer in optimizers:
+                optimizer.param_groups[0]["lr"] = rates[step]
+        for param, part in zip(params, torch_layout(grads[step], shapes), strict=True):
+            param.grad = torch.tensor(part)
+        for optimizer in optimizers:
+            optimizer.step()
+        trajectory.append(np.concatenate([(p.detach().numpy().T if p.ndim == 2 else p.detach().numpy()).ravel()
+                                          for p in params]).tolist())
+    return trajectory, None
 
 
 def run_keras(name, code, theta0, grads, surface, rates, n_steps, shapes=None):
@@ -331,6 +369,8 @@ def cases():
         rates = base.lr_sequence(lr_base) if lr_base is not None else None
         if name in KERAS_OPTIMIZERS:
             theta, ax = run_keras(name, code, theta0, case_grads, surface, rates, n_steps, shapes)
+        elif name == "muon":
+            theta, ax = run_torch_muon(code, theta0, case_grads, rates, n_steps, shapes)
         else:
             theta, ax = run_torch(code, theta0, case_grads, surface, rates, n_steps, shapes)
         assert np.all(np.isfinite(theta)), case_id
@@ -378,8 +418,10 @@ def main():
         "with model.parameters() = [the parameter tensor] and foreach left at its CPU default (single tensor). "
         "ax (ASGD): torch's state['ax'] after each update. x (schedule-free): the weights optimizer.eval() "
         "gives after each update (then y and train mode are restored exactly); theta is y, the weights in train "
-        "mode. closure (LBFGS): optimizer.step(closure) with a closure that sets the parameter's grad to the tui-dl "
-        "surface's analytic gradient and returns its f (both float64 numpy, the engine's own functions); "
+        "mode. muon: the code builds torch Muon over the 2-D tensors and AdamW over the rest; a kernel of the row "
+        "(fan_in, fan_out) is given to torch transposed, as a Linear weight (fan_out, fan_in), and read back "
+        "transposed. closure (LBFGS): optimizer.step(closure) with a closure that sets the parameter's grad to the "
+        "tui-dl surface's analytic gradient and returns its f (both float64 numpy, the engine's own functions); "
         "n_iter_func_evals: torch's state['n_iter'] and state['func_evals'] after each step. "
         "shapes (Lamb, Adafactor): the row theta is the "
         "variables of these shapes one after another (each flattened in C order), each a keras.Variable of its "
@@ -394,6 +436,8 @@ def main():
             "torch_adadelta.py); Keras Ftrl: the generic update_step of keras/src/optimizers/ftrl.py.",
             "The schedule-free cases run the schedulefree package (version in meta.schedulefree) with foreach at "
             "its default (True).",
+            "torch Muon runs its Newton-Schulz iteration in bfloat16 (the engine emulates it: equal here to 1e-12); "
+            "Keras Muon's keras.ops.norm casts a float64 matrix to float32 before taking the norm.",
             "torch (2.13) has no Lion or Ftrl and Keras 3 no RAdam, Rprop or ASGD: those panels show a comment "
             "on the other side, and only the framework's own code is run here.",
         ],

@@ -1829,6 +1829,274 @@ def keras_adafactor(learning_rate: Any = 1e-3, beta_2_decay: Any = -0.8, epsilon
     return Optimizer(init, update, step_size)
 
 
+# =========================================================================== Muon (2-D weight matrices)
+def _bfloat16(x: np.ndarray) -> np.ndarray:
+    """x rounded to bfloat16 (through float32, to nearest even), as float64 values: torch's .bfloat16()."""
+    bits = np.asarray(x, np.float32).view(np.uint32)
+    with np.errstate(over="ignore"):
+        rounded = ((bits + (((bits >> 16) & 1) + 0x7FFF).astype(np.uint32)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def _float32(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, np.float32)
+
+
+def _newton_schulz_bfloat16(update: np.ndarray, coefficients: np.ndarray, steps: np.ndarray,
+                            eps: np.ndarray) -> np.ndarray:
+    """torch/optim/_muon.py's _zeropower_via_newtonschulz on (R, rows, cols) matrices, in bfloat16 as torch runs it.
+
+    X = bf16(G) (transposed when rows > cols), X /= max(||X||, eps); then steps times A = X X^T,
+    B = b A + c A A, X = a X + B X. Every product and sum is rounded to bfloat16 once, after a float32
+    accumulation (measured on torch 2.13's CPU kernels: a bf16 matmul and addmm equal the exact result
+    rounded to float32 and then to bfloat16, with the scalars in float32). Runs may have their own (a, b, c),
+    steps and eps.
+    """
+    x = _bfloat16(update)
+    wide = x.shape[-2] > x.shape[-1]
+    if wide:
+        x = np.swapaxes(x, -1, -2)
+    norm = _bfloat16(np.sqrt((x * x).sum(axis=(-2, -1))))
+    norm = _bfloat16(np.where(norm < eps, eps, norm))
+    x = _bfloat16(_float32(x) / _float32(norm)[:, None, None])
+    a, b, c = (_float32(coefficients[..., k]).reshape(-1, 1, 1) for k in range(3))
+    for step in range(int(np.max(steps))):  # a loop over iterations; runs with fewer steps keep theirs
+        gram = _bfloat16(x @ np.swapaxes(x, -1, -2))
+        gram_update = _bfloat16(b * _float32(gram) + c * _float32(gram @ gram))
+        moved = _bfloat16(a * _float32(x) + _float32(gram_update @ x))
+        x = np.where((step < steps).reshape(-1, 1, 1), moved, x)
+    return np.swapaxes(x, -1, -2) if wide else x
+
+
+def _matrices(layout: Layout) -> list[tuple[slice, tuple[int, int]]]:
+    """The entries and shapes of the 2-D variables of a row."""
+    return [(slice(int(start), int(start + size)), shape)
+            for start, size, shape in zip(layout.starts, layout.sizes, layout.shapes, strict=True) if len(shape) == 2]
+
+
+def _vectors(layout: Layout) -> np.ndarray | slice:
+    """The row's entries of its variables that are not 2-D (biases), in order: a slice (a view, no copy) where they
+    are contiguous, as a network's biases after its kernels are."""
+    parts = [np.arange(start, start + size) for start, size, shape in
+             zip(layout.starts, layout.sizes, layout.shapes, strict=True) if len(shape) != 2]
+    entries = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    if not len(entries):
+        return slice(0, 0)
+    if np.all(np.diff(entries) == 1):
+        return slice(int(entries[0]), int(entries[-1]) + 1)
+    return entries
+
+
+def _fused(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """_fma in c's dtype: float32 through float64 (exact products, one rounding per dtype)."""
+    if c.dtype == np.float64:
+        return _fma(np.asarray(a, np.float64), np.asarray(b, np.float64), c)
+    return (np.asarray(a, np.float64) * np.asarray(b, np.float64) + c).astype(c.dtype)
+
+
+class MuonState(NamedTuple):
+    """torch.optim.Muon state: the momentum buffer of the 2-D variables (zeros on the other entries), and the
+    state of the AdamW the other variables (biases) get, over those entries only (R, number of such entries)."""
+
+    count: np.ndarray
+    momentum_buffer: np.ndarray
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+
+
+@OPTIMIZERS.register(
+    _lr_spec("lr", 1e-3),
+    _decay_spec("weight_decay", 0.1, "decoupled: theta *= 1 - lr * wd (2-D variables; biases: AdamW's 0.01)"),
+    ParamSpec("momentum", "float", 0.95, low=0.0, step=0.01, help="B = lerp(B, g, 1 - momentum)"),
+    ParamSpec("nesterov", "bool", True, help="orthogonalize lerp(g, B, momentum) instead of B"),
+    ParamSpec("ns_coefficients", "floats", (3.4445, -4.775, 2.0315), length=3,
+              help="(a, b, c) of the Newton-Schulz iteration X = a X + (b A + c A^2) X, A = X X^T"),
+    _eps_spec("eps", 1e-7, "the least norm X is divided by before the iteration"),
+    ParamSpec("ns_steps", "int", 5, low=0, high=99, help="Newton-Schulz iterations (torch: fewer than 100)"),
+    ParamSpec("adjust_lr_fn", "choice", None, choices=(None, "original", "match_rms_adamw"), optional=True,
+              help="none/original: lr sqrt(max(1, rows/cols)); match_rms_adamw: 0.2 lr sqrt(max(rows, cols))"),
+    family="pytorch", per_variable=True, matrices=True,
+)
+def muon(lr: Any = 1e-3, weight_decay: Any = 0.1, momentum: Any = 0.95, nesterov: Any = True,
+         ns_coefficients: Any = (3.4445, -4.775, 2.0315), eps: Any = 1e-7, ns_steps: Any = 5,
+         adjust_lr_fn: Any = None, *, shapes: Shapes | None = None) -> Optimizer:
+    """torch Muon (PyTorch 2.13): momentum, then the update orthogonalized by a Newton-Schulz iteration in bfloat16.
+
+    torch/optim/_muon.py (single-tensor path): B = lerp(B, g, 1 - momentum); U = lerp(g, B, momentum) (nesterov)
+    or B; O = NS(U) (`_newton_schulz_bfloat16`, bfloat16 as torch computes it); theta *= 1 - lr wd;
+    theta -= lr' O with lr' = lr sqrt(max(1, A/B)) (original) or 0.2 lr sqrt(max(A, B)) (match_rms_adamw), A x B
+    the torch weight's shape: a Linear layer's weight is (fan_out, fan_in), the transpose of the kernels here,
+    which changes nothing in O and is taken into account in lr'. torch.optim.Muon refuses parameters that are not
+    2-D, and its documentation gives them to AdamW: here the biases are updated by torch AdamW at the same rate
+    with its defaults (betas (0.9, 0.999), eps 1e-8, weight_decay 0.01), as the code panel shows. `shapes` lays
+    out the variables (training passes the network's); a surface's point is one vector of 2, not a matrix, so
+    Muon is for training only.
+    """
+    default_lr = lr
+    coefficients = np.asarray(ns_coefficients, np.float64)
+    adamw_biases = _adam(lr, (0.9, 0.999), 1e-8, 1e-2, False, decoupled=True)
+
+    def init(params: np.ndarray) -> MuonState:
+        vectors = _vectors(_layout(params, shapes))
+        return MuonState(_counts(params), _zeros(params), _zeros(params[..., vectors]), _zeros(params[..., vectors]))
+
+    def fallback(state: MuonState) -> AdamState:
+        return AdamState(state.count, state.exp_avg, state.exp_avg_sq, state.exp_avg_sq)  # amsgrad off: unused
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        rate = np.broadcast_to(np.asarray(_lr(default_lr, lr), np.float64), params.shape[:1])
+        new, buf = params.copy(), state.momentum_buffer.copy()
+        mu = per_run(momentum, params)
+        for entries, (rows, cols) in _matrices(layout):  # a loop over the network's kernels
+            g = grads[..., entries]
+            buf[..., entries] = _lerp(state.momentum_buffer[..., entries], g, 1 - mu)
+            direction = _choose(nesterov, _lerp(g, buf[..., entries], mu), buf[..., entries], g)
+            matrix = direction.reshape(-1, rows, cols)
+            orthogonal = _newton_schulz_bfloat16(matrix, coefficients, np.asarray(ns_steps), np.asarray(eps))
+            out, inputs = cols, rows  # torch's weight is (fan_out, fan_in)
+            original = np.sqrt(max(1.0, out / inputs))
+            ratio = np.where(np.asarray(adjust_lr_fn, dtype=object) == "match_rms_adamw",
+                             0.2 * np.sqrt(max(out, inputs)), original).astype(np.float64)
+            decayed = params[..., entries] * per_run(1 - rate * np.asarray(weight_decay, np.float64), params)
+            step = per_run(-(rate * ratio), params)
+            new[..., entries] = _fused(step, orthogonal.reshape(g.shape).astype(params.dtype), decayed)
+        vectors = _vectors(layout)
+        moved, biases = adamw_biases.update(grads[..., vectors], fallback(state), params[..., vectors], rate)
+        new[..., vectors] = moved
+        return new, MuonState(state.count + 1, buf, biases.exp_avg, biases.exp_avg_sq)
+
+    def step_size(state, lr=None):
+        """lr on the matrices (times the shape's adjustment, before it), AdamW's lr / (sqrt(v_hat) + eps) on the
+        rest."""
+        layout = _layout(state.momentum_buffer, shapes)
+        out = np.broadcast_to(per_run(_lr(default_lr, lr), state.momentum_buffer),
+                              state.momentum_buffer.shape).astype(np.float64)
+        out[..., _vectors(layout)] = adamw_biases.step_size(fallback(state), lr)
+        return out
+
+    return Optimizer(init, update, step_size)
+
+
+class KerasMuonState(NamedTuple):
+    """keras.optimizers.Muon state: momentums of every variable, velocities of the ones the AdamW step updates
+    (zeros on the 2-D variables' entries)."""
+
+    count: np.ndarray
+    momentums: np.ndarray
+    velocities: np.ndarray
+
+
+def _newton_schulz5(x: np.ndarray, a: Any, b: Any, c: Any, steps: Any) -> np.ndarray:
+    """keras/src/optimizers/muon.py's zeropower_via_newtonschulz5 on (R, rows, cols), in x's dtype; runs may have
+    their own a, b, c and steps."""
+    wide = x.shape[-2] > x.shape[-1]
+    if wide:
+        x = np.swapaxes(x, -1, -2)
+    # keras.ops.norm casts a float64 matrix to float32 first (dtypes.result_type(float64, float) on the torch
+    # backend): the norm and the 1e-7 added to it are float32 numbers, whatever the variables' dtype
+    x32 = x.astype(np.float32).astype(np.float64)
+    norm = np.sqrt((x32 * x32).sum(axis=(-2, -1), keepdims=True)).astype(np.float32) + np.float32(1e-7)
+    x = x / norm.astype(x.dtype)
+    a, b, c = (np.asarray(v, x.dtype).reshape(-1, 1, 1) for v in (a, b, c))
+    steps = np.asarray(steps).reshape(-1, 1, 1)
+    for step in range(int(np.max(steps))):  # a loop over iterations; runs with fewer steps keep theirs
+        temp_a = x @ np.swapaxes(x, -1, -2)
+        temp_b = b * temp_a + (c * temp_a) @ temp_a
+        x = np.where(step < steps, a * x + temp_b @ x, x)
+    return np.swapaxes(x, -1, -2) if wide else x
+
+
+@OPTIMIZERS.register(
+    _lr_spec("learning_rate", 1e-3),
+    _beta_spec("adam_beta_1", 0.9, "the AdamW step's (variables that are not 2-D): decay of the first moment"),
+    _beta_spec("adam_beta_2", 0.999, "the AdamW step's: decay of the second moment"),
+    _decay_spec("adam_weight_decay", 0.004, "decoupled weight decay of the AdamW step's variables"),
+    _eps_spec("epsilon", 1e-7, "the AdamW step's: added to sqrt(v)"),
+    _decay_spec("weight_decay", 0.004, "decoupled weight decay of the 2-D variables (the Muon step's)"),
+    ParamSpec("muon_a", "float", 3.4445, help="a of the Newton-Schulz iteration X = a X + (b A + c A A) X"),
+    ParamSpec("muon_b", "float", -4.775, help="b of the Newton-Schulz iteration"),
+    ParamSpec("muon_c", "float", 2.0315, help="c of the Newton-Schulz iteration"),
+    ParamSpec("adam_lr_ratio", "float", 1.0, low=0.0, scale="log", help="the AdamW step's rate is lr times this"),
+    ParamSpec("momentum", "float", 0.95, step=0.01, help="m = momentum m + g"),
+    ParamSpec("ns_steps", "int", 5, low=0, high=1000, help="Newton-Schulz iterations"),
+    ParamSpec("nesterov", "bool", True, help="orthogonalize g + momentum m instead of m"),
+    ParamSpec("rms_rate", "float", 0.2, optional=True,
+              help="the step is scaled by sqrt(max(rows, cols)) rms_rate (Moonlight); none: not scaled"),
+    family="keras", per_variable=True, matrices=True,
+)
+def keras_muon(learning_rate: Any = 1e-3, adam_beta_1: Any = 0.9, adam_beta_2: Any = 0.999,
+               adam_weight_decay: Any = 0.004, epsilon: Any = 1e-7, weight_decay: Any = 0.004, muon_a: Any = 3.4445,
+               muon_b: Any = -4.775, muon_c: Any = 2.0315, adam_lr_ratio: Any = 1.0, momentum: Any = 0.95,
+               ns_steps: Any = 5, nesterov: Any = True, rms_rate: Any = 0.2, *,
+               shapes: Shapes | None = None) -> Optimizer:
+    """keras Muon: the Muon step for 2-D variables, Keras's AdamW step for the others (biases), in full precision.
+
+    keras/src/optimizers/muon.py: weight decay first, theta -= theta wd lr (adam_weight_decay for the AdamW
+    variables); 2-D: m += g + m (momentum - 1), U = g + momentum m (nesterov) or m, theta -= lr NS5(U)
+    sqrt(max(rows, cols)) rms_rate, NS5 dividing by ||U|| + 1e-7 and iterating ns_steps times in the variables'
+    dtype; the others: Keras Adam at lr adam_lr_ratio. Keras also sends 2-D variables whose path names an
+    embedding or matches exclude_layers to the AdamW step; a dense network here has neither. `shapes` lays out the
+    variables (training passes the network's); a surface's point is one vector of 2, not a matrix, so Muon is for
+    training only.
+    """
+    adam = _keras_adam(np.asarray(learning_rate, np.float64) * np.asarray(adam_lr_ratio, np.float64), adam_beta_1,
+                       adam_beta_2, epsilon, False, 0.0)
+
+    def init(params: np.ndarray) -> KerasMuonState:
+        _layout(params, shapes)
+        return KerasMuonState(_counts(params), _zeros(params), _zeros(params))
+
+    def update(grads, state, params, lr=None):
+        layout = _layout(params, shapes)
+        rate = _lr(learning_rate, lr)
+        vectors = _vectors(layout)
+        rate_cast = per_run(np.asarray(rate, np.float64), params).astype(params.dtype)
+        params = params.copy()  # Keras's weight decay first, each variable with its own: theta -= theta wd lr
+        for entries, decay in [*((entries, weight_decay) for entries, _ in _matrices(layout)),
+                               (vectors, adam_weight_decay)]:
+            if _has(decay):
+                part = params[..., entries]
+                params[..., entries] = part - part * per_run(np.asarray(decay, np.float64), params) * rate_cast
+        new, momentums = params, state.momentums.copy()
+        mu, mu_less_one = per_run(momentum, params), per_run(np.asarray(momentum, np.float64) - 1, params)
+        unscaled = np.asarray(rms_rate, dtype=object) == None  # noqa: E711 (elementwise): rms_rate None
+        rms = np.where(unscaled, 0.0, np.asarray(rms_rate, dtype=object)).astype(np.float64)
+        for entries, (rows, cols) in _matrices(layout):  # a loop over the network's kernels
+            g, m = grads[..., entries], state.momentums[..., entries]
+            m = m + (g + m * mu_less_one)
+            momentums[..., entries] = m
+            direction = _choose(nesterov, g + mu * m, m, g).reshape(-1, rows, cols)
+            orthogonal = _newton_schulz5(direction, muon_a, muon_b, muon_c, ns_steps).reshape(g.shape)
+            step = rate_cast * orthogonal
+            # lr_adjust: sqrt(max(rows, cols)) comes out of ops.sqrt in float32, also for float64 variables
+            factor = np.asarray(np.sqrt(np.float32(max(rows, cols))), params.dtype)
+            scaled = np.where(per_run(unscaled, params, bool), step, step * factor * per_run(rms, params))
+            new[..., entries] = params[..., entries] - scaled
+        lr_adam = None if lr is None else np.asarray(lr, np.float64) * np.asarray(adam_lr_ratio, np.float64)
+        sub = KerasAdamState(state.count, momentums[..., vectors], state.velocities[..., vectors],
+                             state.velocities[..., vectors])
+        moved, sub = adam.update(grads[..., vectors], sub, params[..., vectors], lr_adam)
+        new[..., vectors], momentums[..., vectors] = moved, sub.m
+        velocities = state.velocities.copy()
+        velocities[..., vectors] = sub.v
+        return new, KerasMuonState(state.count + 1, momentums, velocities)
+
+    def step_size(state, lr=None):
+        """lr on the 2-D variables (before the sqrt(max(rows, cols)) rms_rate scaling), Keras Adam's on the rest."""
+        layout = _layout(state.momentums, shapes)
+        vectors = _vectors(layout)
+        out = np.broadcast_to(per_run(_lr(learning_rate, lr), state.momentums),
+                              state.momentums.shape).astype(np.float64)
+        lr_adam = None if lr is None else np.asarray(lr, np.float64) * np.asarray(adam_lr_ratio, np.float64)
+        sub = KerasAdamState(state.count, state.momentums[..., vectors], state.velocities[..., vectors],
+                             state.velocities[..., vectors])
+        out[..., vectors] = adam.step_size(sub, lr_adam)
+        return out
+
+    return Optimizer(init, update, step_size)
+
+
 # =========================================================================== where each one runs
 # one line each: why an optimizer is not offered where it cannot run as its framework runs it
 _NOT_ON_SURFACES = ("{name} is for 2-D weight matrices (it orthogonalizes each kernel's update) and a surface's point "
