@@ -45,7 +45,8 @@ RACE_OPTIMIZER = ParamSpec("optimizer", "choice", "adam", choices=_TRAIN["optimi
                            help="the optimizer every racer uses (its rate is the schedule's)")
 EPOCHS = ParamSpec("epochs", "int", 100, low=1, high=100_000, scale="log", help="epochs of the step-size race")
 SLOT_OPTIMIZER = ParamSpec("optimizer", "choice", OFF, choices=(OFF, *training_names()),
-                           help="torch names, or keras_* for Keras's update rules; off leaves the slot out")
+                           help="torch names, or keras_* for Keras's update rules; off leaves the slot out (no "
+                                "LBFGS: it needs a closure, several losses a step)")
 RANGE_SPECS = {spec.name: spec for spec in lr_range.LR_RANGE_PARAMS}
 
 

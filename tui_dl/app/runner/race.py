@@ -34,7 +34,8 @@ RACERS = ParamSpec("racers", "int", 4, low=1, high=MAX_RACERS, help="how many op
 BASINS_OF = ParamSpec("basins_of", "int", 1, low=1, high=MAX_RACERS,
                       help="the racer whose basin map the basins view (v) draws: which minimum each start reaches")
 OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(surface_names()),
-                      help="torch names, or keras_* for Keras's update rules")
+                      help="torch names, or keras_* for Keras's update rules (no Muon here: it orthogonalizes "
+                           "2-D weight matrices, and a point here is a vector of 2)")
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("batch_norm_momentum", "float", 0.99, low=0.0, high=1.0, high_open=True, step=0.01,
               help="momentum of the moving statistics of batch_norm variants (Keras 0.99; Deep Learning from "
                    "Scratch 0.9): moving = momentum * moving + (1 - momentum) * batch"),
-    _choice("optimizer", "adam", training_names(), "optimizer (PyTorch names; keras_* for Keras's)"),
+    _choice("optimizer", "adam", training_names(), "optimizer (PyTorch names; keras_* for Keras's; no LBFGS here: it "
+            "evaluates the loss several times a step through a closure, run it on the optimizer paths)"),
     ParamSpec("lr", "float", 3e-3, low=0.0, low_open=True, scale="log",
               help="learning rate: the schedule's base rate (see the schedule)"),
     ParamSpec("batch_size", "int", 32, low=1, high=1_000_000, scale="log", help="mini-batch size"),
