@@ -28,6 +28,7 @@ SCHEDULE_CASES = _load("schedules")
 OPTIMIZER_CASES = _load("optimizers")
 SHOWN_CODE_CASES = _load("optimizers_shown_code")  # optimizers built by running the code the panel shows
 INITIALIZER_CASES = _load("initializers")
+SHOWN_INITIALIZER_CASES = _load("initializers_shown_code")  # drawn by running the code the panel shows
 
 # Keras computes schedules in float32; torch in float64 (chained, so a few ulps off the closed form).
 KERAS_RTOL = 3e-6
@@ -220,3 +221,46 @@ def test_calculate_gain_matches_torch(key, torch_gain):
     name, _, param = key.partition("_0.")
     param = float("0." + param) if param else None
     assert calculate_gain(name, param) == pytest.approx(torch_gain, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", SHOWN_INITIALIZER_CASES["cases"], ids=_ids(SHOWN_INITIALIZER_CASES["cases"]))
+def test_new_initializer_matches_what_the_shown_code_draws(case):
+    """trunc_normal_, Identity and VarianceScaling(distribution="normal"): the same matrices (Identity), or the same
+    promised moments, bounds and median side as the framework's own draws, within sampling error."""
+    component = INITIALIZERS[case["name"]]
+    if "matrices" in case:
+        for key, matrix in case["matrices"].items():
+            shape = tuple(int(n) for n in key.split("x"))
+            np.testing.assert_array_equal(component(np.random.default_rng(0), shape, **case["params"]), matrix)
+        return
+    stats = case["stats"]
+    values = component(np.random.default_rng(20261130), (case["n_draws"], *case["shape"]), **case["params"])
+    n, std = values.size, stats["std_formula"]
+    assert n == stats["n_values"]
+    assert values.min() >= stats["low_formula"] and values.max() <= stats["high_formula"]
+    if std == 0:  # a == b: every weight is the bound, in torch too
+        assert stats["min"] == stats["max"] == stats["low_formula"]
+        np.testing.assert_array_equal(values, stats["low_formula"])
+        return
+    for drawn_mean, drawn_std in ((values.mean(), values.std()), (stats["mean"], stats["std"])):  # ours, theirs
+        assert abs(drawn_mean - stats["mean_formula"]) < 6 * std / np.sqrt(n)
+        assert abs(drawn_std - std) < 6 * std / np.sqrt(2 * n) * 1.5
+    assert stats["frac_outside_formula"] < 3e-5  # torch clamps; Keras's torch backend lets ~4e-6 through (1.3e-5 seen)
+    width = stats["high_formula"] - stats["low_formula"]
+    if width < 6 * std:  # the bounds cut: both draws reach near both ends
+        for low, high in ((values.min(), values.max()), (stats["min"], stats["max"])):
+            assert low - stats["low_formula"] < 0.01 * width and stats["high_formula"] - high < 0.01 * width
+    expected = stats["expected_frac_below_mean_formula"]
+    for share in (np.mean(values < stats["mean_formula"]), stats["frac_below_mean_formula"]):
+        assert abs(share - expected) < 6 * np.sqrt(expected * (1 - expected) / n)
+
+
+def test_keras_normal_distribution_is_its_truncated_normal_not_the_untruncated_one():
+    """VarianceScaling(distribution="normal") is cut at 2 raw sigma in Keras's own draws, as in the engine's."""
+    case = next(c for c in SHOWN_INITIALIZER_CASES["cases"] if c["id"] == "keras_variance_scaling_normal")
+    assert case["stats"]["frac_outside_formula"] < 1e-5 and case["stats"]["high_formula"] < 2.3 * case["stats"][
+        "std_formula"]
+    rng = np.random.default_rng(1)
+    normal = INITIALIZERS["variance_scaling"](rng, (100, 200), distribution="normal")
+    untruncated = INITIALIZERS["variance_scaling"](rng, (100, 200), distribution="untruncated_normal")
+    assert np.abs(normal).max() <= 2 / TRUNCATED_STD * np.sqrt(1 / 100) < np.abs(untruncated).max()
