@@ -102,3 +102,19 @@ def test_list_elements_may_be_none_only_where_declared():
     plain = ParamSpec("betas", "floats", (0.9, 0.999), low=0.0, high=1.0, length=2)
     with pytest.raises(ParamError, match=r"bad value 'none,0\.9' for betas"):
         plain.parse("none,0.9")
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "1e309", "Infinity"])
+def test_no_number_is_infinite_where_an_interval_is_printed_open_at_infinity(text):
+    rate = ParamSpec("lr", "float", 1e-3, low=0.0, low_open=True)
+    with pytest.raises(ParamError, match=r"for lr: expected a float in \(0, inf\)"):
+        rate.parse(text)
+    with pytest.raises(ParamError, match="expected a finite float"):
+        ParamSpec("shift", "float", 0.0).parse(text)
+
+
+def test_integers_are_read_exactly_and_in_ascii_digits_only():
+    seed = ParamSpec("seed", "int", 0, low=0)
+    assert seed.parse("9007199254740993") == 9007199254740993 and seed.parse("1e3") == 1000
+    with pytest.raises(ParamError):
+        seed.parse("\u0663")  # an Arabic-Indic three

@@ -29,6 +29,7 @@ EXPORT_TARGETS = {
     "basins": ("tui_dl.export.basins", "which minimum one optimizer reaches from each start of a grid"),
     "train": ("tui_dl.export.train", "per-epoch loss and accuracy of regularization variants trained together"),
     "lr-range": ("tui_dl.export.lr_range", "the LR range test: loss while the rate grows, and a suggested rate"),
+    "lr-sweep": ("tui_dl.export.lr_sweep", "rates too low, right and too high, trained side by side"),
     "schedule-race": ("tui_dl.export.schedule_race", "one network trained under several schedules at once"),
     "search": ("tui_dl.export.search", "a random search of hyperparameters, every sample trained in one batch"),
 }
@@ -123,11 +124,12 @@ def quiet_numerics() -> Iterator[None]:
 
 
 def has_terminal() -> bool:
-    """stdout is a terminal, or a Textual driver of its own is set (textual-serve's sessions write to a pipe).
+    """stdin and stdout are a terminal, or a Textual driver of its own is set (textual-serve's sessions use pipes).
 
-    Without one the app would draw into a pipe (`tui-dl | head -1`) and spin there.
+    Without one the app would draw into a pipe (`tui-dl | head -1`) and spin there, or read no key from a
+    file (`tui-dl < /dev/null`: q never arrives, and the input thread spins at 90% of a core).
     """
-    return sys.stdout.isatty() or bool(os.environ.get("TEXTUAL_DRIVER"))
+    return (sys.stdout.isatty() and sys.stdin.isatty()) or bool(os.environ.get("TEXTUAL_DRIVER"))
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -151,7 +153,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return 0
         del start  # checked before the terminal is taken; app_config computes it again
     if not has_terminal():
-        parser.exit(2, "tui-dl: error: the app needs a terminal and stdout is not one: for the data use "
+        which = "stdout" if not sys.stdout.isatty() else "stdin"
+        parser.exit(2, f"tui-dl: error: the app needs a terminal and {which} is not one: for the data use "
                        "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
     if not sys.stdout.isatty():  # a session of `tui-dl serve` (has_terminal: a driver of its own): end with it
         from tui_dl.parent_death import hang_up_with_parent

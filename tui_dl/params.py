@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["float", "int", "bool", "choice", "floats", "ints"]
+Kind = Literal["float", "int", "bool", "choice", "floats", "ints", "text"]
 Scale = Literal["linear", "log"]
 
 _TRUE = ("true",)
@@ -29,6 +29,23 @@ class ParamError(ValueError):
 def count(number: Any, noun: str, plural: str | None = None) -> str:
     """`1 row`, `2 rows`, `0 rows`: a number and its noun in the right number (plural: for irregular nouns)."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _number(text: str, kind: str) -> float | int:
+    """The number a text says, or ValueError: ASCII only (int() and float() also read `٣`), and an
+    integer exactly (through a float, 9007199254740993 would become ...992; `1e3` is an integer too)."""
+    text = text.strip()
+    if not text.isascii():
+        raise ValueError(text)
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError(text) from None
+            return int(number)
+    return float(text)
 
 
 def _format_number(value: float) -> str:
@@ -49,7 +66,8 @@ class ParamSpec:
 
     Attributes:
         name: the framework's parameter name (`initial_learning_rate`, `betas`, `T_max` ...).
-        kind: float, int, bool, choice (one of `choices`), floats or ints (comma-separated lists).
+        kind: float, int, bool, choice (one of `choices`), floats or ints (comma-separated lists), or text
+            (a string `text_check` checks, e.g. torch LambdaLR's factor as an expression in epoch).
         default: the value used when nothing is set (the framework default where it has one).
         low, high: the allowed range for numbers (and list elements); None means unbounded.
         low_open, high_open: exclude the bound itself (`(0, 1]` is low_open=True).
@@ -60,6 +78,10 @@ class ParamSpec:
         length: exact length of a list (betas has 2), None for any non-empty length.
         step: the linear step of the UI; defaults to 1 for ints and a twentieth of the range.
         help: one line for --list, the help screen and the parameter panel.
+        finite: numbers must be finite (nan, +-inf and 1e309 are refused, so `(0, inf)` does not admit inf);
+            False where the framework takes them with a meaning (a NaN metric is a bad epoch).
+        text_allowed: what a text value may be, as `allowed()` says it.
+        text_check: raises ParamError (one line naming the value and what is allowed) for a bad text.
     """
 
     name: str
@@ -76,12 +98,17 @@ class ParamSpec:
     length: int | None = None
     step: float | None = None
     help: str = ""
+    finite: bool = True
+    text_allowed: str = "text"
+    text_check: Callable[[str], Any] | None = None
 
     # ----------------------------------------------------------------- describing
     def allowed(self) -> str:
         """What values are allowed, as a phrase: `a float in (0, inf)`, `one of: a, b`."""
         if self.kind == "bool":
             text = "true or false"
+        elif self.kind == "text":
+            text = self.text_allowed
         elif self.kind == "choice":
             text = "one of: " + ", ".join("none" if c is None else str(c) for c in self.choices)
         else:
@@ -100,8 +127,12 @@ class ParamSpec:
                     text += ", each " + element.split(" ", 2)[-1]
                 if self.none_items:
                     text += (" or none" if self.low is not None or self.high is not None else ", each may be none")
+                if not self.finite:
+                    text += ", nan and inf allowed"
             else:
                 text = element
+            if self.finite and self.low is None and self.high is None:
+                text = text.replace("a float", "a finite float").replace("floats", "finite floats")
         if self.optional and None not in self.choices:
             text += " (or none)"
         return text
@@ -122,6 +153,8 @@ class ParamSpec:
         raw = text.strip()
         if self.optional and raw.lower() in _NONE:
             return None
+        if self.kind == "text":
+            return self.validate(raw)
         if self.kind in ("floats", "ints"):
             parts = [p.strip() for p in raw.split(",")]
             if not raw or any(not p for p in parts):
@@ -133,13 +166,8 @@ class ParamSpec:
     def _parse_scalar(self, raw: str, text: str) -> Any:
         kind = {"floats": "float", "ints": "int"}.get(self.kind, self.kind)
         try:
-            if kind == "float":
-                return float(raw)
-            if kind == "int":
-                number = float(raw)
-                if not number.is_integer():
-                    raise ValueError(raw)
-                return int(number)
+            if kind in ("float", "int"):
+                return _number(raw, kind)
         except ValueError:
             raise self._error(text) from None
         if kind == "bool":
@@ -168,6 +196,12 @@ class ParamSpec:
             if isinstance(value, bool):
                 return value
             raise self._error(value)
+        if self.kind == "text":
+            if not isinstance(value, str) or not value.strip():
+                raise self._error(value)
+            if self.text_check is not None:
+                self.text_check(value.strip())
+            return value.strip()
         if self.kind == "choice":
             if value in self.choices:
                 return value
@@ -175,6 +209,11 @@ class ParamSpec:
         return self._validate_number(value, value, self.kind)
 
     def _validate_number(self, value: Any, shown: Any, kind: str) -> float | int:
+        if isinstance(value, str):
+            try:
+                value = _number(value, kind)
+            except ValueError:
+                raise self._error(shown) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             try:
                 value = float(value)
@@ -186,7 +225,9 @@ class ParamSpec:
             value = int(value)
         else:
             value = float(value)
-        if math.isnan(value) or not self._in_range(value):
+        if self.finite and not math.isfinite(value):
+            raise self._error(shown)
+        if not math.isnan(value) and not self._in_range(value):
             raise self._error(shown)
         return value
 
@@ -210,7 +251,7 @@ class ParamSpec:
         if self.kind == "choice":
             index = self.choices.index(value) if value in self.choices else 0
             return self.choices[(index + (1 if direction > 0 else -1)) % len(self.choices)]
-        if value is None or self.kind in ("floats", "ints"):
+        if value is None or self.kind in ("floats", "ints", "text"):
             return value
         if self.scale == "log" and value > 0:
             candidate = _log_step(float(value), direction)
@@ -362,16 +403,39 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
     return result
 
 
+def split_top_level(text: str, separator: str) -> list[str]:
+    """text split at separator where no parenthesis or bracket is open (`f(a, b), c` -> `f(a, b)`, ` c`)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == separator and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    pieces.append(text[start:])
+    return pieces
+
+
+def starts_assignment(piece: str) -> bool:
+    """Whether a comma-separated piece begins `KEY=` (not `epoch <= 5` inside an expression, nor `==`)."""
+    key, sep, value = piece.partition("=")
+    return bool(sep) and key.strip().isidentifier() and not value.startswith("=")
+
+
 def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:
     """Split `NAME[:KEY=VALUE,...]` (e.g. `adam:lr=0.3,betas=0.9,0.999`) into the name and its values.
 
-    A piece without `=` continues the previous value, so list values keep their commas. what names
+    Commas inside parentheses do not split (`schedulers=linear_lr(start_factor=0.1, total_iters=5) + ...`),
+    and a piece that does not begin `KEY=` continues the previous value, so list values (and expressions
+    such as `lr_lambda=1 if epoch <= 5 else 0.5`) keep their commas. what names
     the kind of thing in error messages (`optimizer`, `racer`).
     """
     name, _, rest = text.partition(":")
     pairs: list[str] = []
-    for piece in rest.split(",") if rest else []:
-        if "=" in piece:
+    for piece in split_top_level(rest, ",") if rest else []:
+        if starts_assignment(piece):
             pairs.append(piece)
         elif pairs:
             pairs[-1] += "," + piece

@@ -90,3 +90,23 @@ def test_the_layer_lines_at_step_0_say_nothing_is_computed_yet_not_that_values_a
         assert "●" in text and text.count("nothing to draw") == 1 and "no finite" not in text
 
     drive.run(scenario)
+
+
+# the demos' presets (issue 11), each opening a view of its own: checked in every state as the views above
+DEMO_PRESETS = [("lr", "lr-too-low-right-too-high", "sweep"), ("paths", "paths-momentum-over-a-ridge", "paths"),
+                ("paths", "paths-momentum-on-rastrigin", "momentum")]
+
+
+def test_the_demo_presets_views_draw_at_step_0_stepped_paused_restarted_and_after_a_new_seed(drive):
+    from tui_dl.setup.presets import find_preset
+
+    async def scenario(pilot, app):
+        for kind, name, view in DEMO_PRESETS:
+            app.apply_preset(kind, find_preset({kind: app.runners[kind].model}, name)[1])
+            await drive.settle(pilot)
+            pane = app.pane(kind)
+            assert pane.view == view and not exception_text(app), (name, exception_text(app))
+            await check_states(drive, pilot, app, f"{name}/{view}")
+            assert pane.view == view
+
+    drive.run(scenario)

@@ -103,6 +103,12 @@ def test_v_cycles_the_views_each_running_its_own_experiment(drive):
         for run, label in enumerate(test.labels):
             assert f"{label}: │ suggested lr {compact(test.suggestion[run], 2)}" in note_text(app)
 
+        await drive.press(pilot, "v")  # the rate sweep: 13 SGD rates trained side by side, an epoch per step
+        assert (pane.view, runner.model.unit, runner.horizon, runner.speed) == ("sweep", "epoch", 30, 1)
+        await drive.steps(pilot, 2)
+        assert plotted(app)[0].sweep.losses.shape == (13, 3) and "rate sweep" in status_text(app)
+        assert "range test suggests" in note_text(app)
+
         await drive.press(pilot, "v")  # back to the overlay, at its own pace
         assert (pane.view, runner.model.unit, runner.horizon, runner.speed) == ("schedules", "step", 1000, 5)
         assert type(runner.frame).__name__ == "ScheduleFrame"
@@ -218,7 +224,7 @@ def run_job(model, steps: int):
 def test_slots_that_cannot_race_are_named_and_none_left_is_no_error():
     model = make_models()["lr"]
     model.set("view", "race")
-    model.presets()[-1].apply()  # reduce_lr_on_plateau next to a constant rate
+    next(p for p in model.presets() if p.name == "LR: reduce on plateau").apply()  # next to a constant rate
     frame = run_job(model, 1)
     assert frame.race.labels == ("2 constant",) and frame.slots == (1,)
     assert "slot 1 (reduce_lr_on_plateau) follows a metric" in race_legend(frame).plain

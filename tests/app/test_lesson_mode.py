@@ -61,11 +61,11 @@ def test_escape_leaves_the_lesson_and_keeps_its_setup_then_restores_the_dashboar
         assert not app.in_lesson and not app.query_one("#lesson").display and app.maximized
         assert model.settings["surface"] == "saddle"
         await drive.press(pilot, "full_stop")
-        assert app.lesson.index == find_start("optimizers.momentum-escapes")  # no more steps once left
+        assert app.lesson.index == find_start("optimizers.saddle")  # no more steps once left
         await drive.press(pilot, "escape")
         assert not app.maximized
 
-    drive.run(scenario, lesson=find_start("optimizers.momentum-escapes"), language="en")
+    drive.run(scenario, lesson=find_start("optimizers.saddle"), language="en")
 
 
 def test_a_full_stop_typed_into_a_value_is_typed_not_a_step(drive):

@@ -31,6 +31,7 @@ TARGETS = {
     "basins": ["basins", "--surface", "himmelblau", "--optimizer", "sgd", "--grid", "5", "--steps", "20"],
     "train": ["train", "--dataset", "spiral", "--epochs", "3", "--set", "hidden=8"],
     "lr-range": ["lr-range", "--dataset", "spiral", "--iterations", "20", "--set", "hidden=8"],
+    "lr-sweep": ["lr-sweep", "--dataset", "spiral", "--epochs", "3", "--count", "4", "--set", "hidden=8"],
     "schedule-race": ["schedule-race", "--dataset", "spiral", "--epochs", "3", "--set", "hidden=8"],
     "search": ["search", "--dataset", "spiral", "--epochs", "3", "--samples", "4", "--set", "hidden=8",
                "--search", "lr=1e-4:1e-1"],

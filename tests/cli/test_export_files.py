@@ -27,6 +27,7 @@ ARGS = {
     "basins": ["--surface", "himmelblau", "--optimizer", "sgd", "--set", "lr=0.01", "--grid", "3", "--steps", "5"],
     "train": ["--dataset", "xor", "--epochs", "2", "--set", "hidden=4", "--variant", "none", "--variant", "l2=1e-3"],
     "lr-range": ["--iterations", "6", "--set", "hidden=4"],
+    "lr-sweep": ["--epochs", "2", "--count", "3", "--set", "hidden=4"],
     "schedule-race": ["--schedule", "step_lr:lr=0.1,step_size=10", "--schedule", "constant", "--epochs", "2",
                       "--set", "hidden=4"],
     "search": ["--dataset", "sine", "--samples", "4", "--epochs", "2", "--set", "hidden=4",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -130,3 +131,30 @@ def test_errors_are_one_line_with_exit_status_2(capsys, argv, message):
     assert code == 2 and out == ""
     assert err.startswith("tui-dl: error: ") and err.count("\n") == 1
     assert message in err
+
+
+# ------------------------------------------------------------------------------------ lr-sweep
+def test_lr_sweep_json_states_what_diverged_what_barely_moved_and_the_range_tests_rate():
+    """The default sweep, SGD on the spiral, 13 rates from 1e-4 to 100 for 30 epochs: the same verdicts as the app."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["export", "lr-sweep", "--format", "json"]) == 0
+    document = json.loads(out.getvalue())
+    lrs = document["lrs"]
+    assert len(lrs) == 13 and lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(100.0)
+    assert document["diverged_rates"] == pytest.approx(lrs[-2:])
+    assert document["barely_moved_rates"] == pytest.approx(lrs[:2])
+    assert document["best_rate"] == pytest.approx(lrs[7])  # 0.316
+    assert lrs[0] < document["suggestion"] < lrs[-1]
+    runs = document["runs"]
+    assert [run["diverged"] for run in runs] == [False] * 11 + [True] * 2
+    assert all(len(run["loss"]) == 31 for run in runs) and runs[-1]["diverged_epoch"] == 1
+
+
+def test_lr_sweep_csv_has_a_row_per_rate_and_epoch_from_epoch_0():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["export", "lr-sweep", "--count", "3", "--epochs", "2", "--set", "hidden=4"]) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "lr,epoch,loss,diverged" and len(lines) == 1 + 3 * 3
+    assert lines[1].startswith("0.0001,0,") and lines[-1].startswith("100.0,2,")

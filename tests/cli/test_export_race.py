@@ -159,7 +159,7 @@ def test_init_textbook_name_with_an_override_and_biases(capsys):
     (["export", "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--grid", "1"],
      "bad value '1' for --grid: expected an integer in [2, 500]"),
     (["export", "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--box", "1,2,3"],
-     "bad value '1,2,3' for --box: expected a comma-separated list of 4 floats"),
+     "bad value '1,2,3' for --box: expected a comma-separated list of 4 finite floats"),
     (["export", "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--box", "2,1,0,1"], "bad box '2,1,0,1'"),
     (["export", "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--tolerance", "0"],
      "bad value '0' for --tolerance"),

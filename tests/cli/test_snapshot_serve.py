@@ -142,7 +142,8 @@ def test_serve_passes_every_app_flag_to_its_sessions(server, tmp_path, monkeypat
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--preset", "nope"], "tui-dl: error: unknown preset 'nope': expected one of: lr-adam-restarts-vs-step-vs-"),
-    (["--config", "missing.toml"], "tui-dl: error: missing.toml: cannot read: No such file or directory"),
+    (["--config", "missing.toml"],
+     "tui-dl: error: missing.toml: not found: expected a setup file (.toml, as w writes one)"),
 ])
 def test_serve_refuses_a_bad_setup_or_preset_before_serving(server, capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)

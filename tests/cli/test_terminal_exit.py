@@ -133,6 +133,22 @@ def test_without_a_terminal_on_stdout_the_app_does_not_start(tmp_path):
         "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
 
 
+def test_without_a_terminal_on_stdin_the_app_does_not_start(tmp_path):
+    """`tui-dl < /dev/null` in a terminal: no key would ever arrive (q neither) and the input thread spun."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    try:
+        result = subprocess.run([sys.executable, "-m", "tui_dl"], stdin=subprocess.DEVNULL, stdout=slave,
+                                stderr=subprocess.PIPE, env=environment(tmp_path), timeout=DEADLINE, check=False)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "tui-dl: error: the app needs a terminal and stdin is not one: for the data use `tui-dl export ...`, "
+        "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+
+
 def test_ctrl_c_ends_a_long_export_with_one_line_and_status_130():
     command = [sys.executable, "-m", "tui_dl", "export", "path", "--surface", "quadratic", "--optimizer", "sgd",
                "--steps", "10000000"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import time
 
 import numpy as np
 import pytest
@@ -207,3 +209,99 @@ def test_demo_plateau_metric_drives_several_reductions():
     rates = at("reduce_lr_on_plateau", np.arange(1000), lr=0.1)
     assert rates[0] == 0.1
     assert len(np.unique(rates)) >= 3
+
+
+# ------------------------------------------------------------- lambda, composed, beyond the frameworks
+def test_lambda_and_multiplicative_lr():
+    np.testing.assert_allclose(at("lambda_lr", [0, 1, 10], lr=2.0, lr_lambda="0.5 ** epoch"), [2.0, 1.0, 2.0 / 1024])
+    # MultiplicativeLR: f(0) is never applied, the rate is multiplied by f(e) at every epoch e >= 1
+    np.testing.assert_allclose(at("multiplicative_lr", [0, 1, 2, 3], lr=1.0, lr_lambda="epoch + 1"), [1, 2, 6, 24])
+
+
+def test_sequential_lr_parts_restart_at_their_own_epoch_zero():
+    rates = at("sequential_lr", np.arange(12), lr=1.0, milestones=(5,),
+               schedulers="linear_lr(start_factor=0.1, total_iters=5) + exponential_lr(gamma=0.5)")
+    np.testing.assert_allclose(rates, [0.1, 0.28, 0.46, 0.64, 0.82] + [0.5**k for k in range(7)], rtol=1e-14)
+
+
+def test_sequential_lr_multiplicative_part_continues_from_the_rate_left():
+    # torch calls _update_lr(0) at the milestone; MultiplicativeLR has no closed form, so it multiplies the
+    # rate ExponentialLR left (0.5^3) by f(0) instead of starting from lr
+    rates = at("sequential_lr", np.arange(7), lr=1.0, milestones=(4,),
+               schedulers="exponential_lr(gamma=0.5) + multiplicative_lr(lr_lambda=0.9)")
+    np.testing.assert_allclose(rates, [1, 0.5, 0.25, 0.125, 0.125 * 0.9, 0.125 * 0.81, 0.125 * 0.729], rtol=1e-14)
+
+
+def test_chained_scheduler_multiplies_the_parts():
+    rates = at("chained_scheduler", np.arange(5), lr=1.0,
+               schedulers="constant_lr(factor=0.1, total_iters=2) + exponential_lr(gamma=0.9)")
+    np.testing.assert_allclose(rates, [0.1, 0.09, 0.81, 0.729, 0.6561], rtol=1e-14)
+
+
+@pytest.mark.parametrize(("schedulers", "milestones", "message"), [
+    ("linear_lr + cyclic_lr", (5,), "cyclic_lr cannot be a part"),
+    ("linear_lr + reduce_lr_on_plateau", (5,), "torch refuses it"),
+    ("linear_lr + cosine_decay", (5,), "a keras schedule is not a torch LRScheduler"),
+    ("linear_lr + cosine_lr_scheduler", (5,), "a timm schedule is not a torch LRScheduler"),
+    ("linear_lr(lr=0.5) + step_lr", (5,), "linear_lr takes no lr here"),
+    ("linear_lr + nope_lr", (5,), "unknown schedule 'nope_lr'"),
+    ("linear_lr(start_factor=0.1 + step_lr", (5,), "expected NAME(KEY=VALUE, ...)"),
+    ("linear_lr(0.1) + step_lr", (5,), "expected KEY=VALUE in linear_lr(...)"),
+    ("linear_lr(start_factor=2) + step_lr", (5,), "bad value '2' for start_factor"),
+    ("linear_lr + step_lr", (5, 10), "2 schedulers need 1 milestone"),
+    ("lambda_lr(lr_lambda=0.9 ** step) + step_lr", (5,), "bad lr_lambda '0.9 ** step'"),
+])
+def test_sequential_lr_refuses_in_one_line(schedulers, milestones, message):
+    with pytest.raises(ParamError, match=re.escape(message)):
+        S.SCHEDULES["sequential_lr"].resolve({"schedulers": schedulers, "milestones": milestones})
+
+
+def test_a_long_composition_is_quick_enough_for_the_pane():
+    start = time.perf_counter()
+    rates = at("sequential_lr", np.arange(100_001), lr=0.1, milestones=(1000,),
+               schedulers="linear_lr(start_factor=0.1, total_iters=1000) + cosine_annealing_lr(T_max=99000)")
+    assert time.perf_counter() - start < 5.0
+    assert rates[1000] == pytest.approx(0.1) and rates[-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_one_cycle_epochs_form_and_total_steps_winning():
+    by_epochs = at("one_cycle_lr", np.arange(41), max_lr=0.1, total_steps=None, epochs=5, steps_per_epoch=8)
+    np.testing.assert_array_equal(by_epochs, at("one_cycle_lr", np.arange(41), max_lr=0.1, total_steps=40))
+    both = at("one_cycle_lr", np.arange(20), max_lr=0.1, total_steps=20, epochs=5, steps_per_epoch=8)
+    np.testing.assert_array_equal(both, at("one_cycle_lr", np.arange(20), max_lr=0.1, total_steps=20))
+    with pytest.raises(ParamError, match=re.escape("either total_steps OR (epochs AND steps_per_epoch)")):
+        S.SCHEDULES["one_cycle_lr"].resolve({"total_steps": None, "epochs": 5})
+
+
+def test_cycled_momentum_is_inverse_to_the_rate():
+    params = S.SCHEDULES["cyclic_lr"].resolve({"base_lr": 0.0, "max_lr": 1.0, "step_size_up": 10})
+    momentum = S.schedule_momentum("cyclic_lr", np.array([0, 5, 10, 20]), params)
+    np.testing.assert_allclose(momentum, [0.9, 0.85, 0.8, 0.9], rtol=1e-14)
+    assert S.schedule_momentum("cyclic_lr", np.arange(3), {**params, "cycle_momentum": False}) is None
+    assert S.schedule_momentum("step_lr", np.arange(3), S.SCHEDULES["step_lr"].resolve({})) is None
+    params = S.SCHEDULES["one_cycle_lr"].resolve({"total_steps": 100})
+    momentum = S.schedule_momentum("one_cycle_lr", np.array([0, 29, 99]), params)
+    np.testing.assert_allclose(momentum, [0.95, 0.85, 0.95], rtol=1e-12)
+
+
+def test_reduce_lr_on_plateau_takes_nan_metrics_as_bad_epochs():
+    metrics = S.SCHEDULES["reduce_lr_on_plateau"].spec("metrics").parse("1,nan,nan,nan,0.5,0.5")
+    assert np.isnan(metrics[1])
+    rates = at("reduce_lr_on_plateau", np.arange(7), lr=0.1, patience=1, metrics=metrics)
+    np.testing.assert_allclose(rates, [0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01])
+
+
+def test_non_finite_values_are_refused_where_they_mean_nothing():
+    """Every float parameter of every schedule refuses inf and nan, except the monitored metrics."""
+    for component in S.SCHEDULES:
+        for spec in component.params:
+            if spec.kind not in ("float", "floats"):
+                continue
+            for text in ("inf", "-inf", "nan"):
+                if spec.name == "metrics":
+                    assert not np.isfinite(spec.parse(text)[0])
+                    continue
+                with pytest.raises(ParamError, match=f"bad value '{text}' for {spec.name}"):
+                    spec.parse(text)
+    with pytest.raises(ParamError, match=re.escape("expected a float in (0, inf)")):
+        S.SCHEDULES["constant"].resolve({"learning_rate": "inf"}, text=True)

@@ -221,3 +221,27 @@ def test_get_surface_binds_and_checks_parameters():
         get_surface("sphere")
     for component in SURFACES:
         assert {"gradient", "minima", "min_value", "view", "start"} <= set(component.meta), component.name
+
+
+def test_two_wells_has_a_shallow_local_minimum_beside_the_global_one_and_a_ridge_between():
+    surface = get_surface("two_wells")
+    np.testing.assert_array_equal(surface.minima, [[2.0, 0.0]])
+    np.testing.assert_array_equal(surface.local_minima, [[-1.0, 0.0]])
+    assert not surface.local_minima.flags.writeable
+    assert float(surface.f(np.array([2.0, 0.0]))) == 0.0
+    assert float(surface.f(np.array([-1.0, 0.0]))) == pytest.approx(9 / 4, rel=1e-15)
+    assert float(surface.f(np.array([0.0, 0.0]))) == pytest.approx(8 / 3, rel=1e-15)  # the saddle on the ridge
+    np.testing.assert_array_equal(surface.gradient(np.array([[-1.0, 0.0], [0.0, 0.0], [2.0, 0.0]])), 0.0)
+    ring = np.stack([np.cos(np.linspace(0, 2 * np.pi, 16)), np.sin(np.linspace(0, 2 * np.pi, 16))], -1) * 1e-3
+    assert np.all(surface.f(surface.local_minima[0] + ring) > 9 / 4)  # a true minimum, not a saddle
+    xs, ys = np.linspace(-3.0, 3.5, 651), np.linspace(-2.0, 2.0, 401)
+    values = surface.f(np.stack(np.meshgrid(xs, ys), axis=-1))
+    assert values.min() == 0.0 and surface.f(np.array(surface.start)) > 8 / 3  # the start is above the ridge
+    left = values[:, xs < 0]  # the shallow well's side: its lowest point is the local minimum
+    assert left.min() == pytest.approx(9 / 4, rel=1e-12)
+
+
+def test_every_other_surface_lists_no_local_minima():
+    for name in SURFACES.names():
+        if name != "two_wells":
+            assert get_surface(name).local_minima.shape == (0, 2), name

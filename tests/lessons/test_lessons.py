@@ -131,8 +131,24 @@ def test_momentum_damps_the_zigzag_the_note_says_it_follows():
     assert int(flips["SGD"]) == 100 and int(flips["Momentum"]) < 20
 
 
+def test_momentum_crosses_the_ridge_that_holds_sgd_in_the_shallow_well():
+    values = verdict("optimizers.momentum-escapes", 300)
+    assert (values["crossed"], values["stayed"]) == ("Momentum", "SGD")
+
+
+def test_on_rastrigin_momentum_helps_or_hurts_by_its_value():
+    counts = dict(part.split(": ") for part in verdict("optimizers.momentum-basins", 2000)["table"].split(" · "))
+    assert counts == {"momentum 0": "16", "momentum 0.5": "16", "momentum 0.9": "4", "momentum 0.98": "64"}
+
+
+def test_the_sweep_s_largest_rates_diverge_and_its_smallest_barely_move():
+    values = verdict("learning-rate.too-low-too-high", 30)
+    assert values["diverged"] == "31.6, 100" and values["slow"] == "1e-4, 3.16e-4"
+    assert 0.1 < values["best"] < 1 and 0.1 < values["suggested"] < 1
+
+
 def test_momentum_leaves_the_saddle_far_faster_than_sgd():
-    losses = dict(part.split(": ") for part in verdict("optimizers.momentum-escapes", 60)["table"].split(" · "))
+    losses = dict(part.split(": ") for part in verdict("optimizers.saddle", 60)["table"].split(" · "))
     assert float(losses["Momentum"]) < 100 * float(losses["SGD"]) < 0
 
 
@@ -146,7 +162,7 @@ def test_the_language_follows_the_locale_as_gettext_reads_it(environ, language):
 
 
 def test_a_step_is_found_by_its_lesson_or_its_full_name_and_a_bad_one_is_refused():
-    assert find_start(None) == 0 and find_start("initialization") == 3
+    assert find_start(None) == 0 and all_steps()[find_start("initialization")].key == "initialization.fixed-std"
     assert all_steps()[find_start("optimizers.adam")].key == "optimizers.adam"
     with pytest.raises(ParamError, match=r"unknown lesson 'nope': expected one of learning-rate, initialization"):
         find_start("nope")

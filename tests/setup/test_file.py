@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -178,8 +179,13 @@ def test_a_value_in_a_dotted_table_is_located(tmp_path):
 
 
 def test_a_missing_file_and_an_empty_one(tmp_path):
-    with pytest.raises(SetupError, match=r"nowhere\.toml: cannot read: No such file"):
+    with pytest.raises(SetupError, match=r"nowhere\.toml: not found: expected a setup file"):
         load_setup(tmp_path / "nowhere.toml", make_models())
+    with pytest.raises(SetupError, match=r"^/dev/zero: not a regular file: expected a setup file"):
+        load_setup(Path("/dev/zero"), make_models())  # read, it would never end
+    (tmp_path / "huge.toml").write_text("# " + "x" * 1_000_000)
+    with pytest.raises(SetupError, match=r"huge\.toml: 1000002 bytes is too large for a setup file"):
+        load_setup(tmp_path / "huge.toml", make_models())
     (tmp_path / "empty.toml").write_text("")
     assert load_setup(tmp_path / "empty.toml", make_models()) == LoadedSetup(None)  # nothing set: the defaults
 

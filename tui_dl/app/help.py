@@ -15,7 +15,7 @@ from textual.widgets import Static
 KEY_NAMES = {
     "up": "↑", "down": "↓", "left": "←", "right": "→", "minus": "-", "plus": "+", "equals_sign": "=",
     "left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?", "space": "space",
-    "escape": "esc", "enter": "enter", "shift+tab": "shift+tab",
+    "escape": "esc", "enter": "enter", "shift+tab": "shift+tab", "full_stop": ".", "comma": ",",
 }
 INTRO = (
     "Four live experiments. Pick a pane (tab, 1-4), pick a parameter (↑/↓), change it (←/→): the pane's "

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui_dl.app.model_types import Preset
+from tui_dl.app.runner import SPEEDS
 from tui_dl.lessons.catalog import Step, all_steps, lesson_title, lessons, step_text, ui_text
 from tui_dl.lessons.verdicts import VERDICTS
 from tui_dl.setup.presets import find_preset
@@ -123,6 +124,9 @@ class LessonMode:
         step = self.step
         self.app.apply_preset(step.pane, step_preset(self.app, step), announce=False)
         show_view(self.app, step.pane, step.view)
+        if step.speed:
+            runner = self.app.runners[step.pane]
+            runner.faster(SPEEDS.index(step.speed) - runner.speed_index)
         self.app.maximized = True
         self.app.paused = False
         self._verdict = ""

@@ -408,8 +408,10 @@ def load_data_file(path: str | Path, *, target: str | None = None, val_fraction:
     val_fraction = VAL_FRACTION.validate(val_fraction)
     task = TASK.validate(task)
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParamError(f"data file {str(path)!r} not found")
+    if not path.is_file():  # a directory, /dev/zero, a pipe: read, it would never end or make no sense
+        raise ParamError(f"data file {str(path)!r} is not a regular file: expected a .csv or .npz file")
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         raise ParamError(f"data file {path.name!r}: unknown extension {suffix or '(none)'!r}, expected .csv or .npz")

@@ -347,7 +347,12 @@ def cosine_annealing_warm_restarts(
               help="triangular2 halves the amplitude every cycle; exp_range scales it by gamma^iteration"),
     ParamSpec("gamma", "float", 1.0, low=0.0, high=1.0, low_open=True, scale="log",
               help="exp_range's factor per iteration"),
+    ParamSpec("cycle_momentum", "bool", True,
+              help="cycle the optimizer's momentum (Adam: beta1) inversely, between max and base_momentum"),
+    _fraction("base_momentum", 0.8, "momentum at the rate's peak"),
+    _fraction("max_momentum", 0.9, "momentum at base_lr (set at the start)"),
     family="pytorch",
+    momentum=lambda step, **p: cyclic_momentum(step, **p),
 )
 def cyclic_lr(
     step: Any,
@@ -357,8 +362,17 @@ def cyclic_lr(
     step_size_down: int | None = None,
     mode: str = "triangular",
     gamma: float = 1.0,
+    cycle_momentum: bool = True,
+    base_momentum: float = 0.8,
+    max_momentum: float = 0.9,
 ) -> np.ndarray:
     """torch CyclicLR: triangles between base_lr and max_lr (Smith 2017)."""
+    scale_factor, amplitude = _cyclic_shape(step, step_size_up, step_size_down, mode, gamma)
+    return base_lr + (max_lr - base_lr) * scale_factor * amplitude
+
+
+def _cyclic_shape(step: Any, step_size_up: int, step_size_down: int | None, mode: str, gamma: float):
+    """CyclicLR's place in the triangle (scale_factor) and its amplitude (scale_fn) at each step."""
     s = _steps(step)
     down = float(step_size_up if step_size_down is None else step_size_down)
     total = float(step_size_up) + down
@@ -367,70 +381,133 @@ def cyclic_lr(
     x = 1.0 + s / total - cycle
     scale_factor = np.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
     if mode == "triangular":
-        amplitude = 1.0
+        amplitude: Any = 1.0
     elif mode == "triangular2":
         amplitude = 1.0 / 2.0 ** (cycle - 1.0)
     else:
         amplitude = np.power(gamma, s)
-    return base_lr + (max_lr - base_lr) * scale_factor * amplitude
+    return scale_factor, amplitude
+
+
+def cyclic_momentum(step: Any, step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
+                    gamma: float = 1.0, cycle_momentum: bool = True, base_momentum: float = 0.8,
+                    max_momentum: float = 0.9, **_: Any) -> np.ndarray | None:
+    """The momentum (or Adam's beta1) CyclicLR sets at each step: max_momentum - (max - base) * shape; None when off."""
+    if not cycle_momentum:
+        return None
+    scale_factor, amplitude = _cyclic_shape(step, step_size_up, step_size_down, mode, gamma)
+    return max_momentum - (max_momentum - base_momentum) * scale_factor * amplitude
+
+
+def one_cycle_total(total_steps: int | None, epochs: int | None, steps_per_epoch: int | None) -> int:
+    """OneCycleLR's cycle length: total_steps when given (torch then ignores the other form), else
+    epochs * steps_per_epoch; ParamError with torch's words when neither form is complete."""
+    if total_steps is not None:
+        return total_steps
+    if epochs is not None and steps_per_epoch is not None:
+        return epochs * steps_per_epoch
+    raise ParamError("bad one_cycle_lr: you must define either total_steps OR (epochs AND steps_per_epoch) (torch)")
 
 
 def _check_one_cycle(params: dict[str, Any]) -> None:
-    phase_end = params["pct_start"] * params["total_steps"] - 1
-    if phase_end <= 0 or (params["three_phase"] and 2 * phase_end >= params["total_steps"] - 1):
+    total = one_cycle_total(params["total_steps"], params["epochs"], params["steps_per_epoch"])
+    phase_end = params["pct_start"] * total - 1
+    if phase_end <= 0 or (params["three_phase"] and 2 * phase_end >= total - 1):
         raise ParamError(
-            f"bad pct_start {params['pct_start']:g} for total_steps {params['total_steps']}: "
+            f"bad pct_start {params['pct_start']:g} for total_steps {total}: "
             "the warmup phase must last more than one step and leave room for the decay"
         )
 
 
 @SCHEDULES.register(
     _rate("max_lr", 0.1, "peak rate"),
-    _count("total_steps", 1000, "length of the cycle; PyTorch raises after it (shown as a gap)", low=2),
+    ParamSpec("total_steps", "int", 1000, low=2, high=10**9, optional=True, scale="log",
+              help="length of the cycle (none: epochs * steps_per_epoch); PyTorch raises after it (a gap)"),
+    ParamSpec("epochs", "int", None, low=1, high=10**9, optional=True, scale="log",
+              help="with steps_per_epoch, the cycle's length when total_steps is none"),
+    ParamSpec("steps_per_epoch", "int", None, low=1, high=10**9, optional=True, scale="log",
+              help="with epochs, the cycle's length when total_steps is none"),
     _fraction("pct_start", 0.3, "fraction of the cycle spent increasing the rate", low_open=True,
               high_open=True),
     ParamSpec("anneal_strategy", "choice", "cos", choices=("cos", "linear"), help="shape of each phase"),
+    ParamSpec("cycle_momentum", "bool", True,
+              help="cycle the optimizer's momentum (Adam: beta1) inversely, between max and base_momentum"),
+    _fraction("base_momentum", 0.85, "momentum at the rate's peak"),
+    _fraction("max_momentum", 0.95, "momentum at the start and the end"),
     ParamSpec("div_factor", "float", 25.0, low=1.0, scale="log", help="initial rate = max_lr / div_factor"),
     ParamSpec("final_div_factor", "float", 1e4, low=1.0, scale="log",
               help="final rate = initial rate / final_div_factor"),
     _flag("three_phase", "go back down to the initial rate before annealing (fastai's original)"),
     family="pytorch",
     check=_check_one_cycle,
+    momentum=lambda step, **p: one_cycle_momentum(step, **p),
 )
 def one_cycle_lr(
     step: Any,
     max_lr: float,
-    total_steps: int,
+    total_steps: int | None = 1000,
+    epochs: int | None = None,
+    steps_per_epoch: int | None = None,
     pct_start: float = 0.3,
     anneal_strategy: str = "cos",
+    cycle_momentum: bool = True,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
     three_phase: bool = False,
 ) -> np.ndarray:
     """torch OneCycleLR: warm up to max_lr, then anneal far below the start (Smith's 1cycle policy)."""
-    s = _steps(step)
     initial = max_lr / div_factor
     final = initial / final_div_factor
+    if three_phase:
+        values = [(initial, max_lr), (max_lr, initial), (initial, final)]
+    else:
+        values = [(initial, max_lr), (max_lr, final)]
+    total = one_cycle_total(total_steps, epochs, steps_per_epoch)
+    return _one_cycle_anneal(step, total, pct_start, anneal_strategy, three_phase, values)
+
+
+def _one_cycle_anneal(step: Any, total_steps: int, pct_start: float, anneal_strategy: str, three_phase: bool,
+                      values: list[tuple[float, float]]) -> np.ndarray:
+    """OneCycleLR's phases, each annealing from its start to its end value (rates or momenta)."""
+    s = _steps(step)
     up_end = float(pct_start * total_steps) - 1
     if three_phase:
-        phases = [
-            (up_end, initial, max_lr),
-            (float(2 * pct_start * total_steps) - 2, max_lr, initial),
-            (total_steps - 1, initial, final),
-        ]
+        ends = np.array([up_end, float(2 * pct_start * total_steps) - 2, total_steps - 1])
     else:
-        phases = [(up_end, initial, max_lr), (total_steps - 1, max_lr, final)]
-    ends = np.array([end for end, _, _ in phases])
+        ends = np.array([up_end, total_steps - 1])
     starts = np.concatenate([[0.0], ends[:-1]])
     phase = np.searchsorted(ends[:-1], s, side="left")  # the first phase whose end is >= step
     pct = (s - starts[phase]) / (ends[phase] - starts[phase])
-    start_lr = np.array([lr for _, lr, _ in phases])[phase]
-    end_lr = np.array([lr for _, _, lr in phases])[phase]
+    start_value = np.array([start for start, _ in values])[phase]
+    end_value = np.array([end for _, end in values])[phase]
     if anneal_strategy == "cos":
-        rates = end_lr + (start_lr - end_lr) / 2.0 * (np.cos(np.pi * pct) + 1.0)
+        rates = end_value + (start_value - end_value) / 2.0 * (np.cos(np.pi * pct) + 1.0)
     else:
-        rates = (end_lr - start_lr) * pct + start_lr
+        rates = (end_value - start_value) * pct + start_value
     return np.where(s <= total_steps, rates, np.nan)
+
+
+def one_cycle_momentum(step: Any, total_steps: int | None = 1000, epochs: int | None = None,
+                       steps_per_epoch: int | None = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
+                       cycle_momentum: bool = True, base_momentum: float = 0.85, max_momentum: float = 0.95,
+                       three_phase: bool = False, **_: Any) -> np.ndarray | None:
+    """The momentum (or Adam's beta1) OneCycleLR sets at each step, inverse to the rate; None when off."""
+    if not cycle_momentum:
+        return None
+    if three_phase:
+        values = [(max_momentum, base_momentum), (base_momentum, max_momentum), (max_momentum, max_momentum)]
+    else:
+        values = [(max_momentum, base_momentum), (base_momentum, max_momentum)]
+    total = one_cycle_total(total_steps, epochs, steps_per_epoch)
+    return _one_cycle_anneal(step, total, pct_start, anneal_strategy, three_phase, values)
+
+
+def schedule_momentum(name: str, step: Any, params: dict[str, Any]) -> np.ndarray | None:
+    """The momentum a schedule sets at each step (CyclicLR's and OneCycleLR's cycle_momentum), or None."""
+    momentum = SCHEDULES[name].meta.get("momentum")
+    return None if momentum is None else momentum(step, **params)
 
 
 # ----------------------------------------------------------------- reduce on plateau
@@ -511,8 +588,8 @@ def demo_plateau_metric(epochs: Any) -> np.ndarray:
     _count("cooldown", 0, "epochs to wait after a reduction", low=0),
     _rate("min_lr", 0.0, "lower bound of the rate", zero=True),
     _rate("eps", 1e-8, "a reduction smaller than eps is not applied", zero=True),
-    ParamSpec("metrics", "floats", None, optional=True,
-              help="the monitored value of each epoch (none: a synthetic loss that plateaus)"),
+    ParamSpec("metrics", "floats", None, optional=True, finite=False,
+              help="the monitored value of each epoch (none: a synthetic loss that plateaus); nan is a bad epoch"),
     family="pytorch",
 )
 def reduce_lr_on_plateau(
@@ -549,3 +626,29 @@ def reduce_lr_on_plateau(
                              cooldown, min_lr, eps)
         history[epoch + 1] = state.lr[0]
     return history[s]
+
+
+# ------------------------------------------- torch's lambda and composed schedulers, then beyond
+from tui_dl.engine import torch_schedulers as _torch  # noqa: E402 - they register into SCHEDULES
+
+SCHEDULES.register(_torch.LR, _torch.lambda_spec("0.995 ** epoch", "the factor of lr at each epoch"),
+                   family="pytorch", factor=_torch.lambda_factor)(_torch.lambda_lr)
+SCHEDULES.register(_torch.LR, _torch.lambda_spec("0.995", "the rate is multiplied by it at every epoch after 0"),
+                   family="pytorch", factor=_torch.lambda_factor)(_torch.multiplicative_lr)
+SCHEDULES.register(
+    _torch.LR,
+    ParamSpec("schedulers", "text", "linear_lr(start_factor=0.1, total_iters=100) + cosine_annealing_lr(T_max=900)",
+              help="the parts in order, joined with +, each NAME(KEY=VALUE, ...); they share lr",
+              text_allowed="NAME(KEY=VALUE, ...) + NAME(...): " + ", ".join(_torch.PARTS_HINT)),
+    ParamSpec("milestones", "ints", (100,), low=0, help="epochs where the next part starts (one fewer than parts)"),
+    family="pytorch", check=_torch.check_sequential,
+)(_torch.sequential_lr)
+SCHEDULES.register(
+    _torch.LR,
+    ParamSpec("schedulers", "text", "linear_lr(start_factor=0.1, total_iters=100) + exponential_lr(gamma=0.998)",
+              help="the parts, joined with +, each NAME(KEY=VALUE, ...); all step at every epoch",
+              text_allowed="NAME(KEY=VALUE, ...) + NAME(...): " + ", ".join(_torch.PARTS_HINT)),
+    family="pytorch", check=_torch.check_chained,
+)(_torch.chained_scheduler)
+
+from tui_dl.engine import practice_schedules as _practice  # noqa: E402, F401 - transformers and timm

@@ -7,6 +7,8 @@ component's `meta` holds:
 - `gradient(xy, **params) -> (..., 2)`: the analytic gradient (no finite differences: the race
   takes thousands of steps and the gradient is what the optimizers see).
 - `minima(**params) -> (K, 2)` float64: every global minimizer (himmelblau has four, saddle none).
+- `local_minima(**params) -> (L, 2)` float64 (optional, default none): the local minimizers that are not
+  global and that a demo needs by name (two_wells' shallow well); rastrigin's many are not listed.
 - `min_value`: f at the minima, 0.0; -inf for saddle, which is unbounded below.
 - `view`: (xmin, xmax, ymin, ymax), the default plot box; it contains the minima and the start.
 - `start`: (x, y), the default start: not a minimum and not a stationary point.
@@ -234,6 +236,36 @@ def ackley(xy: Any) -> np.ndarray:
     return _value(cone + waves, x)
 
 
+# --------------------------------------------------------------------------- a shallow well beside a deep one
+# w(x) = x^4/4 - x^3/3 - x^2 has w'(x) = x (x + 1) (x - 2): minima at x = -1 (w = -5/12) and x = 2
+# (w = -8/3), a maximum at x = 0 (w = 0). Shifted by 8/3 so the global minimum is 0.
+TWO_WELLS_SHIFT = 8.0 / 3.0
+TWO_WELLS_LOCAL = (-1.0, 0.0)  # f = 9/4, the shallow well
+TWO_WELLS_GLOBAL = (2.0, 0.0)  # f = 0
+TWO_WELLS_RIDGE = 8.0 / 3.0  # f at the saddle (0, 0), the lowest point of the ridge between the wells
+
+
+@_quiet
+def _two_wells_gradient(xy: Any) -> np.ndarray:
+    x, y = _coordinates(xy)
+    return _gradient(x * (x + 1.0) * (x - 2.0), 2.0 * y, x)
+
+
+@SURFACES.register(family="multimodal", gradient=_two_wells_gradient, minima=lambda: _points(TWO_WELLS_GLOBAL),
+                   local_minima=lambda: _points(TWO_WELLS_LOCAL), min_value=0.0,
+                   view=(-3.0, 3.5, -2.0, 2.0), start=(-2.5, 1.5))
+@_quiet
+def two_wells(xy: Any) -> np.ndarray:
+    """x^4/4 - x^3/3 - x^2 + 8/3 + y^2: a shallow well at (-1, 0) beside the deeper global one at (2, 0).
+
+    f is 9/4 in the shallow well, 0 in the deep one and 8/3 at the saddle (0, 0) on the ridge between:
+    plain descent stays in the well it starts in, heavy-ball momentum can carry a run over the ridge.
+    """
+    x, y = _coordinates(xy)
+    well = x * x * (x * x / 4.0 - x / 3.0 - 1.0) + TWO_WELLS_SHIFT
+    return _value(well + y * y, x)
+
+
 # --------------------------------------------------------------------------- a tilted bowl
 @_quiet
 def _booth_gradient(xy: Any) -> np.ndarray:
@@ -278,6 +310,7 @@ class Surface:
         f: values f(xy), shape (...) for xy of shape (..., 2).
         gradient: gradient(xy), shape (..., 2).
         minima: global minimizers, (K, 2) float64, read-only; (0, 2) when there is none.
+        local_minima: named local minimizers that are not global, (L, 2), read-only; (0, 2) for most.
         min_value: f at the minima (-inf when unbounded below).
         view: (xmin, xmax, ymin, ymax) to draw.
         start: default start point (x, y).
@@ -291,6 +324,7 @@ class Surface:
     min_value: float
     view: View
     start: tuple[float, float]
+    local_minima: np.ndarray = field(compare=False, default_factory=lambda: _points())
 
     def nearest_minimum_distance(self, xy: Any) -> np.ndarray:
         """Euclidean distance from points (..., 2) to the closest minimizer, shape (...); inf if none."""
@@ -309,6 +343,9 @@ def get_surface(name: str, **params: Any) -> Surface:
     meta = component.meta
     minima = np.array(meta["minima"](**resolved), dtype=np.float64).reshape(-1, 2)
     minima.flags.writeable = False
+    local = meta["local_minima"](**resolved) if "local_minima" in meta else ()
+    local = np.array(local, dtype=np.float64).reshape(-1, 2)
+    local.flags.writeable = False
     return Surface(
         name=name,
         params=MappingProxyType(resolved),
@@ -318,4 +355,5 @@ def get_surface(name: str, **params: Any) -> Surface:
         min_value=float(meta["min_value"]),
         view=tuple(float(v) for v in meta["view"]),
         start=tuple(float(v) for v in meta["start"]),
+        local_minima=local,
     )

@@ -45,7 +45,9 @@ def build(args: argparse.Namespace) -> Export:
     """Rows `x,y,minimum,diverged_step`, one per start, y-major (the grid's rows bottom to top).
 
     minimum is the index into the surface's minima of the one the run is within tolerance of after
-    the steps, -1 for none, -2 for a run that diverged; diverged_step is empty unless it did.
+    the steps, -1 for none, -2 for a run that diverged; diverged_step is empty unless it did. The
+    minima are the global ones, then the local ones the surface names (json: `global_minima` says
+    how many are global).
     """
     optimizer, surface = OPTIMIZERS[args.optimizer], SURFACES[args.surface]
     params, surface_params = resolve_assignments(args.assignments, [optimizer, surface])
@@ -64,6 +66,7 @@ def build(args: argparse.Namespace) -> Export:
     document = {
         "surface": args.surface, "surface_params": surface_params, "optimizer": args.optimizer, "params": params,
         "grid": config.grid, "steps": steps, "box": snap.box, "tolerance": config.tolerance, "minima": snap.minima,
+        "global_minima": snap.global_minima,
         "x": snap.xs, "y": snap.ys, "minimum": snap.minimum, "diverged_step": _or_none(snap.diverged_step),
         "arrival_step": _or_none(snap.arrival_step), "counts": snap.counts,
         "not_converged": snap.not_converged, "diverged": snap.diverged,

@@ -1,4 +1,4 @@
-"""`tui-dl export schedule NAME`: a learning-rate schedule's rate at steps 0..N-1."""
+"""`tui-dl export schedule NAME`: a learning-rate schedule's rate at steps 0..N-1 (and the momentum it cycles)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import argparse
 import numpy as np
 
 from tui_dl.engine.experiments.costs import series_cost
-from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.engine.schedules import SCHEDULES, schedule_momentum
 from tui_dl.export import Export
 from tui_dl.export.common import STEPS, add_format_option, add_set_option, check_cost, option_value, resolve_assignments
+from tui_dl.params import count as plural
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,14 @@ def build(args: argparse.Namespace) -> Export:
     notes = []
     undefined = np.flatnonzero(np.isnan(rates))
     if len(undefined):
-        notes.append(f"{args.name} is undefined from step {undefined[0]} on (PyTorch raises there): written as nan")
+        where = (f"from step {undefined[0]} on" if undefined[-1] == count - 1 and len(undefined) == count - undefined[0]
+                 else f"at {plural(len(undefined), 'step')}, the first {undefined[0]}")
+        notes.append(f"{args.name} is undefined {where} (PyTorch raises there): written as nan")
     document = {"schedule": args.name, "family": component.family, "params": params,
                 "step": steps, "lr": rates}
-    return Export(("step", "lr"), zip(steps.tolist(), rates.tolist(), strict=True), document, notes)
+    momentum = schedule_momentum(args.name, steps, params)
+    if momentum is None:
+        return Export(("step", "lr"), zip(steps.tolist(), rates.tolist(), strict=True), document, notes)
+    document["momentum"] = momentum  # cycle_momentum: the optimizer's momentum (Adam: beta1) at each step
+    rows = zip(steps.tolist(), rates.tolist(), momentum.tolist(), strict=True)
+    return Export(("step", "lr", "momentum"), rows, document, notes)

@@ -53,6 +53,7 @@ class Step:
         settings: panel values set after the preset (`{"view": "step"}`).
         view: what the pane draws (one of its `v` views), or "" to keep it.
         verdict: the name of the function in verdicts.py.
+        speed: steps (or epochs) a frame to run at, or 0 for the pane's own.
     """
 
     lesson: str
@@ -62,6 +63,7 @@ class Step:
     settings: Mapping[str, Any]
     view: str
     verdict: str
+    speed: float = 0
 
     @property
     def key(self) -> str:
@@ -85,7 +87,7 @@ def lessons() -> tuple[Lesson, ...]:
     return tuple(
         Lesson(entry["id"], tuple(
             Step(entry["id"], step["id"], step["pane"], step["preset"], dict(step.get("set", {})),
-                 step.get("view", ""), step["verdict"])
+                 step.get("view", ""), step["verdict"], step.get("speed", 0))
             for step in entry["step"]))
         for entry in document["lesson"])
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_dl.app.runner import verdicts as demos
 from tui_dl.ticks import compact
 
 Verdict = Callable[[Any], "dict[str, Any] | None"]
@@ -29,6 +30,40 @@ def table(labels: Sequence[str], values: Sequence[Any]) -> str:
 def _paths_race(frame: Any) -> Any:
     race = getattr(frame, "race", None)
     return race if race is not None and race.step > 0 else None
+
+
+def _rates(values: Sequence[float]) -> str:
+    return ", ".join(compact(value) for value in values) or "-"
+
+
+def rate_sweep(frame: Any) -> dict[str, Any] | None:
+    """Learning rate, sweep view: the rates that diverged, that barely moved, the best one and the range test's."""
+    sweep = getattr(frame, "sweep", None)
+    if sweep is None or sweep.losses.shape[1] < 2:
+        return None
+    return {"epoch": sweep.losses.shape[1] - 1, "diverged": _rates(demos.diverged_rates(frame)),
+            "slow": _rates(demos.barely_moved_rates(frame)), "best": demos.best_rate(frame),
+            "suggested": demos.suggested_rate(frame)}
+
+
+def ridge(frame: Any) -> dict[str, Any] | None:
+    """Optimizer paths on a surface with a local minimum: who crossed to the global one, who stayed."""
+    race = _paths_race(frame)
+    if race is None:
+        return None
+    where = demos.racer_minima(frame)
+    crossed = [label for label, kind in where.items() if kind == demos.GLOBAL]
+    stayed = [label for label, kind in where.items() if kind == demos.LOCAL]
+    return {"steps": race.step, "crossed": ", ".join(crossed) or "-", "stayed": ", ".join(stayed) or "-"}
+
+
+def basins_by_momentum(frame: Any) -> dict[str, Any] | None:
+    """Optimizer paths, momentum view: per momentum, how many starts of the grid are at the global minimum."""
+    counts = demos.global_by_momentum(frame) if getattr(frame, "sweep", None) is not None else {}
+    if not counts or frame.sweep.step < 1:
+        return None
+    return {"steps": frame.sweep.step, "starts": int(frame.sweep.starts),
+            "table": table([f"momentum {compact(m)}" for m in counts], [str(n) for n in counts.values()])}
 
 
 def distances(frame: Any) -> dict[str, Any] | None:
@@ -150,5 +185,5 @@ def early_stops(frame: Any) -> dict[str, Any] | None:
 
 
 VERDICTS: dict[str, Verdict] = {function.__name__: function for function in (
-    distances, losses, rate_too_large, zigzag, effective_steps, schedule_rates, saturation, layer_std, generalization,
-    early_stops)}
+    rate_sweep, ridge, basins_by_momentum, distances, losses, rate_too_large, zigzag, effective_steps,
+    schedule_rates, saturation, layer_std, generalization, early_stops)}

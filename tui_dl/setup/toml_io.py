@@ -88,10 +88,25 @@ def toml_value(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------- reading TOML
+MAX_SETUP_BYTES = 1_000_000
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """The parsed document and its text; SetupError `path:line: ...` for a file TOML cannot read."""
+    """The parsed document and its text; SetupError `path:line: ...` for a file TOML cannot read.
+
+    A path that is not a regular file (/dev/zero, a directory, a pipe) or is larger than MAX_SETUP_BYTES
+    is refused before it is read: a setup file is a few kilobytes, and /dev/zero would never end.
+    """
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if not path.is_file():
+            what = "not found" if not path.exists() else "not a regular file"
+            raise SetupError(f"{path}: {what}: expected a setup file (.toml, as w writes one)")
+        size = path.stat().st_size
+        if size > MAX_SETUP_BYTES:
+            raise SetupError(f"{path}: {size} bytes is too large for a setup file (at most {MAX_SETUP_BYTES}; "
+                             "w writes a few kilobytes)")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SetupError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:

@@ -3,7 +3,8 @@
 `describe(selection)` is what the formula panel (`f`) shows: the formula with the current values,
 the convention it follows, and copyable Keras 3 and PyTorch code. Where one framework has no
 exact built-in equivalent, the code says so and gives the exact workaround (a LambdaLR, a
-VarianceScaling, a loop). Plain Python: no engine calls, no Textual.
+VarianceScaling, a loop). Plain Python: no engine computation (only its parsers of a lambda's
+expression and of a composition's parts), no Textual.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from tui_dl.app.frameworks.lr_finder import effective_step, range_test, schedule
 from tui_dl.app.frameworks.optimizers import OPTIMIZER_FORMULAS, optimizer_code, optimizer_name
 from tui_dl.app.frameworks.schedules import (
     KERAS_SCHEDULES,
+    TIMM_SCHEDULES,
     TORCH_SCHEDULES,
+    TRANSFORMERS_SCHEDULES,
     base_rate,
     schedule_code,
     schedule_formula,
@@ -33,7 +36,9 @@ def describe(selection: Selection) -> Description:
     if kind == "schedule":
         keras, torch, notes = schedule_code(name, p)
         convention = ("Keras (step = optimizer.iterations)" if name in KERAS_SCHEDULES or name == "legacy_decay"
-                      else "PyTorch (e = scheduler.last_epoch)" if name in TORCH_SCHEDULES else "both")
+                      else "PyTorch (e = scheduler.last_epoch)" if name in TORCH_SCHEDULES
+                      else "transformers (e = optimizer steps, a torch LambdaLR)" if name in TRANSFORMERS_SCHEDULES
+                      else "timm (t = the epoch or update count given to step)" if name in TIMM_SCHEDULES else "both")
         formula = schedule_formula(name, p)
         if "step" in selection.extra and "rate" in selection.extra:
             formula.append(f"now: lr({selection.extra['step']}) = {selection.extra['rate']:.6g}")

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui_dl.app.frameworks.code import call, compact, num
+from tui_dl.engine.expressions import compile_expression
+from tui_dl.engine.torch_schedulers import resolve_parts
 from tui_dl.params import count
 
 KERAS_SCHEDULES = {
@@ -21,8 +23,15 @@ TORCH_SCHEDULES = {
     "step_lr": "StepLR", "multi_step_lr": "MultiStepLR", "constant_lr": "ConstantLR", "linear_lr": "LinearLR",
     "exponential_lr": "ExponentialLR", "polynomial_lr": "PolynomialLR", "cosine_annealing_lr": "CosineAnnealingLR",
     "cosine_annealing_warm_restarts": "CosineAnnealingWarmRestarts", "cyclic_lr": "CyclicLR",
-    "one_cycle_lr": "OneCycleLR", "reduce_lr_on_plateau": "ReduceLROnPlateau",
+    "one_cycle_lr": "OneCycleLR", "reduce_lr_on_plateau": "ReduceLROnPlateau", "lambda_lr": "LambdaLR",
+    "multiplicative_lr": "MultiplicativeLR", "sequential_lr": "SequentialLR", "chained_scheduler": "ChainedScheduler",
 }
+TRANSFORMERS_SCHEDULES = {name: f"get_{name}" for name in (
+    "constant_schedule_with_warmup", "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
+    "cosine_with_hard_restarts_schedule_with_warmup", "polynomial_decay_schedule_with_warmup", "inverse_sqrt_schedule",
+    "wsd_schedule", "cosine_with_min_lr_schedule_with_warmup")}
+TIMM_SCHEDULES = {"cosine_lr_scheduler": "CosineLRScheduler", "step_lr_scheduler": "StepLRScheduler"}
+_NO_KERAS = "# no Keras built-in: subclass keras.optimizers.schedules.LearningRateSchedule with the formula above"
 _KS = "keras.optimizers.schedules."
 _TS = "torch.optim.lr_scheduler."
 _LAMBDA_NOTE = "LambdaLR multiplies the optimizer's lr by the lambda: set the optimizer's lr to the rate at step 0."
@@ -30,7 +39,8 @@ _LAMBDA_NOTE = "LambdaLR multiplies the optimizer's lr by the lambda: set the op
 
 def schedule_name(name: str) -> str:
     """The framework's class name (CosineDecayRestarts, StepLR), or the catalog name."""
-    return KERAS_SCHEDULES.get(name) or TORCH_SCHEDULES.get(name) or name
+    return (KERAS_SCHEDULES.get(name) or TORCH_SCHEDULES.get(name) or TRANSFORMERS_SCHEDULES.get(name)
+            or TIMM_SCHEDULES.get(name) or name)
 
 
 def base_rate(name: str, params: Mapping[str, Any]) -> float:
@@ -42,6 +52,8 @@ def base_rate(name: str, params: Mapping[str, Any]) -> float:
         return float(params["values"][0])
     if name == "one_cycle_lr":
         return float(params["max_lr"]) / float(params["div_factor"])
+    if name in ("cosine_lr_scheduler", "step_lr_scheduler") and params.get("warmup_t"):
+        return float(params["warmup_lr_init"])
     return 1.0
 
 
@@ -99,7 +111,51 @@ def schedule_formula(name: str, p: Mapping[str, Any]) -> list[str]:
             f"lr ← max(lr·{g['factor']}, {g['min_lr']}) after more than {count(g['patience'], 'epoch')} without"
             f" improvement", f"(better: {p['threshold_mode']} threshold {g['threshold']}, mode {p['mode']})"],
     }
+    formulas.update(_more_formulas(p, g))
     return formulas.get(name, lambda: [name])()
+
+
+def _more_formulas(p: Mapping[str, Any], g: Mapping[str, str]) -> dict[str, Callable[[], list[str]]]:
+    """Formulas of torch's lambda and composed schedulers, transformers' and timm's schedules."""
+    warm = "e < {w}: lr·e/{w}".format(w=g.get("num_warmup_steps", "w"))
+    progress = f"p = (e − {g.get('num_warmup_steps')})/({g.get('num_training_steps')} − {g.get('num_warmup_steps')})"
+    return {
+        "lambda_lr": lambda: [f"lr(e) = {g['lr']} · f(e),  f(e) = {p['lr_lambda']}"],
+        "multiplicative_lr": lambda: [f"lr(0) = {g['lr']},  lr(e) = lr(e−1) · f(e),  f(e) = {p['lr_lambda']}"],
+        "sequential_lr": lambda: [f"parts one after another from lr = {g['lr']}: {p['schedulers']}",
+                                  f"milestones {g['milestones']}: each part restarts at its own epoch 0"],
+        "chained_scheduler": lambda: [f"every part steps each epoch on the shared rate (lr = {g['lr']}):",
+                                      str(p["schedulers"])],
+        "constant_schedule_with_warmup": lambda: [f"{warm}, then {g['lr']}"],
+        "linear_schedule_with_warmup": lambda: [
+            f"{warm}; then lr·max(0, ({g['num_training_steps']} − e)/({g['num_training_steps']} − "
+            f"{g['num_warmup_steps']}))"],
+        "cosine_schedule_with_warmup": lambda: [f"{warm}; then lr·max(0, ½(1 + cos(2π·{g['num_cycles']}·p)))",
+                                                progress],
+        "cosine_with_hard_restarts_schedule_with_warmup": lambda: [
+            f"{warm}; then lr·½(1 + cos(π·(({g['num_cycles']}·p) mod 1))), 0 from p ≥ 1", progress],
+        "polynomial_decay_schedule_with_warmup": lambda: [
+            f"{warm}; then ({g['lr']} − {g['lr_end']})·(1 − p)^{g['power']} + {g['lr_end']}; {g['lr_end']} after "
+            f"{g['num_training_steps']}", progress],
+        "inverse_sqrt_schedule": lambda: [
+            f"{warm}; then lr / √((e + shift)/τ), τ = timescale ({g['timescale']}: none is num_warmup_steps or"
+            " 10000), shift = τ − num_warmup_steps"],
+        "wsd_schedule": lambda: [
+            f"warmup ({p['warmup_type']}) over {g['num_warmup_steps']}, stable at lr, decay ({p['decay_type']})"
+            f" over {g['num_decay_steps']}", f"to {g['min_lr_ratio']}·lr (stable: num_stable_steps "
+            f"{g['num_stable_steps']}, else what num_training_steps {g['num_training_steps']} leaves)"],
+        "cosine_with_min_lr_schedule_with_warmup": lambda: [
+            f"{warm}; then lr·max(0, c·(1 − r) + r), c = ½(1 + cos(2π·{g['num_cycles']}·p)),"
+            f" r = {g['min_lr_rate'] if p['min_lr'] is None else g['min_lr'] + '/lr'}", progress],
+        "cosine_lr_scheduler": lambda: [
+            f"t < {g['warmup_t']}: {g['warmup_lr_init']} + t·(lr − {g['warmup_lr_init']})/{g['warmup_t']}; then"
+            f" period i of {g['t_initial']}·{g['cycle_mul']}^i steps:",
+            f"lr_min + ½({g['lr']}·{g['cycle_decay']}^i − lr_min)(1 + cos(π t_cur^k/t_i^k)), lr_min = {g['lr_min']}"
+            f" after {count(g['cycle_limit'], 'period')}"],
+        "step_lr_scheduler": lambda: [
+            f"t < {g['warmup_t']}: linear warmup from {g['warmup_lr_init']}; then {g['lr']}·{g['decay_rate']}^⌊t/"
+            f"{g['decay_t']}⌋ (t from the warmup's end: {p['warmup_prefix']})"],
+    }
 
 
 def _lambda(name: str, p: Mapping[str, Any]) -> str:
@@ -150,12 +206,26 @@ def schedule_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]
                      " after it, Keras stays at the floor."]
         return keras, torch, notes
     if name in TORCH_SCHEDULES:
-        base = {k: v for k, v in kw.items() if k not in ("lr", "metrics")}
-        torch = call(_TS + TORCH_SCHEDULES[name], "optimizer", **base)
+        torch = torch_scheduler_code(name, p)
         notes.append(f"torch.optim.SGD(model.parameters(), lr={num(p.get('lr', base_rate(name, p)))}) or any"
                      " optimizer; call scheduler.step() once per epoch (or per batch).")
+        if name in ("cyclic_lr", "one_cycle_lr") and p.get("cycle_momentum"):
+            notes.append("cycle_momentum=True overwrites the optimizer's momentum (Adam: betas[0]) at every step,"
+                         " so the optimizer needs one (SGD(..., momentum=0.9)).")
+        if name == "one_cycle_lr" and p.get("total_steps") is not None and p.get("epochs") is not None:
+            notes.append("torch ignores epochs and steps_per_epoch while total_steps is given.")
         keras = _keras_for_torch(name, p)
         return keras, torch, notes
+    if name in TRANSFORMERS_SCHEDULES:
+        return (_NO_KERAS + " (transformers' schedules are torch LambdaLRs)", torch_scheduler_code(name, p),
+                [f"import transformers; optimizer = torch.optim.AdamW(model.parameters(), lr={num(p['lr'])});"
+                 " call scheduler.step() after every optimizer.step()."])
+    if name in TIMM_SCHEDULES:
+        call_ = "scheduler.step(epoch)" if p["t_in_epochs"] else "scheduler.step_update(num_updates)"
+        return (_NO_KERAS, torch_scheduler_code(name, p),
+                [f"import timm.scheduler; optimizer = torch.optim.SGD(model.parameters(), lr={num(p['lr'])});"
+                 f" after each {'epoch' if p['t_in_epochs'] else 'update'} call {call_} with the new count"
+                 " (timm sets the rate of that t)."])
     if name == "constant":
         return (f"keras.optimizers.SGD(learning_rate={num(p['learning_rate'])})",
                 f"torch.optim.SGD(model.parameters(), lr={num(p['learning_rate'])})", [])
@@ -164,6 +234,32 @@ def schedule_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]
                      decay_rate=p["decay"]), _lambda(name, p),
                 ["Keras 2's `decay=` argument; Keras 3 ignores it (with a warning): use InverseTimeDecay."])
     return "", "", []
+
+
+def torch_scheduler_code(name: str, p: Mapping[str, Any]) -> str:
+    """The torch code that builds the scheduler `name` (a torch, transformers or timm one) on `optimizer`."""
+    kw = {k: v for k, v in p.items() if k not in ("lr", "metrics")}
+    if name == "one_cycle_lr":
+        kw = {k: v for k, v in kw.items() if not (k in ("total_steps", "epochs", "steps_per_epoch") and v is None)}
+    if name in ("lambda_lr", "multiplicative_lr"):
+        return (f"{_TS}{TORCH_SCHEDULES[name]}(optimizer, lr_lambda=lambda epoch: "
+                f"{compile_expression(p['lr_lambda'], 'lr_lambda').code})")
+    if name in ("sequential_lr", "chained_scheduler"):
+        parts = [torch_scheduler_code(part, params) for part, params in resolve_parts(p["schedulers"])]
+        inner = "".join("\n" + _indent(part) + "," for part in parts)
+        if name == "sequential_lr":
+            return (f"{_TS}SequentialLR(\n    optimizer,\n    schedulers=[{inner}\n    ],\n"
+                    f"    milestones={num(list(p['milestones']))},\n)")
+        return f"{_TS}ChainedScheduler(\n    [{inner}\n    ],\n    optimizer=optimizer,\n)"
+    if name in TRANSFORMERS_SCHEDULES:
+        return call("transformers." + TRANSFORMERS_SCHEDULES[name], "optimizer", **kw)
+    if name in TIMM_SCHEDULES:
+        return call("timm.scheduler." + TIMM_SCHEDULES[name], "optimizer", **kw)
+    return call(_TS + TORCH_SCHEDULES[name], "optimizer", **kw)
+
+
+def _indent(code: str) -> str:
+    return "\n".join("        " + line for line in code.splitlines())
 
 
 def _keras_for_torch(name: str, p: Mapping[str, Any]) -> str:
@@ -196,4 +292,4 @@ def _keras_for_torch(name: str, p: Mapping[str, Any]) -> str:
     if name == "reduce_lr_on_plateau":
         return call("keras.callbacks.ReduceLROnPlateau", monitor="val_loss", factor=p["factor"],
                     patience=p["patience"] + 1, min_lr=p["min_lr"], cooldown=p["cooldown"])
-    return "# no Keras built-in: subclass keras.optimizers.schedules.LearningRateSchedule with the formula above"
+    return _NO_KERAS

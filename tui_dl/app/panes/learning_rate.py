@@ -1,11 +1,13 @@
-"""Learning rate: up to six schedules from the whole catalogue overlaid, met step by step, and three views on them.
+"""Learning rate: up to six schedules from the whole catalogue overlaid, met step by step, and four views on them.
 
 Schedules: each curve is drawn dim over the whole horizon and bright up to "now", with a dot at the
 rate now; `g` switches the rate axis to a log scale, where exponential decays become straight lines.
 `v` cycles to the training loss under each slot's schedule (schedule race), the adaptive
-optimizers' effective step size lr / (sqrt(v) + eps), and the LR range test with its suggested
-rate (lr_plots.py); `g` is each view's own log toggle. The view is a setting of the pane's model,
-so `v` restarts the pane on the view's experiment and the panel shows that experiment's knobs.
+optimizers' effective step size lr / (sqrt(v) + eps), the LR range test with its suggested
+rate, and the rate sweep (K log-spaced rates trained side by side, coloured by rate, with the
+range test's suggestion on their rate axis) (lr_plots.py); `g` is each view's own log toggle.
+The view is a setting of the pane's model, so `v` restarts the pane on the view's experiment and
+the panel shows that experiment's knobs.
 """
 
 from __future__ import annotations
@@ -16,17 +18,29 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 
 from tui_dl.app.canvas.chart import NOW, Chart, series_mark
 from tui_dl.app.model_types import ParamRow
 from tui_dl.app.palette import dim, hex_color, series
 from tui_dl.app.panes.base import Pane
-from tui_dl.app.panes.lr_plots import RacePlot, RangePlot, StepSizePlot, race_legend, range_legend, step_legend
+from tui_dl.app.panes.lr_plots import (
+    RacePlot,
+    RangePlot,
+    StepSizePlot,
+    SweepLossPlot,
+    SweepRatePlot,
+    race_legend,
+    range_legend,
+    step_legend,
+    sweep_legend,
+)
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
 
-TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test"}
+TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test",
+          "sweep": "rate sweep"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
 
 
@@ -48,6 +62,30 @@ class SchedulePlot(Plot):
         chart.title(f"learning rate{scale} against step · solid: met so far, dotted: ahead", f"learning rate{scale}")
 
 
+class SweepPlots(Vertical):
+    """The rate sweep's two plots: loss per epoch coloured by rate above, loss against the rate below."""
+
+    DEFAULT_CSS = """
+    SweepPlots { height: 1fr; }
+    SweepPlots > SweepLossPlot { height: 3fr; }
+    SweepPlots > SweepRatePlot { height: 2fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield SweepLossPlot(id="sweep-loss")
+        yield SweepRatePlot(id="sweep-rate")
+
+    def show(self, data: Any) -> None:
+        """Both plots draw data (None: "computing...")."""
+        for plot in self.query(Plot):
+            plot.show(data)
+
+    @property
+    def data(self) -> Any:
+        """What the plots were last given, as a Plot's `data`."""
+        return self.query_one(SweepLossPlot).data
+
+
 class LearningRatePane(Pane):
     """Learning-rate schedules: Adam's 1e-3 under cosine restarts, step and exponential decay, and what they do."""
 
@@ -59,14 +97,14 @@ class LearningRatePane(Pane):
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View", tooltip="schedules, training loss under each (schedule race), adaptive"
-                " optimizers' effective step size, LR range test"),
+                " optimizers' effective step size, LR range test, rate sweep (too low, right, too high)"),
         Binding("g", "toggle_log", "Log scale",
                 tooltip="linear or log rate axis (the loss or step-size axis in the other views)"),
     ]
 
     def __init__(self, number: int) -> None:
         super().__init__(number)
-        self.log_scales = {"schedules": False, "race": False, "step": True, "range": False}
+        self.log_scales = {"schedules": False, "race": False, "step": True, "range": False, "sweep": False}
         """Per view: is the y axis logarithmic (step sizes span decades, so that view starts on log)."""
         self.asked: str | None = None
         """The view `v` asked the model for, until its first frame arrives."""
@@ -83,11 +121,13 @@ class LearningRatePane(Pane):
         yield RacePlot(id="race")
         yield StepSizePlot(id="step")
         yield RangePlot(id="range")
+        yield SweepPlots(id="sweep")
 
-    def plots(self) -> dict[str, Plot]:
-        """The plot of each view."""
+    def plots(self) -> dict[str, Plot | SweepPlots]:
+        """The plot of each view (the sweep's two plots in one container)."""
         return {"schedules": self.query_one(SchedulePlot), "race": self.query_one(RacePlot),
-                "step": self.query_one(StepSizePlot), "range": self.query_one(RangePlot)}
+                "step": self.query_one(StepSizePlot), "range": self.query_one(RangePlot),
+                "sweep": self.query_one(SweepPlots)}
 
     def on_mount(self) -> None:
         self.on_view_changed()
@@ -123,7 +163,8 @@ class LearningRatePane(Pane):
             return
         plot = self.plots()[self.view]
         plot.show((frame, self.log_scale))
-        legends = {"race": race_legend, "step": step_legend, "range": range_legend, "schedules": schedule_legend}
+        legends = {"race": race_legend, "step": step_legend, "range": range_legend, "schedules": schedule_legend,
+                   "sweep": sweep_legend}
         self.set_note(legends[self.view](frame, self.mode))
 
     def status(self) -> str:

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from tui_dl.app.canvas.chart import STOP, Chart, series_mark
+from tui_dl.app.canvas.chart import NOW, STOP, Chart, series_mark
 from tui_dl.app.frameworks import optimizer_name
 from tui_dl.app.palette import MARKER, dim, hex_color, series
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
+from tui_dl.app.runner import verdicts
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.params import count
 from tui_dl.ticks import compact
@@ -215,4 +216,105 @@ def range_legend(frame: Any, mode: str = "") -> Text:
         stop = int(test.diverged_iteration[run])
         if stop >= 0:
             text.append(f", stopped at {stop} (lr {compact(test.rates[stop], 2)})")
+    return text
+
+
+# ---------------------------------------------------------------------- rate sweep
+RATE_STOPS = ((70, 120, 255), (90, 200, 120), (240, 200, 60), (245, 80, 60))  # low rates blue .. high rates red
+
+
+def rate_color(fraction: float) -> tuple[int, int, int]:
+    """The colour of a rate at fraction (0 the lowest, 1 the highest, in log rate) of the sweep's range."""
+    position = min(max(fraction, 0.0), 1.0) * (len(RATE_STOPS) - 1)
+    index = min(int(position), len(RATE_STOPS) - 2)
+    t = position - index
+    low, high = RATE_STOPS[index], RATE_STOPS[index + 1]
+    return tuple(round(a + (b - a) * t) for a, b in zip(low, high, strict=True))
+
+
+def rate_colors(lrs: np.ndarray) -> list[tuple[int, int, int]]:
+    """Each rate's colour on the sweep's log scale, blue (lowest) to red (highest)."""
+    logs = np.log10(np.asarray(lrs, dtype=np.float64))
+    span = float(logs[-1] - logs[0]) if len(logs) > 1 else 1.0
+    return [rate_color(float((value - logs[0]) / span) if span else 0.0) for value in logs]
+
+
+def sweep_top(snap: Any, log: bool) -> float | None:
+    """The loss axis's top: a little above where the runs started when some diverged (divergence.py)."""
+    return divergence_top(snap.losses, snap.diverged_at >= 0, log)
+
+
+class SweepLossPlot(Plot):
+    """Training loss per epoch of every rate, coloured by rate, ✖ where a run diverged; data is (SweepFrame, log)."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
+        frame, log = data
+        snap = frame.sweep
+        epochs = np.arange(snap.losses.shape[1])
+        top = sweep_top(snap, log)
+        colors = rate_colors(snap.lrs)
+        for run, color in enumerate(colors):
+            chart.line(epochs, snap.losses[run], color, run)
+            end = int(snap.diverged_at[run])
+            point = last_finite(snap.losses[run], end) if end >= 0 else None
+            if point is not None:
+                chart.points([end], [marker_y(point[1], top)], MARKER, STOP)
+        chart.y_axis(log=log, limits=(None, top))
+        chart.x_axis(integer=True, limits=(0, max(snap.epochs, 1)))
+        scale = scale_word(log)
+        chart.title(f"training loss{scale} per epoch at each rate (colour: rate) · ✖ diverged",
+                    f"training loss{scale} per epoch, colour: rate", "loss per epoch")
+
+
+class SweepRatePlot(Plot):
+    """Loss now against the rate (log axis), the range test's smoothed loss dotted and its suggestion │;
+    data is (SweepFrame, log)."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
+        frame, log = data
+        snap = frame.sweep
+        top = sweep_top(snap, log) or float(np.nanmax(np.where(np.isfinite(snap.losses), snap.losses, np.nan)))
+        now = snap.losses[:, -1]
+        diverged = snap.diverged_at >= 0
+        test = snap.range_test
+        with np.errstate(invalid="ignore"):
+            smoothed = np.where(test.smoothed[0] <= top, test.smoothed[0], np.nan)
+        chart.line(test.lrs[0], smoothed, dim((200, 200, 200), 0.5), 0, dotted=True, scale=False)
+        chart.line(snap.lrs[~diverged], now[~diverged], dim((200, 200, 200), 0.7), 0)
+        for run, color in enumerate(rate_colors(snap.lrs)):
+            if diverged[run]:
+                chart.points([snap.lrs[run]], [top if not now[run] <= top else now[run]], MARKER, STOP)
+            else:
+                chart.points([snap.lrs[run]], [now[run]], color, NOW, run)
+        if math.isfinite(snap.suggestion):
+            chart.vline(snap.suggestion, MARKER, 0)
+            chart.label(snap.suggestion, top, f"range test {compact(snap.suggestion, 2)}", MARKER)
+        chart.extent(y=[snap.losses[:, :1], [top]])
+        chart.x_axis(log=True, limits=(float(snap.lrs[0]), float(snap.lrs[-1])))
+        chart.y_axis(log=log, limits=(None, top))
+        epoch = snap.losses.shape[1] - 1
+        chart.title(f"loss after epoch {epoch} against lr (log) · dotted: range test · │ its suggestion",
+                    f"loss at epoch {epoch} against lr · │ range test", "loss against lr")
+
+
+def sweep_legend(frame: Any, mode: str = "") -> Text:
+    """The colour scale with its rates; what diverged, what barely moved, the best rate and the suggestion."""
+    snap, text = frame.sweep, Text()
+    diverged, barely = verdicts.diverged_rates(frame), verdicts.barely_moved_rates(frame)
+    best, suggestion = verdicts.best_rate(frame), verdicts.suggested_rate(frame)
+    epoch = snap.losses.shape[1] - 1
+    parts = [f"✖ diverged: {', '.join(compact(r, 2) for r in diverged)}" if diverged else "none diverged"]
+    if epoch:
+        parts.append(f"barely moved: {', '.join(compact(r, 2) for r in barely)}" if barely else "every rate moved")
+        parts.append(f"lowest loss at lr {compact(best, 2)}" if math.isfinite(best) else "every rate diverged")
+    if math.isfinite(suggestion):
+        parts.append(f"│ range test suggests {compact(suggestion, 2)}")
+    text.append(" · ".join(parts))
+    text.append("\nrate ", style="dim")
+    logs = np.log10(snap.lrs)
+    for run, (lr, color) in enumerate(zip(snap.lrs, rate_colors(snap.lrs), strict=True)):
+        mark = series_mark(run, mode) if mode else "■"
+        named = run in (0, len(logs) - 1) or abs(logs[run] - round(logs[run])) < 1e-9  # the ends and the decades
+        text.append(f"{mark}{compact(lr, 2) if named else ''}", style=f"bold {hex_color(color)}")
+    text.append(f"  {optimizer_name(frame.optimizer)}, paired (same weights and batches)", style="dim")
     return text

@@ -1,20 +1,25 @@
 """Optimizer paths: each optimizer's path over the surface's level sets, drawn step by step.
 
 Views (`v`): the paths over a heat map of the surface, with the minima (+) and the start (o);
-the loss above the minimum against the step, on a log scale; or the basin map of one racer's
-optimizer (`basins of` in the panel): every start of a grid colored by the minimum it has reached.
+the loss above the minimum against the step, on a log scale; the basin map of one racer's
+optimizer (`basins of` in the panel): every start of a grid colored by the minimum it has reached;
+or that racer's basin maps under momentum 0, 0.5, 0.9 and 0.98 side by side, with how many starts
+reach the global minimum under each and whether momentum helps or hurts there. The view is a
+setting of the pane's model (a preset or a setup file may choose it), so `v` restarts the race.
 `m` enters start-point mode: the arrows (or hjkl) move the start and every move restarts the race
 from there. A run whose loss stops being finite is frozen where it was and labelled `diverged at step k`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Grid
 
 from tui_dl.app.canvas.chart import MINIMUM, NOW, START, STOP, Chart, Glyph, series_mark
 from tui_dl.app.canvas.contours import contour_levels, contour_lines
@@ -22,6 +27,7 @@ from tui_dl.app.model_types import ParamRow
 from tui_dl.app.palette import CATEGORIES, GREY_RAMP, MARKER, hex_color, ramp, series
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.panes.divergence import divergence_top, last_finite, marker_y
+from tui_dl.app.runner.verdicts import HELPS, HURTS, UNDECIDED, momentum_verdicts
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.plot import Plot
 from tui_dl.ticks import compact
@@ -194,15 +200,93 @@ def basin_key(code: int, mode: str) -> str:
 def basin_legend(frame: Any, mode: str = "") -> Text:
     """How many starts have reached each minimum, are at none yet, or diverged."""
     basins = frame.basins
-    text = Text()
-    for k, (x, y) in enumerate(frame.minima):
-        color = hex_color(BASIN_COLORS[k % len(BASIN_COLORS)])
-        text.append(f"{basin_key(k, mode)} min ({x:.3g}, {y:.3g}): {int(basins.counts[k])}  ", style=f"bold {color}")
+    text = minima_keys(basins.minima, basins.global_minima, mode, basins.counts)
     text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet {basins.not_converged}  ",
                 style=f"bold {hex_color(NONE_YET_COLOR)}")
     text.append(f"{basin_key(DIVERGED, mode)} diverged {basins.diverged}", style=f"bold {hex_color(DIVERGED_COLOR)}")
     text.append(f"   (starts of {basins.minimum.size}; basins of: panel)", style="dim")
     return text
+
+
+def minima_keys(minima: np.ndarray, global_minima: int, mode: str, counts: Any = None) -> Text:
+    """Each minimum's key in its basin colour (`local min` past the global ones), with its count if given."""
+    text = Text()
+    for k, (x, y) in enumerate(minima):
+        color = hex_color(BASIN_COLORS[k % len(BASIN_COLORS)])
+        kind = "min" if k < global_minima else "local min"
+        number = f": {int(counts[k])}" if counts is not None else ""
+        text.append(f"{basin_key(k, mode)} {kind} ({x:.3g}, {y:.3g}){number}  ", style=f"bold {color}")
+    return text
+
+
+@dataclass(frozen=True)
+class _Map:
+    """One map of a sweep, shaped as basin_colors reads a basin map."""
+
+    minimum: np.ndarray
+
+
+class SweepMapPlot(Plot):
+    """One momentum's basin map of the sweep; data is (frame, index of the momentum)."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
+        frame, index = data
+        sweep = frame.sweep
+        if sweep is None:
+            chart.note(frame.sweep_note if index == 0 else "")
+            return
+        box, value = sweep.box, float(sweep.values[index])
+        chart.x_axis(limits=box[:2])
+        chart.y_axis(limits=box[2:])
+        one = _Map(sweep.minimum[index])
+        chart.heat(lambda xs, ys: basin_colors(one, box, xs, ys))
+        if chart.mode:  # no colour (or no blocks): each start's cell shows its minimum's character
+            xs, ys = basins_grid_centres(one, box)
+            for code in np.unique(one.minimum):
+                char = basin_key(int(code), chart.mode)
+                rows, cols = np.nonzero(one.minimum == code)
+                chart.points(xs[cols], ys[rows], MARKER, Glyph(char, char, char))
+        if len(sweep.minima):
+            chart.points(sweep.minima[:, 0], sweep.minima[:, 1], MARKER, MINIMUM)
+        reached = int(sweep.reached_global[index])
+        chart.title(f"momentum {value:g}: global min from {reached} of {sweep.starts}",
+                    f"momentum {value:g}: {reached}/{sweep.starts}", f"μ {value:g}: {reached}")
+
+
+def momentum_legend(frame: Any, mode: str = "") -> Text:
+    """The maps' key, the global minimum's count per momentum, and when momentum helped or hurt here."""
+    sweep = frame.sweep
+    if sweep is None:
+        return Text(frame.sweep_note or "computing...")
+    base = int(sweep.reached_global[0])
+    text = Text(f"global min from {sweep.starts} starts at step {sweep.step}: momentum 0: {base}")
+    verdicts = momentum_verdicts(sweep)
+    for value, reached, moving in zip(sweep.values[1:], sweep.reached_global[1:], sweep.moving[1:], strict=True):
+        text.append(f" · {value:g}: {int(reached)} ({int(reached) - base:+d}")
+        text.append(f", {int(moving)} moving)" if moving else ")")
+    text.append("\n" + momentum_caption(verdicts))
+    text.append("\n")
+    text.append_text(minima_keys(sweep.minima, sweep.global_minima, mode))
+    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet  ", style=f"bold {hex_color(NONE_YET_COLOR)}")
+    text.append(f"{basin_key(DIVERGED, mode)} diverged", style=f"bold {hex_color(DIVERGED_COLOR)}")
+    return text
+
+
+def momentum_caption(verdicts: dict[float, str]) -> str:
+    """When momentum helped and when it hurt on this surface, from the verdicts per momentum."""
+    def values(kind: str) -> str:
+        return ", ".join(f"{value:g}" for value, verdict in verdicts.items() if verdict == kind)
+
+    parts = []
+    if values(HELPS):
+        parts.append(f"helps at {values(HELPS)}: speed carries runs over ridges")
+    if values(HURTS):
+        parts.append(f"hurts at {values(HURTS)}: it overshoots narrow basins")
+    if values(UNDECIDED):
+        parts.append(f"at {values(UNDECIDED)} too many runs still swing to tell")
+    if not parts:
+        return "momentum changes nothing here: every momentum reaches the global minimum from as many starts"
+    return "momentum " + "; ".join(parts)
 
 
 def color_scale(levels: np.ndarray, mode: str = "") -> Text:
@@ -221,13 +305,16 @@ class OptimizerPathsPane(Pane):
 
     KIND = "paths"
     TITLE = "Optimizer paths"
-    VIEWS = ("paths", "loss", "basins")
+    VIEWS = ("paths", "loss", "basins", "momentum")
     DEFAULT_CSS = """
     OptimizerPathsPane PathsPlot { height: 1fr; }
+    OptimizerPathsPane #sweep { grid-size: 2 2; height: 1fr; }
+    OptimizerPathsPane #sweep > SweepMapPlot { height: 1fr; min-height: 3; }
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View",
-                tooltip="paths on the surface, loss above the minimum per step, or the basin map of one racer"),
+                tooltip="paths on the surface, loss above the minimum per step, the basin map of one racer, or"
+                " its basin maps under momentum 0, 0.5, 0.9, 0.98"),
         Binding("m", "start_mode", "Move start",
                 tooltip="start-point mode: arrows/hjkl move the start, m or esc ends it"),
         Binding("up,k", "move_start(0, 1)", "Start up", show=False),
@@ -240,18 +327,55 @@ class OptimizerPathsPane(Pane):
     def __init__(self, number: int) -> None:
         super().__init__(number)
         self.start_mode = False
+        self.asked: str | None = None
+        """The view `v` asked the model for, until its first frame arrives."""
 
     def compose_body(self) -> ComposeResult:
         yield PathsPlot(id="plot")
+        with Grid(id="sweep"):
+            for index in range(4):
+                yield SweepMapPlot(id=f"sweep-{index}")
+
+    def on_mount(self) -> None:
+        self.on_view_changed()
+
+    def on_view_changed(self) -> None:
+        momentum = self.view == "momentum"
+        self.query_one(PathsPlot).display = not momentum
+        self.query_one("#sweep").display = momentum
+
+    def show_frame(self, frame: Any, progress: str = "") -> None:
+        """A new frame; the view follows the model's (a setup file or preset may have chosen it)."""
+        if frame.showing == self.asked:
+            self.asked = None
+        elif self.asked is None and frame.showing != self.view:
+            self.view = frame.showing
+            self.on_view_changed()
+            self.post_message(self.Changed())
+        super().show_frame(frame, progress)
+
+    def action_cycle_view(self) -> None:
+        """Next view: the model runs it from step 0 (the momentum view adds its sweep)."""
+        self.view = self.asked = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+        self.on_view_changed()
+        for plot in (self.query_one(PathsPlot), *self.query(SweepMapPlot)):
+            plot.show(None)  # "computing..." until the view's first frame
+        self.set_note("")
+        self.post_message(ParamPanel.Edit(self.panel, "view", self.view))
+        self.post_message(self.Changed())
 
     def group_colors(self, rows: list[ParamRow]) -> dict[str, str]:
         groups = [row.group for row in rows if row.key.endswith(".optimizer")]
         return {group: hex_color(series(i)) for i, group in enumerate(groups)}
 
     def redraw(self) -> None:
-        if self.frame is None:
+        if self.frame is None or self.frame.showing != self.view:  # the new view's first frame is on its way
             return
-        self.query_one(PathsPlot).show((self.frame, self.view))
+        if self.view == "momentum":
+            for index, plot in enumerate(self.query(SweepMapPlot)):
+                plot.show((self.frame, index))
+        else:
+            self.query_one(PathsPlot).show((self.frame, self.view))
         self.set_note(self.legend())
 
     def legend(self) -> Text:
@@ -260,6 +384,8 @@ class OptimizerPathsPane(Pane):
         text = Text()
         if self.view == "basins":
             return basin_legend(self.frame, self.mode)
+        if self.view == "momentum":
+            return momentum_legend(self.frame, self.mode)
         for r, label in enumerate(race.labels):
             if r:
                 text.append("  ")

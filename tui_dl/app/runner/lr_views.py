@@ -10,8 +10,10 @@ sight, so a view switch restarts it from step 0 and nothing trains out of sight:
   reference) whose frame carries the percentiles of each run's effective per-parameter step size.
 - `range`: `lr_range` (torch-lr-finder conventions), one sweep per chosen optimizer, iteration by
   iteration, with the suggested rate.
+- `sweep`: K log-spaced constant rates trained side by side, epoch by epoch, with the range test's
+  suggestion on the same rate axis (rate_sweep.py): too low, about right, too high.
 
-Shared knobs (dataset, batch_size) are declared once and serve the three experiments.
+Shared knobs (dataset, batch_size) are declared once and serve the four experiments.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from tui_dl.app.frameworks import optimizer_name, schedule_name
 from tui_dl.app.model_types import ParamRow, Selection
+from tui_dl.app.runner import rate_sweep
 from tui_dl.app.runner.model import Job, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, lr_range, schedule_race, training, variants
@@ -31,9 +34,9 @@ from tui_dl.engine.experiments.optimizer_groups import Member
 from tui_dl.engine.optimizers import OPTIMIZERS, training_names
 from tui_dl.params import ParamError, ParamSpec
 
-VIEWS = ("schedules", "race", "step", "range")
-UNITS = {"schedules": "step", "race": "epoch", "step": "epoch", "range": "iteration"}
-SPEEDS = {"schedules": 5, "race": 1, "step": 1, "range": 1}
+VIEWS = ("schedules", "race", "step", "range", "sweep")
+UNITS = {"schedules": "step", "race": "epoch", "step": "epoch", "range": "iteration", "sweep": "epoch"}
+SPEEDS = {"schedules": 5, "race": 1, "step": 1, "range": 1, "sweep": 1}
 OFF = "off"
 ADAPTIVE_SLOTS = 4
 SWEEP_SLOTS = 3
@@ -94,6 +97,7 @@ def experiment_settings() -> dict[str, Any]:
                      optimizer_slot("adam", lr=1e-3), optimizer_slot("sgd", lr=0.1)],
         "range": {spec.name: spec.default for spec in lr_range.LR_RANGE_PARAMS},
         "sweeps": [optimizer_slot("adam"), optimizer_slot("sgd", momentum=0.9), optimizer_slot(OFF)],
+        "rates": rate_sweep.defaults(),
     }
 
 
@@ -149,6 +153,8 @@ def rows(view: str, settings: dict[str, Any]) -> list[ParamRow]:
     if view == "step":
         return [ParamRow("epochs", "epochs", EPOCHS, settings["epochs"], "training"), *shared,
                 *_optimizer_rows("adaptive", settings["adaptive"], "run", rate=True)]
+    if view == "sweep":
+        return rate_sweep.rows(settings, shared)
     return [*(ParamRow(f"range.{name}", name, spec, settings["range"][name], "range test")
               for name, spec in RANGE_SPECS.items()), *shared,
             *_optimizer_rows("sweep", settings["sweeps"], "sweep", rate=False)]
@@ -160,8 +166,8 @@ def apply(settings: dict[str, Any], key: str, value: Any) -> None:
         settings[key] = value
         return
     group, name = key.split(".", 1)
-    if group == "range":
-        settings["range"][name] = value
+    if group in ("range", "rates"):
+        settings[group][name] = value
         return
     index, name = name.split(".", 1)
     slot = settings["adaptive" if group == "adaptive" else "sweeps"][int(index) - 1]

@@ -1,12 +1,15 @@
 """The optimizer paths pane's model: a surface, a start point and up to six racing optimizers.
 
 The job wraps `engine.experiments.optimizer_race` and adds what the pane draws besides the paths:
-the surface sampled on a grid over its view box (computed once per run, in the worker).
+the surface sampled on a grid over its view box (computed once per run, in the worker), the basin
+map of one racer, and in the `momentum` view the basin maps of that racer under each momentum of
+MOMENTA, all in one batch (basins.sweep_init). The view is a setting (`v`, a preset or a setup file
+chooses it), so the sweep runs only while it is in sight; switching the view restarts the race.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,9 +19,11 @@ from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, nu
 from tui_dl.engine.experiments import basins, costs, optimizer_race
 from tui_dl.engine.optimizers import OPTIMIZERS, surface_names
 from tui_dl.engine.surfaces import SURFACES, get_surface
-from tui_dl.params import ParamSpec
+from tui_dl.params import ParamError, ParamSpec
 
 MAX_RACERS = 6
+VIEWS = ("paths", "loss", "basins", "momentum")
+MOMENTA = basins.MOMENTA
 GRID = (120, 60)  # surface samples (x, y) over the view box; the pane picks one per character cell
 # The textbook four, then two more that the racer count can add.
 POOL = (
@@ -53,6 +58,11 @@ class PathsFrame:
         surface: the surface's one-line summary.
         basins: the basin map of one racer's optimizer from a grid of starts over the view.
         basins_of: the label of that racer.
+        showing: the pane view the model runs (paths, loss, basins, momentum); `view` is the box.
+        sweep: in the momentum view, that racer's basin maps under each momentum of MOMENTA
+            (basins.BasinSweep), else None.
+        sweep_note: why there is no sweep in the momentum view (an optimizer without momentum).
+        local_minima: (L, 2) the surface's named local minima.
     """
 
     race: Any
@@ -65,6 +75,10 @@ class PathsFrame:
     surface: str
     basins: Any = None
     basins_of: str = ""
+    showing: str = "paths"
+    sweep: Any = None
+    sweep_note: str = ""
+    local_minima: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
 
 def _racer(label: str, optimizer: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -73,11 +87,29 @@ def _racer(label: str, optimizer: str, params: dict[str, Any]) -> dict[str, Any]
 
 def textbook_settings(**changes: Any) -> dict[str, Any]:
     """The textbook race, with changes."""
-    settings = {"surface": "quadratic", "surface_params": {}, "start": None, "steps": STEPS.default,
+    settings = {"view": VIEWS[0], "surface": "quadratic", "surface_params": {}, "start": None, "steps": STEPS.default,
                 "racers": RACERS.default, "pool": [_racer(*entry) for entry in POOL],
                 "basins_of": BASINS_OF.default, "basin_grid": basins.GRID.default}
     settings.update(changes)
     return settings
+
+
+def momentum_ridge() -> dict[str, Any]:
+    """two_wells from (-2.5, 1.5): SGD and heavy-ball momentum 0.9 at lr 0.05 for 300 steps.
+
+    Plain SGD settles in the shallow well at (-1, 0); momentum's velocity carries it over the ridge
+    at x = 0 into the global minimum at (2, 0). The basins view and the momentum view are of SGD.
+    """
+    pool = [_racer(*entry) for entry in POOL]
+    return {"surface": "two_wells", "steps": 300, "racers": 2, "basins_of": 1, "pool": [
+        _racer("SGD", "sgd", {"lr": 0.05}), _racer("Momentum", "sgd", {"lr": 0.05, "momentum": 0.9}), *pool[2:]]}
+
+
+def momentum_rastrigin() -> dict[str, Any]:
+    """Rastrigin at lr 0.005 on a 40 x 40 grid for 2000 steps: the issue's 16, 4 and 64 starts."""
+    pool = [_racer(*entry) for entry in POOL]
+    return {"surface": "rastrigin", "steps": 2000, "racers": 2, "basins_of": 1, "basin_grid": 40, "pool": [
+        _racer("SGD", "sgd", {"lr": 0.005}), _racer("Momentum", "sgd", {"lr": 0.005, "momentum": 0.9}), *pool[2:]]}
 
 
 class RaceModel(PaneModel):
@@ -86,9 +118,24 @@ class RaceModel(PaneModel):
     kind = "paths"
     unit = "step"
     default_speed = 1 / 2
+    views = VIEWS
 
     def defaults(self) -> dict[str, Any]:
         return textbook_settings()
+
+    @property
+    def view(self) -> str:
+        """The view whose experiment runs: paths, loss, basins or momentum (basin maps per momentum)."""
+        return self.settings.get("view", VIEWS[0])
+
+    def set(self, key: str, value: Any) -> None:
+        """As PaneModel.set; `view` (the pane's v key) is always allowed."""
+        if key != "view":
+            super().set(key, value)
+        elif value not in VIEWS:
+            raise ParamError(f"bad view {value!r}: expected one of {', '.join(VIEWS)}")
+        else:
+            self.settings["view"] = value
 
     # ------------------------------------------------------------------ reading
     @property
@@ -176,6 +223,15 @@ class RaceModel(PaneModel):
         return optimizer_race.RaceConfig(self.settings["surface"], dict(self.settings["surface_params"]), racers,
                                          (self.start(),))
 
+    def sweep_note(self) -> str:
+        """Why the momentum view has no sweep (the basins-of racer's optimizer has no momentum), or ""."""
+        config = self.basin_config()
+        if "momentum" in {spec.name for spec in OPTIMIZERS[config.optimizer].params}:
+            return ""
+        label = self.racer_label(min(self.settings["basins_of"], self.settings["racers"]) - 1)
+        return (f"{label} ({config.optimizer}) has no momentum to vary: set basins of to an SGD racer, "
+                "or its optimizer to sgd")
+
     def basin_config(self) -> Any:
         """The basin map of the racer chosen by basins_of, over the surface's view."""
         index = min(self.settings["basins_of"], self.settings["racers"]) - 1
@@ -191,21 +247,31 @@ class RaceModel(PaneModel):
         start = self.start()
         summary = SURFACES[config.surface].summary
         basins_of = self.racer_label(min(self.settings["basins_of"], self.settings["racers"]) - 1)
+        view = self.view
+        note = self.sweep_note() if view == "momentum" else ""
+        sweeping = view == "momentum" and not note
 
-        def init(rng: np.random.Generator) -> tuple[Any, np.ndarray, Any]:
+        def init(rng: np.random.Generator) -> tuple[Any, np.ndarray, Any, Any]:
             landscape = optimizer_race.landscape(surface, None, *GRID).values
-            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng)
+            sweep = basins.sweep_init(basin_config, "momentum", MOMENTA) if sweeping else None
+            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng), sweep
 
-        def step(state: tuple[Any, np.ndarray, Any], n: int) -> tuple[Any, np.ndarray, Any]:
-            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n)
+        def step(state: tuple[Any, np.ndarray, Any, Any], n: int) -> tuple[Any, np.ndarray, Any, Any]:
+            sweep = basins.step(state[3], n) if state[3] is not None else None
+            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n), sweep
 
-        def frame(state: tuple[Any, np.ndarray, Any]) -> PathsFrame:
+        def frame(state: tuple[Any, np.ndarray, Any, Any]) -> PathsFrame:
+            sweep = basins.sweep_snapshot(state[3]) if state[3] is not None else None
             return PathsFrame(optimizer_race.snapshot(state[0]), state[1], surface.view, surface.minima,
-                              surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of)
+                              surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of,
+                              view, sweep, note, surface.local_minima)
 
+        if sweeping:  # checked here, before any worker: a momentum the optimizer refuses (nesterov at 0)
+            basins.sweep_init(replace(basin_config, grid=2), "momentum", MOMENTA)
         racers = len(config.racers)
+        maps = basin_config.grid**2 * (1 + len(MOMENTA) * sweeping)
         cost = costs.descent_cost(racers, horizon, ("steps", "basin_grid")).plus(
-            costs.descent_cost(basin_config.grid**2, horizon, (), recorded=0))
+            costs.descent_cost(maps, horizon, (), recorded=0))
         return Job(init=init, step=step, frame=frame, position=lambda f: f.race.step, horizon=horizon,
                    done=lambda f: bool(np.all(f.race.diverged_step >= 0)), cost=cost, export="tui-dl export race")
 
@@ -224,7 +290,8 @@ class RaceModel(PaneModel):
 
     def presets(self) -> list[Preset]:
         def load(**changes: Any):
-            return lambda: self.load(textbook_settings(**changes))
+            """The preset's settings; the view stays as it is unless the preset names one."""
+            return lambda: self.load(textbook_settings(**{"view": self.view, **changes}))
 
         pool = [_racer(*entry) for entry in POOL]
         fast = [dict(r, params=dict(r["params"])) for r in pool]
@@ -248,5 +315,9 @@ class RaceModel(PaneModel):
                        *pool[4:]])),
             Preset("Paths: a rate too large", "SGD at lr 1.02 on the textbook bowl: each y step overshoots more",
                    load(pool=fast, steps=300)),
+            Preset("Paths: momentum over a ridge", "plain SGD stays in the shallow well, heavy-ball momentum 0.9"
+                   " crosses to the deep one (v: basins per momentum)", load(view="paths", **momentum_ridge())),
+            Preset("Paths: momentum on Rastrigin", "starts that reach the global minimum per momentum: 0.9 fewer"
+                   " than none, 0.98 more, after 2000 steps", load(view="momentum", **momentum_rastrigin())),
         ]
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_dl.app.frameworks import schedule_name
 from tui_dl.app.model_types import ParamRow, Preset, Selection
-from tui_dl.app.runner import lr_views
+from tui_dl.app.runner import lr_views, rate_sweep
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import costs
 from tui_dl.engine.experiments.training import PLATEAU
@@ -113,7 +113,7 @@ class ScheduleModel(PaneModel):
 
     def rows(self) -> list[ParamRow]:
         view = self.view
-        if view in ("step", "range"):
+        if view in ("step", "range", "sweep"):
             return lr_views.rows(view, self.settings)
         rows = lr_views.rows(view, self.settings) if view == "race" else []
         rows.append(ParamRow("steps", "steps", STEPS, self.settings["steps"], "training" if rows else "overlay"))
@@ -160,6 +160,8 @@ class ScheduleModel(PaneModel):
             return lr_views.step_job(self.settings)
         if view == "range":
             return lr_views.range_job(self.settings)
+        if view == "sweep":
+            return rate_sweep.job(self.settings)
         return self._overlay_job(active)
 
     def _overlay_job(self, active: list[tuple[int, dict[str, Any]]]) -> Job:
@@ -187,6 +189,8 @@ class ScheduleModel(PaneModel):
 
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         view = self.view
+        if view == "sweep":
+            return rate_sweep.selection(self.settings, frame)
         if view in ("step", "range") or (view == "race" and not (key and key.startswith("slot."))):
             return lr_views.selection(view, self.settings, key, frame)
         active = self.active()
@@ -199,6 +203,11 @@ class ScheduleModel(PaneModel):
         if isinstance(frame, ScheduleFrame) and index in frame.slots:
             extra = {"step": frame.position, "rate": float(frame.rates[frame.slots.index(index), frame.position])}
         return Selection("schedule", slot["name"], slot["params"], f"slot {index + 1}", extra)
+
+    def sweep_settings(self) -> dict[str, Any]:
+        """The sweep view at its defaults (SGD on the spiral, 1e-4 to 100), everything else at the defaults too
+        (a setup written in this view holds its rows only: loading it gives the defaults for the rest)."""
+        return {**adam_settings(), "view": "sweep"}
 
     def presets(self) -> list[Preset]:
         def load(settings: dict[str, Any]):
@@ -223,4 +232,7 @@ class ScheduleModel(PaneModel):
             Preset("LR: reduce on plateau", "torch ReduceLROnPlateau on a loss that flattens out",
                    load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
                                   _slot("constant", learning_rate=ADAM_LR), steps=600))),
+            Preset("LR: too low, right, too high", "13 rates from 1e-4 to 100 trained side by side with SGD: the"
+                   " smallest barely move, the largest diverge (✖), │ the range test's suggestion",
+                   lambda: self.load(self.sweep_settings())),
         ]

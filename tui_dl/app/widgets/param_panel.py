@@ -193,6 +193,8 @@ class ParamPanel(Vertical, can_focus=True):
         value = row.spec.nudge(row.value, direction)
         if row.spec.kind in ("floats", "ints"):
             self.show_error(f"{row.label} is a list: press enter to type it")
+        elif row.spec.kind == "text":
+            self.show_error(f"{row.label} is text: press enter to type it")
         elif row.value is None and value is None:
             self.show_error(f"{row.label} is none: press enter to type a value")
         elif value == row.value:

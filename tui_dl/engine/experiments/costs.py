@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_dl.engine.cost import FLOAT64, Cost, array_bytes
 from tui_dl.engine.datasets import Dataset
-from tui_dl.engine.experiments import initialization, lr_range, schedule_race, search, training
+from tui_dl.engine.experiments import initialization, lr_range, rate_sweep, schedule_race, search, training
 from tui_dl.engine.optimizers import OPTIMIZERS
 
 # training.py's evaluation goes through the data in chunks of this many samples (MLP.evaluate)
@@ -164,6 +164,14 @@ def lr_range_cost(config: lr_range.LRRangeConfig, dataset: Dataset | None = None
     batch_share = min(train.batch_size, shape.n_train) / shape.n_train
     return replace(epoch, step_work=epoch.step_work * batch_share, steps=config.iterations, unit="iteration",
                    knobs=("hidden",))
+
+
+def rate_sweep_cost(config: rate_sweep.RateSweepConfig, dataset: Dataset | None = None) -> Cost:
+    """rate_sweep.py: one training run per rate, and the range test beside it (one run, freed after init)."""
+    sweep = config.sweep
+    cost = training_cost(sweep.train, dataset, runs=sweep.count, knobs=("count", "hidden", "val_samples"))
+    test = lr_range_cost(rate_sweep.range_config(config), dataset)
+    return replace(cost, bytes=cost.bytes + test.bytes)
 
 
 def initialization_cost(config: initialization.InitConfig) -> Cost:

@@ -104,7 +104,8 @@ def basins(doc: Document) -> Rows:
         where = minimum == k
         if k >= 0:
             glyph = _MINIMUM_GLYPHS[k % len(_MINIMUM_GLYPHS)]
-            label = f"minimum ({_number(minima[k, 0])}, {_number(minima[k, 1])}): {where.sum()}"
+            kind = "local minimum" if k >= doc.get("global_minima", len(minima)) else "minimum"
+            label = f"{kind} ({_number(minima[k, 0])}, {_number(minima[k, 1])}): {where.sum()}"
         else:
             glyph, label = ("x", f"diverged: {where.sum()}") if k == _DIVERGED else (".", f"none: {where.sum()}")
         group = _LANDMARK if k == _NOT_CONVERGED else 1 if k == _DIVERGED else k + (k >= 1)  # red is diverged's
@@ -136,6 +137,35 @@ def lr_range(doc: Document) -> Rows:
         lines.append(Series(f"suggested lr {_number(suggestion)}", [suggestion] * 2, [finite.min(), finite.max()],
                             group=1, marker="|"))
     return [[Panel(f"LR range test ({doc['optimizer']})", "learning rate", "loss", lines, xlog=True)]]
+
+
+def lr_sweep(doc: Document) -> Rows:
+    """Each rate's loss per epoch, and the loss after the last epoch against the rate with the range test's rate."""
+    runs = doc["runs"]
+    labels = [_diverged(f"lr {_number(run['lr'])}", run["diverged_epoch"], "epoch") for run in runs]
+    going = [run for run in runs if not run["diverged"]]
+    ends = Series("loss at the end", [run["lr"] for run in going], [floats(run["loss"])[-1] for run in going],
+                  marker="o")
+    lines = [ends]
+    gone = [run for run in runs if run["diverged"]]
+    if gone and going:
+        top = max(floats(run["loss"])[0] for run in runs) * 2
+        lines.append(Series(f"diverged ({len(gone)})", [run["lr"] for run in gone], [top] * len(gone), group=1,
+                            scatter=True, marker="x"))
+    suggestion = doc["suggestion"]
+    if suggestion is not None and going:
+        values = [floats(run["loss"])[-1] for run in going]
+        lines.append(Series(f"range test suggests {_number(suggestion)}", [suggestion] * 2,
+                            [min(values), max(values)], group=2, marker="|"))
+    # a diverged run is drawn up to the epoch before it diverged (its label says when): its blow-up would
+    # press every other curve onto the floor
+    curves = [floats(run["loss"])[: run["diverged_epoch"]] if run["diverged"] else floats(run["loss"]) for run in runs]
+    return [
+        [Panel(f"loss per epoch at each rate ({doc['optimizer']})", "epoch", "loss",
+               labelled_lines([(label, _steps(curve), curve) for label, curve in zip(labels, curves, strict=True)],
+                              [bool(np.nanmax(curve, initial=0) > 2 * curve[0]) for curve in curves]), yspan=(0,))],
+        [Panel(f"loss after {doc['epochs']} epochs against the rate", "learning rate", "loss", lines, xlog=True)],
+    ]
 
 
 def schedule_race(doc: Document) -> Rows:
@@ -181,5 +211,5 @@ def search(doc: Document, best: int = 5) -> Rows:
 
 CHARTS: dict[str, Callable[[Document], Rows]] = {
     "schedule": schedule, "path": path, "init": init, "race": race, "basins": basins, "train": train,
-    "lr-range": lr_range, "schedule-race": schedule_race, "search": search,
+    "lr-range": lr_range, "lr-sweep": lr_sweep, "schedule-race": schedule_race, "search": search,
 }
