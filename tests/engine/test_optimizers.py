@@ -231,7 +231,7 @@ def test_hyperparameter_specs_reject_bad_values():
 
     with pytest.raises(ParamError, match=r"bad value '0\.9,1\.5' for betas"):
         O.OPTIMIZERS["adam"].resolve({"betas": "0.9,1.5"}, text=True)
-    with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\(0, inf\\)"):
+    with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\[0, inf\\)"):
         O.OPTIMIZERS["sgd"].resolve({"lr": "-1"}, text=True)
 
 
@@ -479,3 +479,65 @@ def test_muon_is_refused_on_the_surfaces_in_one_line(name):
     with pytest.raises(ParamError, match="2-D weight matrices") as error:
         optimizer_race.init(optimizer_race.RaceConfig(racers=(optimizer_race.Racer("m", name),)))
     assert "\n" not in str(error.value)
+
+
+# what torch, Keras or the schedulefree package accept (checked against them in the scratch environment) and the
+# update stays defined for: accepted here too
+FRAMEWORK_ACCEPTS = [
+    ("sgd", {"lr": "0"}), ("adam", {"lr": "0", "eps": "0"}), ("sgd", {"momentum": "1.5"}),
+    ("sgd", {"dampening": "-0.5"}), ("sgd", {"momentum": "0.9", "dampening": "1.5"}), ("rmsprop", {"alpha": "1"}),
+    ("rmsprop", {"momentum": "2"}), ("keras_sgd", {"momentum": "1"}), ("keras_lion", {"beta_2": "1.5"}),
+    ("keras_lion", {"beta_2": "-0.5"}), ("rprop", {"step_sizes": "-1,0.5"}), ("lbfgs", {"max_iter": "0"}),
+    ("keras_adam", {"learning_rate": "0", "epsilon": "0"}), ("muon", {"momentum": "1.5", "eps": "0"}),
+    ("sgd_schedule_free", {"lr": "0"}),
+]
+# what they refuse, or what they take but leaves the update undefined (nan from the first steps): refused
+FRAMEWORK_REFUSES = [
+    ("sgd", {"lr": "-0.001"}, "bad value '-0.001' for lr: expected a float in [0, inf)"),
+    ("sgd", {"momentum": "-0.5"}, "bad value '-0.5' for momentum: expected a float in [0, inf)"),
+    ("adam", {"eps": "-1e-8"}, "bad value '-1e-08' for eps: expected a float in [0, inf)"),
+    ("adam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas: expected a comma-separated list of 2 floats, each in"
+                                 " [0, 1)"),
+    ("rmsprop", {"alpha": "1.5"}, "bad value '1.5' for alpha: expected a float in [0, 1]"),
+    ("keras_sgd", {"momentum": "1.1"}, "bad value '1.1' for momentum: expected a float in [0, 1]"),
+    ("keras_adam", {"beta_1": "1"}, "bad value '1' for beta_1: expected a float in [0, 1)"),
+    ("keras_ftrl", {"learning_rate": "0"}, "bad value '0' for learning_rate: expected a float in (0, inf)"),
+    ("keras_adafactor", {"beta_2_decay": "0.5"}, "bad value '0.5' for beta_2_decay: expected a float in (-inf, 0]"),
+    ("lbfgs", {"max_eval": "0"}, "bad value '0' for max_eval: expected an integer in [1, 100000] (or none)"),
+    ("muon", {"ns_steps": "100"}, "bad value '100' for ns_steps: expected an integer in [0, 99]"),
+]
+
+
+@pytest.mark.parametrize(("name", "values"), FRAMEWORK_ACCEPTS)
+def test_what_the_framework_accepts_is_accepted(name, values):
+    O.OPTIMIZERS[name].resolve(values, text=True)
+
+
+@pytest.mark.parametrize(("name", "values", "message"), FRAMEWORK_REFUSES)
+def test_what_the_framework_refuses_is_refused_with_its_rule(name, values, message):
+    with pytest.raises(ParamError) as error:
+        O.OPTIMIZERS[name].resolve(values, text=True)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_optimizer_number_takes_nan_or_inf(name):
+    """nan and inf mean nothing as a hyperparameter of these optimizers: refused, also where the range is open at
+    inf (a printed '[0, inf)' must not admit inf)."""
+    component = O.OPTIMIZERS[name]
+    for spec in component.params:
+        if spec.kind not in ("float", "floats"):
+            continue
+        for text in ("nan", "inf", "-inf"):
+            value = text if spec.kind == "float" else ",".join([text] * (spec.length or 1))
+            with pytest.raises(ParamError, match=f"for {spec.name}: expected"):
+                component.resolve({spec.name: value}, text=True)
+
+
+def test_lbfgs_with_no_iterations_evaluates_once_and_stays():
+    """torch: max_iter 0 runs step()'s first closure call and no iteration."""
+    optimizer = O.lbfgs(max_iter=0)
+    params = np.array([[1.0, -2.0]])
+    moved, state = optimizer.update(bumpy_gradient(params), optimizer.init(params), params, objective=bumpy)
+    np.testing.assert_array_equal(moved, params)
+    assert state.func_evals[0] == 1 and state.n_iter[0] == 0

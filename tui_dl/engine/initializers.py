@@ -72,7 +72,8 @@ _DISTRIBUTION = ParamSpec("distribution", "choice", "truncated_normal",
                           choices=("truncated_normal", "untruncated_normal", "uniform", "normal"),
                           help="truncated_normal is cut at 2 sigma and rescaled to keep the std; normal is Keras's "
                                "alias of truncated_normal (not untruncated)")
-_GAIN = ParamSpec("gain", "float", 1.0, low=0.0, low_open=True, step=0.1, help="multiplies the std")
+_GAIN = ParamSpec("gain", "float", 1.0, low=0.0, step=0.1,
+                  help="multiplies the std (torch takes 0; a negative one makes its normal_ and uniform_ refuse)")
 _NONLINEARITIES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 
 
@@ -122,7 +123,9 @@ _preset("lecun_normal", 1.0, "fan_in", "truncated_normal",
 _preset("lecun_uniform", 1.0, "fan_in", "uniform", "keras LecunUniform: U(+-sqrt(3 / fan_in)).")
 
 
-@INITIALIZERS.register(_GAIN, family="keras")
+@INITIALIZERS.register(ParamSpec("gain", "float", 1.0, step=0.1,
+                                 help="multiplies the orthogonal matrix (both frameworks take any gain)"),
+                       family="keras")
 def orthogonal(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> np.ndarray:
     """keras Orthogonal (and torch orthogonal_): gain times an orthogonal matrix from a QR."""
     shape = _shape(shape)
@@ -139,7 +142,7 @@ def orthogonal(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> np.nd
 
 @INITIALIZERS.register(
     ParamSpec("mean", "float", 0.0, step=0.01, help="mean of the normal"),
-    ParamSpec("stddev", "float", 0.05, low=0.0, low_open=True, scale="log", help="standard deviation"),
+    ParamSpec("stddev", "float", 0.05, low=0.0, scale="log", help="standard deviation (0: every weight is mean)"),
     family="keras",
 )
 def random_normal(rng: np.random.Generator, shape: Any, mean: float = 0.0, stddev: float = 0.05) -> np.ndarray:
@@ -239,7 +242,8 @@ def xavier_uniform(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> n
 
 
 _KAIMING = (
-    ParamSpec("a", "float", 0.0, low=0.0, step=0.01, help="negative slope of the leaky_relu that follows"),
+    ParamSpec("a", "float", 0.0, step=0.01,
+              help="negative slope of the leaky_relu that follows (gain sqrt(2 / (1 + a^2)); torch takes any a)"),
     ParamSpec("mode", "choice", "fan_in", choices=("fan_in", "fan_out"),
               help="fan_in keeps the forward variance, fan_out the backward one"),
     ParamSpec("nonlinearity", "choice", "leaky_relu", choices=_NONLINEARITIES,

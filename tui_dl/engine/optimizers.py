@@ -146,8 +146,14 @@ def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- specs
+# Validation follows the frameworks: a value torch or Keras refuses is refused (torch checks lr, eps, momentum,
+# weight_decay >= 0 and 0 <= beta < 1 in its constructors), a value they accept is accepted where the update
+# stays defined (a rate or an epsilon of 0, SGD's momentum above 1, any dampening), and nan or inf never (the
+# finite rule of ParamSpec). Keras validates little: its decay rates keep the interval where its update is
+# defined (beta_1 = 1 divides by 1 - beta_1^t = 0; rho above 1 takes the root of a negative average).
 def _lr_spec(name: str, default: float) -> ParamSpec:
-    return ParamSpec(name, "float", default, low=0.0, low_open=True, scale="log", help="learning rate")
+    return ParamSpec(name, "float", default, low=0.0, scale="log",
+                     help="learning rate (0 is accepted, as both frameworks do: nothing moves)")
 
 
 def _decay_spec(name: str, default: float, text: str) -> ParamSpec:
@@ -155,7 +161,7 @@ def _decay_spec(name: str, default: float, text: str) -> ParamSpec:
 
 
 def _eps_spec(name: str, default: float, text: str = "added to the denominator for stability") -> ParamSpec:
-    return ParamSpec(name, "float", default, low=0.0, low_open=True, scale="log", help=text)
+    return ParamSpec(name, "float", default, low=0.0, scale="log", help=text)
 
 
 def _beta_spec(name: str, default: float, text: str) -> ParamSpec:
@@ -166,7 +172,8 @@ def _flag(name: str, text: str) -> ParamSpec:
     return ParamSpec(name, "bool", False, help=text)
 
 
-_MOMENTUM = _beta_spec("momentum", 0.0, "momentum factor (0: none)")
+_MOMENTUM = ParamSpec("momentum", "float", 0.0, low=0.0, step=0.01,
+                      help="momentum factor (0: none; torch takes any momentum >= 0, above 1 it diverges)")
 _COUPLED_WD = _decay_spec("weight_decay", 0.0, "coupled L2: wd * theta is added to the gradient")
 _BETAS = ParamSpec("betas", "floats", (0.9, 0.999), low=0.0, high=1.0, high_open=True, length=2,
                    help="decay rates of the first and second moment averages")
@@ -192,7 +199,8 @@ def _check_sgd(values: dict[str, Any]) -> None:
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-3),
     _MOMENTUM,
-    _beta_spec("dampening", 0.0, "fraction of the gradient left out of the momentum buffer"),
+    ParamSpec("dampening", "float", 0.0, step=0.01,
+              help="fraction of the gradient left out of the momentum buffer (torch takes any value)"),
     _flag("nesterov", "Nesterov momentum: step along g + momentum * buffer"),
     _COUPLED_WD,
     family="pytorch",
@@ -273,7 +281,8 @@ class RMSpropState(NamedTuple):
 
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-2),
-    _beta_spec("alpha", 0.99, "decay of the squared-gradient average"),
+    ParamSpec("alpha", "float", 0.99, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient average (1 keeps it at 0; above 1 it can turn negative)"),
     _eps_spec("eps", 1e-8),
     _COUPLED_WD,
     _MOMENTUM,
@@ -593,8 +602,8 @@ def _check_rprop(values: dict[str, Any]) -> None:
     _lr_spec("lr", 1e-2),
     ParamSpec("etas", "floats", (0.5, 1.2), low=0.0, low_open=True, length=2,
               help="(etaminus, etaplus): the step size shrinks by etaminus on a sign change, grows by etaplus"),
-    ParamSpec("step_sizes", "floats", (1e-6, 50.0), low=0.0, length=2,
-              help="(min, max): the range the per-parameter step sizes are clamped to"),
+    ParamSpec("step_sizes", "floats", (1e-6, 50.0), length=2,
+              help="(min, max): the range the per-parameter step sizes are clamped to (torch checks neither)"),
     family="pytorch",
     check=_check_rprop,
 )
@@ -994,8 +1003,8 @@ def _strong_wolfe(objective: Objective, x: np.ndarray, t: np.ndarray, d: np.ndar
     ParamSpec("lr", "float", 1.0, low=0.0, low_open=True, scale="log",
               help="the step along the direction (the line search's first trial step); the first step is "
                    "min(1, 1/sum|g|) lr"),
-    ParamSpec("max_iter", "int", 20, low=1, high=10_000, scale="log",
-              help="iterations per optimizer step (each a direction and a step along it)"),
+    ParamSpec("max_iter", "int", 20, low=0, high=10_000, scale="log",
+              help="iterations per optimizer step (each a direction and a step along it; 0: none)"),
     ParamSpec("max_eval", "int", None, low=1, high=100_000, scale="log", optional=True,
               help="function evaluations per optimizer step (none: max_iter * 5 // 4)"),
     ParamSpec("tolerance_grad", "float", 1e-7, low=0.0, scale="log",
@@ -1059,7 +1068,7 @@ def lbfgs(lr: Any = 1.0, max_iter: Any = 20, max_eval: Any = None, tolerance_gra
         loss, g = objective(x)
         func_evals = func_evals + 1
         current = np.ones(runs, np.int64)
-        active = ~(np.abs(g).max(axis=-1) <= grad_tol)
+        active = ~(np.abs(g).max(axis=-1) <= grad_tol) & (iterations > 0)  # torch: while n_iter < max_iter
         local = np.zeros(runs, np.int64)
         while active.any():  # iterations of step(); every run leaves on its own conditions
             local += active
@@ -1281,7 +1290,9 @@ class KerasSGDState(NamedTuple):
 
 
 @OPTIMIZERS.register(
-    _lr_spec("learning_rate", 0.01), _MOMENTUM,
+    _lr_spec("learning_rate", 0.01),
+    ParamSpec("momentum", "float", 0.0, low=0.0, high=1.0, step=0.01,
+              help="momentum factor; Keras refuses values outside [0, 1]"),
     _flag("nesterov", "Nesterov momentum"), _KERAS_WD,
     family="keras",
 )
@@ -1349,7 +1360,8 @@ class KerasRMSpropState(NamedTuple):
 
 @OPTIMIZERS.register(
     _lr_spec("learning_rate", 1e-3),
-    _beta_spec("rho", 0.9, "decay of the squared-gradient average"),
+    ParamSpec("rho", "float", 0.9, low=0.0, high=1.0, step=0.01,
+              help="decay of the squared-gradient average (above 1 it can turn negative)"),
     _MOMENTUM,
     _eps_spec("epsilon", 1e-7, "added inside the square root"),
     _flag("centered", "divide by the variance of the gradient"),
@@ -1594,7 +1606,8 @@ class KerasLionState(NamedTuple):
     _lr_spec("learning_rate", 1e-3),
     ParamSpec("beta_1", "float", 0.9, low=0.0, high=1.0, low_open=True, step=0.01,
               help="how much of the momentum enters the sign (0 would make it signSGD, which Keras refuses)"),
-    ParamSpec("beta_2", "float", 0.99, low=0.0, high=1.0, step=0.01, help="decay of the momentum average"),
+    ParamSpec("beta_2", "float", 0.99, step=0.01,
+              help="decay of the momentum average (Keras takes any value; only the sign of the blend is used)"),
     _KERAS_WD,
     family="keras",
 )
@@ -1634,7 +1647,8 @@ def _non_negative(name: str, default: float, text: str) -> ParamSpec:
 
 
 @OPTIMIZERS.register(
-    _lr_spec("learning_rate", 1e-3),
+    ParamSpec("learning_rate", "float", 1e-3, low=0.0, low_open=True, scale="log",
+              help="learning rate (not 0: FTRL divides by it)"),
     ParamSpec("learning_rate_power", "float", -0.5, high=0.0, step=0.05,
               help="the per-coordinate rate is lr / n^(-power): -0.5 is Adagrad-like, 0 a fixed rate"),
     _non_negative("initial_accumulator_value", 0.1, "starting value of n, the sum of squared gradients"),
