@@ -152,8 +152,7 @@ def _rms(x: np.ndarray, layout: Layout) -> np.ndarray:
 # finite rule of ParamSpec). Keras validates little: its decay rates keep the interval where its update is
 # defined (beta_1 = 1 divides by 1 - beta_1^t = 0; rho above 1 takes the root of a negative average).
 def _lr_spec(name: str, default: float) -> ParamSpec:
-    return ParamSpec(name, "float", default, low=0.0, scale="log",
-                     help="learning rate (0 is accepted, as both frameworks do: nothing moves)")
+    return ParamSpec(name, "float", default, low=0.0, scale="log", help="learning rate")
 
 
 def _decay_spec(name: str, default: float, text: str) -> ParamSpec:
