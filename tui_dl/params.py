@@ -110,7 +110,7 @@ class ParamSpec:
         elif self.kind == "text":
             text = self.text_allowed
         elif self.kind == "choice":
-            text = "one of: " + ", ".join(str(c) for c in self.choices)
+            text = "one of: " + ", ".join("none" if c is None else str(c) for c in self.choices)
         else:
             element = "a float" if self.kind in ("float", "floats") else "an integer"
             if self.low is not None or self.high is not None:
@@ -133,7 +133,7 @@ class ParamSpec:
                 text = element
             if self.finite and self.low is None and self.high is None:
                 text = text.replace("a float", "a finite float").replace("floats", "finite floats")
-        if self.optional:
+        if self.optional and None not in self.choices:
             text += " (or none)"
         return text
 

@@ -38,7 +38,8 @@ class Recorder:
 
 def run(code: str):
     """The value of the last line of code (earlier lines may assign), with keras and torch stubbed."""
-    scope = {"keras": Recorder("keras"), "torch": Recorder("torch"), "math": math, "bisect": bisect,
+    scope = {"keras": Recorder("keras"), "torch": Recorder("torch"), "schedulefree": Recorder("schedulefree"),
+             "math": math, "bisect": bisect,
              "optimizer": "optimizer", "model": Recorder("model"), "layer": Recorder("layer"),
              "fan_in": 100, "fan_out": 100}
     tree = ast.parse(code)
@@ -102,7 +103,10 @@ def test_schedule_code_computes_the_engines_rates(name, params):
 
 
 # optimizers one framework lacks: the other side of the panel is a comment saying so
-ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "keras_lion", "keras_ftrl", "keras_lamb"}
+ONE_FRAMEWORK_ONLY = {"radam", "rprop", "asgd", "lbfgs", "keras_lion", "keras_ftrl", "keras_lamb", "sgd_schedule_free",
+                      "adamw_schedule_free"}
+# the schedulefree package's optimizers: imported, assigned, and put in train mode
+SCHEDULE_FREE = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}
 
 
 @pytest.mark.parametrize("name", [c.name for c in OPTIMIZERS])
@@ -113,8 +117,18 @@ def test_optimizer_code_names_the_frameworks_parameters(name):
     keras_own = name.startswith("keras_")
     own_code, other_code = (description.keras, description.torch) if keras_own else (description.torch,
                                                                                     description.keras)
-    own_path, _, own = run(own_code)
-    assert own_path.startswith("keras.optimizers." if keras_own else "torch.optim.")
+    if name in ("muon", "keras_muon"):
+        _check_muon_code(name, description, params)
+        return
+    if name in SCHEDULE_FREE:
+        lines = own_code.splitlines()
+        assert lines[0] == "import schedulefree" and lines[1].startswith("optimizer = schedulefree.")
+        assert lines[-1].startswith("optimizer.train()  # ")  # step() refuses to run in eval mode
+        own_path, _, own = run("\n".join(lines[1:-1]).removeprefix("optimizer = "))
+        assert own_path == f"schedulefree.{SCHEDULE_FREE[name]}"
+    else:
+        own_path, _, own = run(own_code)
+        assert own_path.startswith("keras.optimizers." if keras_own else "torch.optim.")
     # every keyword is the framework's parameter with the selected value, and every selected value is passed
     assert own == params
     if name in ONE_FRAMEWORK_ONLY:
@@ -125,6 +139,28 @@ def test_optimizer_code_names_the_frameworks_parameters(name):
     engine = name.removeprefix("keras_")
     other_engine = engine if keras_own else f"keras_{engine}"
     assert set(other) <= {s.name for s in OPTIMIZERS[other_engine].params}
+
+
+def _muon_calls(code: str):
+    """torch's code: Muon over the 2-D parameters, AdamW over the rest, as (path, args, kwargs) pairs."""
+    stubbed = (code.replace("[p for p in params if p.ndim == 2]", "'2-D'")
+               .replace("[p for p in params if p.ndim != 2]", "'others'"))
+    return run(stubbed)
+
+
+def _check_muon_code(name, description, params):
+    torch_calls = _muon_calls(description.torch)
+    assert [(path, args) for path, args, _ in torch_calls] == [("torch.optim.Muon", ("2-D",)),
+                                                               ("torch.optim.AdamW", ("others",))]
+    keras_path, _, keras_kwargs = run(description.keras)
+    assert keras_path == "keras.optimizers.Muon"
+    muon_kwargs, adamw_kwargs = torch_calls[0][2], torch_calls[1][2]
+    if name == "muon":
+        assert muon_kwargs == params and adamw_kwargs == {"lr": params["lr"]}
+        assert set(keras_kwargs) <= {s.name for s in OPTIMIZERS["keras_muon"].params}
+    else:
+        assert keras_kwargs == params and adamw_kwargs == {"lr": params["learning_rate"]}
+        assert set(muon_kwargs) <= {s.name for s in OPTIMIZERS["muon"].params}
 
 
 SHOWN_CODE_GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "golden" / "optimizers_shown_code.json")

@@ -90,7 +90,7 @@ def test_bad_typed_value_shows_one_line_error_and_keeps_the_old_value(drive):
         await drive.press(pilot, "enter")
         panel(app).query_one("Input").value = ""
         await drive.press(pilot, *"abc", "enter")
-        assert panel(app).error == "bad value 'abc' for lr: expected a float in (0, inf)"
+        assert panel(app).error == "bad value 'abc' for lr: expected a float in [0, inf)"
         assert "\n" not in panel(app).error
         assert panel(app).query_one("#error").has_class("-shown")
         assert row(app, "paths", "racer.1.lr").value == 0.95

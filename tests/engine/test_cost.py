@@ -13,7 +13,7 @@ from tui_dl.engine import cost as cost_module
 from tui_dl.engine.cost import LIVE, Cost, check_fits, check_live, format_bytes, format_work
 from tui_dl.engine.experiments import costs, initialization, optimizer_race, training
 from tui_dl.engine.experiments.variants import parse_variant
-from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.optimizers import OPTIMIZERS, training_names
 from tui_dl.params import ParamError
 
 
@@ -72,7 +72,7 @@ def test_the_issue_s_heavy_network_is_estimated_in_gigabytes_without_allocating_
     assert estimate.bytes > 20e9 and estimate.step_work > 1e12
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS.names())
+@pytest.mark.parametrize("name", training_names())  # LBFGS runs on surfaces only
 def test_every_optimizer_holds_at_most_what_the_estimate_allows(name):
     """params + grads + state slots + UPDATE_TEMPORARIES arrays of the parameters' size bound every update."""
     runs, size = 3, 100_000

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from tui_dl.engine import initializers as I
+from tui_dl.engine.initializers import INITIALIZERS
+from tui_dl.params import ParamError
 
 FAN_IN, FAN_OUT = 400, 100
 SHAPE = (8, FAN_IN, FAN_OUT)  # eight kernels: 320,000 draws
@@ -100,3 +102,34 @@ def test_uniform_bounds_must_be_ordered():
 
     with pytest.raises(ParamError, match="minval"):
         I.INITIALIZERS["random_uniform"].resolve({"minval": 1.0, "maxval": 0.5})
+
+
+@pytest.mark.parametrize(("name", "values"), [
+    ("xavier_normal", {"gain": "0"}), ("kaiming_normal", {"a": "-0.5"}), ("random_normal", {"stddev": "0"}),
+    ("orthogonal", {"gain": "-2"}), ("identity", {"gain": "-3"}), ("trunc_normal", {"a": "0.5", "b": "0.5"}),
+    ("variance_scaling", {"distribution": "normal"}),
+])
+def test_initializer_values_the_framework_accepts_are_accepted(name, values):
+    INITIALIZERS[name].resolve(values, text=True)
+
+
+@pytest.mark.parametrize(("name", "values", "message"), [
+    ("xavier_uniform", {"gain": "-1"}, "bad value '-1' for gain: expected a float in [0, inf)"),
+    ("trunc_normal", {"a": "1", "b": "0"}, "bad a 1: expected a <= b (0), as torch.nn.init.trunc_normal_ draws "
+                                          "uniform_(2 cdf(a) - 1, 2 cdf(b) - 1)"),
+    ("trunc_normal", {"std": "0"}, "bad value '0' for std: expected a float in (0, inf)"),
+    ("variance_scaling", {"scale": "0"}, "bad value '0' for scale: expected a float in (0, inf)"),
+    ("variance_scaling", {"distribution": "gaussian"}, "bad value 'gaussian' for distribution: expected one of: "
+                                                       "truncated_normal, untruncated_normal, uniform, normal"),
+    ("identity", {"gain": "inf"}, "bad value 'inf' for gain: expected a finite float"),
+])
+def test_initializer_values_the_framework_refuses_are_refused_with_the_rule(name, values, message):
+    with pytest.raises(ParamError) as error:
+        INITIALIZERS[name].resolve(values, text=True)
+    assert str(error.value) == message
+
+
+def test_identity_is_the_scaled_identity_of_each_run_and_needs_a_matrix():
+    np.testing.assert_array_equal(INITIALIZERS["identity"](None, (2, 2, 3), gain=2.0)[1], [[2, 0, 0], [0, 2, 0]])
+    with pytest.raises(ParamError, match="identity needs a 2-D kernel"):
+        INITIALIZERS["identity"](None, (4,))

@@ -199,3 +199,21 @@ def test_a_start_where_f_overflows_is_diverged_at_step_zero():
 def test_bad_configurations_raise_param_errors(config, message):
     with pytest.raises(ParamError, match=message):
         race.init(config)
+
+
+def test_lbfgs_races_with_its_closure_on_the_surface_and_others_are_unchanged():
+    """LBFGS evaluates the surface itself (torch's closure), several times a step; its racers get the same
+    path as the optimizer alone, and the racers beside it get theirs."""
+    racers = (race.Racer("L-BFGS", "lbfgs", {"lr": 0.5, "history_size": 3}),
+              race.Racer("wolfe", "lbfgs", {"line_search_fn": "strong_wolfe", "max_iter": 4}),
+              race.Racer("Adam", "adam", {"lr": 0.1}))
+    state = race.step(race.init(race.RaceConfig(surface="himmelblau", racers=racers, starts=((-1.0, 0.5),))), 6)
+    surface = get_surface("himmelblau")
+    objective = lambda p: (surface.f(p), surface.gradient(p))  # noqa: E731
+    start = np.array([[-1.0, 0.5]])
+    for run, racer in enumerate(racers):
+        optimizer = O.OPTIMIZERS[racer.optimizer](**racer.params)
+        closure = {"objective": objective} if racer.optimizer == "lbfgs" else {}
+        alone = O.trajectory(optimizer, start, surface.gradient, 6, **closure)
+        np.testing.assert_allclose(race.snapshot(state).path[:, run], alone[:, 0], rtol=1e-14, atol=1e-15)
+    assert race.snapshot(state).distance[1] < 1e-6  # the line search reaches (-2.8, 3.1) in a few steps

@@ -35,6 +35,26 @@ SWEEPS = {
     "adafactor": {"lr": [0.01, 0.1, 0.05, 0.2], "beta2_decay": [-0.8, -0.5, 0.0, -1.0],
                   "eps": [(None, 1e-3), (1e-30, 1e-2), (1e-3, 0.0), (None, 1e-3)], "d": [1.0, 1.5, 1.0, 4.0],
                   "weight_decay": [0, 0.1, 0, 0.01]},
+    "sgd_schedule_free": {"lr": [0.1, 0.01, 0.5, 0.05], "momentum": [0.9, 0.5, 0.99, 0.1],
+                          "weight_decay": [0, 0.1, 0, 0.01], "warmup_steps": [0, 5, 1, 40], "r": [0.0, 1.0, 0.5, -1.0],
+                          "weight_lr_power": [2.0, 0.0, 1.0, 3.0]},
+    "adamw_schedule_free": {"lr": [0.1, 0.01, 0.5, 0.05], "betas": [(0.9, 0.999), (0.5, 0.9), (0.99, 0.99),
+                                                                     (0.1, 0.0)],
+                            "eps": [1e-8, 1e-3, 1e-8, 1e-6], "weight_decay": [0, 0.1, 0, 0.01],
+                            "warmup_steps": [0, 5, 1, 40], "r": [0.0, 1.0, 0.5, 2.0],
+                            "weight_lr_power": [2.0, 0.0, 1.0, 3.0]},
+    "lbfgs": {"lr": [1.0, 0.1, 0.5, 1.0], "max_iter": [20, 3, 1, 5], "max_eval": [None, 2, None, 4],
+              "tolerance_grad": [1e-7, 1e-3, 0.0, 1e-7], "tolerance_change": [1e-9, 1e-4, 0.0, 1e-9],
+              "history_size": [100, 2, 1, 3], "line_search_fn": [None, "strong_wolfe", None, "strong_wolfe"]},
+    "muon": {"lr": [1e-3, 0.01, 0.05, 1e-3], "weight_decay": [0.1, 0, 0.01, 0.1], "momentum": [0.95, 0.5, 0.0, 0.9],
+             "nesterov": [True, False, True, False], "eps": [1e-7, 1e-3, 1e-7, 1e-5], "ns_steps": [5, 3, 1, 0],
+             "ns_coefficients": [(3.4445, -4.775, 2.0315), (2.0, -1.5, 0.5), (3.4445, -4.775, 2.0315), (1, 0, 0)],
+             "adjust_lr_fn": [None, "original", "match_rms_adamw", None]},
+    "keras_muon": {"learning_rate": [1e-3, 0.01, 0.05, 1e-3], "weight_decay": [0.004, 0, 0.1, 0.01],
+                   "adam_weight_decay": [0.004, 0.1, 0, 0.01], "momentum": [0.95, 0.5, 0.0, 0.9],
+                   "nesterov": [True, False, True, False], "ns_steps": [5, 3, 1, 0], "muon_a": [3.4445, 2.0, 3.4445, 1],
+                   "rms_rate": [0.2, None, 1.0, 0.2], "adam_lr_ratio": [1.0, 0.1, 1.0, 2.0],
+                   "adam_beta_1": [0.9, 0.5, 0.9, 0.0]},
     "keras_sgd": {"momentum": [0, 0.9, 0.5, 0.9], "nesterov": [False, True, False, False],
                   "weight_decay": [0, 0, 0.1, 0.01]},
     "keras_adagrad": {"initial_accumulator_value": [0.1, 0.0, 1.0, 0.1], "epsilon": [1e-7, 1e-3, 1e-7, 1e-1]},
@@ -66,6 +86,16 @@ def bumpy_gradient(xy):
     return np.stack([x / 10 + np.cos(x) / 10, 2 * y + np.sin(y) / 10], axis=-1)
 
 
+def bumpy(xy):
+    """(f, gradient) of the bumpy surface: what an optimizer that needs a closure (LBFGS) evaluates."""
+    x, y = xy[..., 0], xy[..., 1]
+    return x**2 / 20 + y**2 - np.cos(y) / 10 + np.sin(x) / 10, bumpy_gradient(xy)
+
+
+def closure_of(name):
+    return {"objective": bumpy} if O.OPTIMIZERS[name].meta.get("closure") else {}
+
+
 def test_every_optimizer_has_a_sweep():
     assert set(SWEEPS) == set(ALL)
 
@@ -77,14 +107,15 @@ def test_batched_step_equals_one_run_at_a_time(name):
     start = rng.uniform(-1.5, 1.5, size=(4, 2))
     rates = np.geomspace(1e-1, 1e-2, 30)  # a changing rate, as a schedule gives
     batched = O.OPTIMIZERS[name].fn(**{k: np.asarray(v) for k, v in sweep.items()})
-    own_rate = O.trajectory(batched, start, bumpy_gradient, 30)
-    scheduled = O.trajectory(batched, start, bumpy_gradient, 30, lr=[np.full(4, r) for r in rates])
+    closure = closure_of(name)
+    own_rate = O.trajectory(batched, start, bumpy_gradient, 30, **closure)
+    scheduled = O.trajectory(batched, start, bumpy_gradient, 30, lr=[np.full(4, r) for r in rates], **closure)
     assert np.isfinite(own_rate).all() and np.isfinite(scheduled).all()
     for r in range(4):
         single = O.OPTIMIZERS[name](**{k: v[r] for k, v in sweep.items()})
-        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30)
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, **closure)
         np.testing.assert_allclose(own_rate[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
-        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, lr=rates)
+        alone = O.trajectory(single, start[r : r + 1], bumpy_gradient, 30, lr=rates, **closure)
         np.testing.assert_allclose(scheduled[:, r], alone[:, 0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
 
 
@@ -95,7 +126,7 @@ def test_update_does_not_mutate_and_keeps_dtype(name):
     optimizer = O.OPTIMIZERS[name]()
     state = optimizer.init(params)
     copies = [params.copy(), grads.copy()] + [np.copy(s) for s in state]
-    new_params, new_state = optimizer.update(grads, state, params, np.float64(0.01))
+    new_params, new_state = optimizer.update(grads, state, params, np.float64(0.01), **closure_of(name))
     for original, copy in zip([params, grads, *state], copies, strict=True):
         np.testing.assert_array_equal(original, copy)
     assert new_params.dtype == np.float32
@@ -200,7 +231,7 @@ def test_hyperparameter_specs_reject_bad_values():
 
     with pytest.raises(ParamError, match=r"bad value '0\.9,1\.5' for betas"):
         O.OPTIMIZERS["adam"].resolve({"betas": "0.9,1.5"}, text=True)
-    with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\(0, inf\\)"):
+    with pytest.raises(ParamError, match="bad value '-1' for lr: expected a float in \\[0, inf\\)"):
         O.OPTIMIZERS["sgd"].resolve({"lr": "-1"}, text=True)
 
 
@@ -263,7 +294,11 @@ def test_keras_adadelta_is_torch_adadelta_at_the_same_values():
      ("keras_ftrl", {"l1_regularization_strength": "-1"}, "bad value '-1' for l1_regularization_strength"),
      ("adadelta", {"rho": "1.5"}, "bad value '1.5' for rho: expected a float in [0, 1]"),
      ("radam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas"),
-     ("asgd", {"weight_decay": "-0.1"}, "bad value '-0.1' for weight_decay")],
+     ("asgd", {"weight_decay": "-0.1"}, "bad value '-0.1' for weight_decay"),
+     ("sgd_schedule_free", {"momentum": "1"}, "bad value '1' for momentum: expected a float in (0, 1)"),
+     ("sgd_schedule_free", {"momentum": "0"}, "bad value '0' for momentum: expected a float in (0, 1)"),
+     ("adamw_schedule_free", {"betas": "0,0.999"}, "bad betas 0,0.999: beta1 must be > 0"),
+     ("adamw_schedule_free", {"warmup_steps": "-1"}, "bad value '-1' for warmup_steps")],
 )
 def test_values_the_framework_refuses_are_refused_in_one_line(name, values, message):
     with pytest.raises(ParamError) as error:
@@ -347,3 +382,162 @@ def test_torch_adafactor_step_size_is_the_factor_its_update_applied():
         scale = np.maximum(1e-3, per_variable(params)) / np.maximum(1.0, per_variable(u))
         np.testing.assert_allclose(params - new, np.repeat(scale, [12, 4], axis=1) * size * grads, rtol=1e-12)
         params = new
+
+
+def test_schedule_free_path_is_y_and_its_average_x_lies_between_y_and_z():
+    """y = lerp(x, z, 1 - beta): x = lerp(y, z, 1 - 1/beta) is the evaluation point, z the plain SGD sequence."""
+    optimizer = O.sgd_schedule_free(lr=0.1, momentum=0.9)
+    params = np.array([[1.0, -2.0]])
+    state = optimizer.init(params)
+    for _ in range(5):
+        params, state = optimizer.update(bumpy_gradient(params), state, params)
+    x = optimizer.evaluation_params(state, params)
+    np.testing.assert_allclose(0.9 * x + 0.1 * state.z, params, rtol=1e-12)
+    assert not np.allclose(x, params)
+    # at k = 0 the new point's weight in the average is 1: after one step x = z = y = x0 - lr g
+    fresh = O.sgd_schedule_free(lr=0.1, momentum=0.9)
+    start = np.array([[1.0, -2.0]])
+    y1, s1 = fresh.update(bumpy_gradient(start), fresh.init(start), start)
+    np.testing.assert_allclose(s1.z, start - 0.1 * bumpy_gradient(start), rtol=1e-14)
+    np.testing.assert_allclose(y1, s1.z, rtol=1e-14)
+    np.testing.assert_allclose(fresh.evaluation_params(s1, y1), s1.z, rtol=1e-12)
+
+
+def test_schedule_free_warmup_weighs_the_average_by_the_squared_rate():
+    """During warmup step k averages with weight lr_k^2 (weight_lr_power 2): the first points count little."""
+    optimizer = O.sgd_schedule_free(lr=1.0, warmup_steps=4)
+    params = np.zeros((1, 2))
+    state = optimizer.init(params)
+    for _ in range(4):
+        params, state = optimizer.update(np.ones((1, 2)), state, params)
+    np.testing.assert_allclose(state.weight_sum, [(0.25**2 + 0.5**2 + 0.75**2 + 1.0)])
+    np.testing.assert_allclose(state.lr_max, [1.0])
+
+
+def test_lbfgs_needs_a_closure_and_says_so_in_one_line():
+    optimizer = O.lbfgs()
+    params = np.zeros((1, 2))
+    with pytest.raises(ParamError, match="closure") as error:
+        optimizer.update(np.ones((1, 2)), optimizer.init(params), params)
+    assert "\n" not in str(error.value)
+
+
+def test_lbfgs_nearly_solves_a_quadratic_in_one_step_with_the_line_search():
+    """On a quadratic the line search and the curvature pairs get within 1e-4 of the minimum (from 7.3 away)
+    in one step(), ending there because the loss changes by less than tolerance_change."""
+    def quadratic(xy):
+        return xy[..., 0] ** 2 / 20 + xy[..., 1] ** 2, xy * np.array([0.1, 2.0])
+    optimizer = O.lbfgs(line_search_fn="strong_wolfe")
+    params = np.array([[-7.0, 2.0]])
+    params, state = optimizer.update(quadratic(params)[1], optimizer.init(params), params, objective=quadratic)
+    assert np.abs(params).max() < 1e-4
+    assert 1 < state.n_iter[0] <= 20 and state.func_evals[0] <= 25
+
+
+@pytest.mark.parametrize("name", ["muon", "keras_muon"])
+def test_muon_batched_over_runs_on_kernels_and_biases_equals_each_run_alone(name):
+    """Per-run hyperparameters (the sweep) on a row of two kernels and two biases: one update for all runs."""
+    shapes = [(3, 4), (4, 2), (4,), (2,)]
+    sweep = SWEEPS[name]
+    rng = np.random.default_rng(5)
+    start, grads = rng.normal(size=(4, 26)), rng.normal(size=(8, 4, 26))
+    batched = O.OPTIMIZERS[name].fn(**{k: np.asarray(v, dtype=object if None in v else None)
+                                       for k, v in sweep.items()}, shapes=shapes)
+    params, state = start, batched.init(start)
+    for g in grads:
+        params, state = batched.update(g, state, params, np.geomspace(1e-2, 1e-3, 4))
+    for r in range(4):
+        component = O.OPTIMIZERS[name]
+        alone = component.fn(**component.resolve({k: v[r] for k, v in sweep.items()}), shapes=shapes)
+        single, single_state = start[r:r + 1], alone.init(start[r:r + 1])
+        for g in grads:
+            single, single_state = alone.update(g[r:r + 1], single_state, single, np.geomspace(1e-2, 1e-3, 4)[r])
+        np.testing.assert_allclose(params[r], single[0], rtol=1e-13, atol=1e-15, err_msg=f"run {r}")
+
+
+def test_muon_orthogonalizes_a_kernel_and_gives_the_biases_to_adamw():
+    """One step from zero momentum: torch Muon's kernel update has singular values near 1 (the quintic Newton-Schulz
+    maps them into about [0.7, 1.2], in bfloat16); the biases move as torch AdamW's first step (lr in size)."""
+    shapes = [(6, 4), (4,)]
+    rng = np.random.default_rng(0)
+    params, grads = rng.normal(size=(1, 28)), rng.normal(size=(1, 28))
+    optimizer = O.muon(lr=0.1, weight_decay=0.0, shapes=shapes)
+    moved, _ = optimizer.update(grads, optimizer.init(params), params)
+    kernel_step = ((params - moved)[0, :24] / 0.1).reshape(6, 4)
+    singular = np.linalg.svd(kernel_step, compute_uv=False)
+    assert 0.6 < singular.min() and singular.max() < 1.3
+    np.testing.assert_allclose(kernel_step, O._bfloat16(kernel_step), rtol=1e-12)  # bfloat16 values
+    adamw = O.adamw(lr=0.1)
+    expected, _ = adamw.update(grads[:, 24:], adamw.init(params[:, 24:]), params[:, 24:])
+    np.testing.assert_allclose(moved[:, 24:], expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["muon", "keras_muon"])
+def test_muon_is_refused_on_the_surfaces_in_one_line(name):
+    from tui_dl.engine.experiments import optimizer_race
+
+    with pytest.raises(ParamError, match="2-D weight matrices") as error:
+        optimizer_race.init(optimizer_race.RaceConfig(racers=(optimizer_race.Racer("m", name),)))
+    assert "\n" not in str(error.value)
+
+
+# what torch, Keras or the schedulefree package accept (checked against them in the scratch environment) and the
+# update stays defined for: accepted here too
+FRAMEWORK_ACCEPTS = [
+    ("sgd", {"lr": "0"}), ("adam", {"lr": "0", "eps": "0"}), ("sgd", {"momentum": "1.5"}),
+    ("sgd", {"dampening": "-0.5"}), ("sgd", {"momentum": "0.9", "dampening": "1.5"}), ("rmsprop", {"alpha": "1"}),
+    ("rmsprop", {"momentum": "2"}), ("keras_sgd", {"momentum": "1"}), ("keras_lion", {"beta_2": "1.5"}),
+    ("keras_lion", {"beta_2": "-0.5"}), ("rprop", {"step_sizes": "-1,0.5"}), ("lbfgs", {"max_iter": "0"}),
+    ("keras_adam", {"learning_rate": "0", "epsilon": "0"}), ("muon", {"momentum": "1.5", "eps": "0"}),
+    ("sgd_schedule_free", {"lr": "0"}),
+]
+# what they refuse, or what they take but leaves the update undefined (nan from the first steps): refused
+FRAMEWORK_REFUSES = [
+    ("sgd", {"lr": "-0.001"}, "bad value '-0.001' for lr: expected a float in [0, inf)"),
+    ("sgd", {"momentum": "-0.5"}, "bad value '-0.5' for momentum: expected a float in [0, inf)"),
+    ("adam", {"eps": "-1e-8"}, "bad value '-1e-08' for eps: expected a float in [0, inf)"),
+    ("adam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas: expected a comma-separated list of 2 floats, each in"
+                                 " [0, 1)"),
+    ("rmsprop", {"alpha": "1.5"}, "bad value '1.5' for alpha: expected a float in [0, 1]"),
+    ("keras_sgd", {"momentum": "1.1"}, "bad value '1.1' for momentum: expected a float in [0, 1]"),
+    ("keras_adam", {"beta_1": "1"}, "bad value '1' for beta_1: expected a float in [0, 1)"),
+    ("keras_ftrl", {"learning_rate": "0"}, "bad value '0' for learning_rate: expected a float in (0, inf)"),
+    ("keras_adafactor", {"beta_2_decay": "0.5"}, "bad value '0.5' for beta_2_decay: expected a float in (-inf, 0]"),
+    ("lbfgs", {"max_eval": "0"}, "bad value '0' for max_eval: expected an integer in [1, 100000] (or none)"),
+    ("muon", {"ns_steps": "100"}, "bad value '100' for ns_steps: expected an integer in [0, 99]"),
+]
+
+
+@pytest.mark.parametrize(("name", "values"), FRAMEWORK_ACCEPTS)
+def test_what_the_framework_accepts_is_accepted(name, values):
+    O.OPTIMIZERS[name].resolve(values, text=True)
+
+
+@pytest.mark.parametrize(("name", "values", "message"), FRAMEWORK_REFUSES)
+def test_what_the_framework_refuses_is_refused_with_its_rule(name, values, message):
+    with pytest.raises(ParamError) as error:
+        O.OPTIMIZERS[name].resolve(values, text=True)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_optimizer_number_takes_nan_or_inf(name):
+    """nan and inf mean nothing as a hyperparameter of these optimizers: refused, also where the range is open at
+    inf (a printed '[0, inf)' must not admit inf)."""
+    component = O.OPTIMIZERS[name]
+    for spec in component.params:
+        if spec.kind not in ("float", "floats"):
+            continue
+        for text in ("nan", "inf", "-inf"):
+            value = text if spec.kind == "float" else ",".join([text] * (spec.length or 1))
+            with pytest.raises(ParamError, match=f"for {spec.name}: expected"):
+                component.resolve({spec.name: value}, text=True)
+
+
+def test_lbfgs_with_no_iterations_evaluates_once_and_stays():
+    """torch: max_iter 0 runs step()'s first closure call and no iteration."""
+    optimizer = O.lbfgs(max_iter=0)
+    params = np.array([[1.0, -2.0]])
+    moved, state = optimizer.update(bumpy_gradient(params), optimizer.init(params), params, objective=bumpy)
+    np.testing.assert_array_equal(moved, params)
+    assert state.func_evals[0] == 1 and state.n_iter[0] == 0

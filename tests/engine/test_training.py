@@ -502,3 +502,28 @@ def test_lamb_and_adafactor_see_the_networks_variables_and_train_among_others_as
         _, alone = run(replace(config, variants=(variant,)), seed=4, streams=Streams(root, [0]))
         np.testing.assert_allclose(alone.val_loss[0], together.val_loss[r], rtol=1e-12)
     assert np.isfinite(together.val_loss).all() and (together.val_loss[:2, -1] < together.val_loss[:2, 0]).all()
+
+
+def test_schedule_free_trains_at_y_and_is_evaluated_at_its_average_x():
+    """As the reference is used (optimizer.train() for the steps, optimizer.eval() before evaluating): the
+    epoch's validation loss is the model's at x, not at the parameters y the gradients are taken at."""
+    config = replace(SMALL, optimizer="adamw_schedule_free", epochs=6, variants=variants("none", "optimizer=adam"))
+    state, snap = run(config)
+    x = state.opt_state.parts[0].x if hasattr(state.opt_state, "parts") else state.opt_state.x
+    at_x, _ = state.model.evaluate(x, state.x_val, state.y_val)
+    at_y, _ = state.model.evaluate(state.params, state.x_val, state.y_val)
+    assert abs(at_x[0] - at_y[0]) > 1e-3
+    assert snap.val_data_loss[0, -1] == pytest.approx(at_x[0], rel=1e-12)
+    adam_alone, _ = state.model.evaluate(state.params[1:], state.x_val, state.y_val)
+    assert snap.val_data_loss[1, -1] == pytest.approx(adam_alone[0], rel=1e-12)  # Adam's runs: at the parameters
+
+
+def test_schedule_free_restores_the_evaluation_weights_of_its_best_epoch():
+    config = replace(OVERFIT, optimizer="adamw_schedule_free", epochs=30, restore_best_weights=True,
+                     variants=variants("patience=2", "none"))
+    state, snap = run(config)
+    assert snap.stopped_epoch[0] >= 0 and snap.stopped_epoch[1] == -1  # the second restores at the end
+    assert snap.best_epoch[1] < 29  # so restoring changes something
+    now = T.evaluate(state)["val_loss"]
+    for r in range(2):
+        assert now[r] == pytest.approx(snap.val_loss[r, snap.best_epoch[r]], rel=1e-12)

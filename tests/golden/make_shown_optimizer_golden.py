@@ -17,6 +17,7 @@ parameters `ax` torch keeps in its state next to the trajectory.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
@@ -33,8 +34,13 @@ import keras  # noqa: E402
 import make_golden as base  # noqa: E402
 import torch  # noqa: E402
 
-from tui_dl.app.frameworks.optimizers import KERAS_OPTIMIZERS, TORCH_OPTIMIZERS, optimizer_code  # noqa: E402
+from tui_dl.app.frameworks.optimizers import (  # noqa: E402
+    KERAS_OPTIMIZERS,
+    SCHEDULE_FREE_OPTIMIZERS,
+    optimizer_code,
+)
 from tui_dl.engine.optimizers import OPTIMIZERS  # noqa: E402
+from tui_dl.engine.surfaces import get_surface  # noqa: E402
 
 GENERATOR = "KERAS_BACKEND=torch python tests/golden/make_shown_optimizer_golden.py"
 
@@ -127,6 +133,63 @@ CASES = [
     ("keras_adafactor_layers_schedule", "keras_adafactor", {"relative_step": False}, "layers", 0.5),
     ("keras_adafactor_not_relative", "keras_adafactor", {"learning_rate": 0.5, "relative_step": False}, None, None),
     ("quadratic_keras_adafactor", "keras_adafactor", {"learning_rate": 0.1}, "quadratic", None),
+    # Muon: torch (Newton-Schulz in bfloat16; biases to AdamW, as the shown code builds it) and Keras (full precision;
+    # biases to its AdamW step), on kernels and biases
+    ("muon_layers_default", "muon", {}, "layers", None),
+    ("muon_layers_opts", "muon", {"lr": 0.02, "weight_decay": 0.05, "momentum": 0.9, "nesterov": False, "ns_steps": 3,
+                                  "adjust_lr_fn": "match_rms_adamw"}, "layers", None),
+    ("muon_layers_original", "muon", {"lr": 0.01, "adjust_lr_fn": "original", "eps": 1e-3,
+                                      "ns_coefficients": (2.0, -1.5, 0.5)}, "layers", None),
+    ("muon_layers_schedule", "muon", {"weight_decay": 0.0}, "layers", 0.02),
+    ("keras_muon_layers_default", "keras_muon", {}, "layers", None),
+    ("keras_muon_layers_opts", "keras_muon", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": False,
+                                              "rms_rate": None, "adam_lr_ratio": 0.1, "adam_beta_1": 0.8,
+                                              "weight_decay": 0.1, "adam_weight_decay": 0.01, "ns_steps": 3},
+     "layers", None),
+    ("keras_muon_layers_schedule", "keras_muon", {"muon_a": 2.0, "muon_b": -1.5, "muon_c": 0.5, "epsilon": 1e-3},
+     "layers", 0.01),
+    # schedule-free SGD and AdamW (the schedulefree package): the weights are y in train mode; x (eval) recorded too
+    ("sgd_schedule_free_default", "sgd_schedule_free", {}, None, None),
+    ("sgd_schedule_free_opts", "sgd_schedule_free", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1,
+                                                     "warmup_steps": 6, "r": 1.0, "weight_lr_power": 1.0}, None, None),
+    ("sgd_schedule_free_schedule", "sgd_schedule_free", {"warmup_steps": 3, "r": 0.5}, None, 0.05),
+    ("sgd_schedule_free_layers", "sgd_schedule_free", {"lr": 0.05, "warmup_steps": 4}, "layers", None),
+    ("quadratic_sgd_schedule_free", "sgd_schedule_free", {"lr": 0.5}, "quadratic", None),
+    ("rosenbrock_sgd_schedule_free", "sgd_schedule_free", {"lr": 1e-3, "momentum": 0.95, "warmup_steps": 10},
+     "rosenbrock", None),
+    ("adamw_schedule_free_default", "adamw_schedule_free", {}, None, None),
+    ("adamw_schedule_free_opts", "adamw_schedule_free", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-6,
+                                                         "weight_decay": 0.1, "warmup_steps": 8, "r": 2.0,
+                                                         "weight_lr_power": 0.0}, None, None),
+    ("adamw_schedule_free_schedule", "adamw_schedule_free", {"weight_decay": 0.01, "warmup_steps": 2}, None, 0.1),
+    ("adamw_schedule_free_layers", "adamw_schedule_free", {"lr": 0.02, "weight_decay": 0.05, "warmup_steps": 5},
+     "layers", None),
+    ("quadratic_adamw_schedule_free", "adamw_schedule_free", {"lr": 0.5, "warmup_steps": 5}, "quadratic", None),
+    ("rosenbrock_adamw_schedule_free", "adamw_schedule_free", {"lr": 0.02, "betas": (0.95, 0.99)}, "rosenbrock",
+     None),
+]
+
+# torch LBFGS calls its closure several times a step, so it runs on surfaces only: (id, values, surface, start or
+# None for the surface's, base of the per-step lr or None, steps); the closure gives tui-dl's own f and gradient
+LBFGS_CASES = [
+    ("lbfgs_rosenbrock_default", {}, "rosenbrock", None, None, 12),
+    ("lbfgs_rosenbrock_lr", {"lr": 0.1}, "rosenbrock", None, None, 12),
+    ("lbfgs_rosenbrock_wolfe", {"line_search_fn": "strong_wolfe"}, "rosenbrock", None, None, 6),
+    ("lbfgs_rosenbrock_wolfe_history", {"line_search_fn": "strong_wolfe", "history_size": 2, "max_iter": 4},
+     "rosenbrock", (-2.0, 2.0), None, 12),
+    ("lbfgs_rosenbrock_wolfe_evals", {"line_search_fn": "strong_wolfe", "max_iter": 10, "max_eval": 6,
+                                      "history_size": 3}, "rosenbrock", None, None, 12),
+    ("lbfgs_quadratic_one_iteration", {"lr": 0.5, "max_iter": 1}, "quadratic", None, None, 20),
+    ("lbfgs_quadratic_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 2}, "quadratic", None, None, 6),
+    ("lbfgs_himmelblau_history", {"lr": 0.2, "max_iter": 5, "history_size": 3}, "himmelblau", (-1.0, 0.5), None, 12),
+    ("lbfgs_himmelblau_wolfe_tolerances", {"line_search_fn": "strong_wolfe", "tolerance_grad": 1e-3,
+                                           "tolerance_change": 1e-4, "max_iter": 6}, "himmelblau", (0.5, -4.0), None,
+     10),
+    ("lbfgs_beale_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 8, "history_size": 5}, "beale", None, None,
+     10),
+    ("lbfgs_ackley_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 5}, "ackley", (1.3, -0.7), None, 8),
+    ("lbfgs_booth_schedule", {"max_iter": 3}, "booth", None, 0.2, 15),
+    ("lbfgs_saddle_wolfe", {"line_search_fn": "strong_wolfe", "max_iter": 3}, "saddle", (-1.0, 0.01), None, 3),
 ]
 
 # the LAYERS cases: a small network's variables in the engine's order (kernels, then biases), Keras layout
@@ -167,17 +230,34 @@ class _Model:
 
 def shown_code(name, params):
     keras_code, torch_code, _ = optimizer_code(name, params)
-    code = torch_code if name in TORCH_OPTIMIZERS else keras_code
+    code = keras_code if name in KERAS_OPTIMIZERS else torch_code
     assert not code.lstrip().startswith("#"), (name, code)
     return code
 
 
 def build(code, params=()):
-    """The optimizer the shown code makes, with keras, torch and math as the panel's code expects."""
+    """The optimizer the shown code makes, with keras, torch and math as the panel's code expects: an expression,
+    or statements that assign `optimizer` (the schedule-free ones also import schedulefree and call train())."""
     import math
 
     scope = {"keras": keras, "torch": torch, "math": math, "model": _Model(params)}
+    if "optimizer = " in code or "optimizers = " in code:
+        exec(code, scope)
+        return scope.get("optimizer") or scope["optimizers"]
     return eval(code, scope)
+
+
+def evaluation_point(optimizer, params):
+    """The weights optimizer.eval() gives (schedule-free: x), after which train mode and y are put back exactly."""
+    saved = [p.detach().clone() for p in params]
+    optimizer.eval()
+    point = torch.cat([p.detach().ravel() for p in params]).tolist()
+    with torch.no_grad():
+        for param, value in zip(params, saved, strict=True):
+            param.copy_(value)
+    for group in optimizer.param_groups:
+        group["train_mode"] = True
+    return point
 
 
 def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
@@ -185,7 +265,8 @@ def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
     shapes = shapes or [[len(theta0)]]
     params = [torch.tensor(part, requires_grad=True) for part in split(theta0, shapes)]
     optimizer = build(code, params)
-    assert not optimizer.defaults.get("foreach"), "the single-tensor path (CPU default)"
+    schedule_free = hasattr(optimizer, "eval")
+    assert schedule_free or not optimizer.defaults.get("foreach"), "the single-tensor path (CPU default)"
     trajectory, averages = [], []
     for step in range(n_steps):
         if rates is not None:
@@ -198,7 +279,32 @@ def run_torch(code, theta0, grads, surface, rates, n_steps, shapes=None):
         trajectory.append(torch.cat([p.detach().ravel() for p in params]).tolist())
         if "ax" in optimizer.state[params[0]]:
             averages.append(optimizer.state[params[0]]["ax"].tolist())
+        if schedule_free:  # schedule-free: train() was called by the shown code
+            averages.append(evaluation_point(optimizer, params))
     return trajectory, averages or None
+
+
+def torch_layout(flat, shapes):
+    """The row's variables as torch holds them: a kernel (fan_in, fan_out) is a Linear weight (fan_out, fan_in)."""
+    return [part.T.copy() if part.ndim == 2 else part for part in split(flat, shapes)]
+
+
+def run_torch_muon(code, theta0, grads, rates, n_steps, shapes):
+    """torch Muon and AdamW as the shown code builds them, over the row's variables in torch's layout."""
+    params = [torch.tensor(part, requires_grad=True) for part in torch_layout(theta0, shapes)]
+    optimizers = build(code, params)
+    trajectory = []
+    for step in range(n_steps):
+        if rates is not None:
+            for optimizer in optimizers:
+                optimizer.param_groups[0]["lr"] = rates[step]
+        for param, part in zip(params, torch_layout(grads[step], shapes), strict=True):
+            param.grad = torch.tensor(part)
+        for optimizer in optimizers:
+            optimizer.step()
+        trajectory.append(np.concatenate([(p.detach().numpy().T if p.ndim == 2 else p.detach().numpy()).ravel()
+                                          for p in params]).tolist())
+    return trajectory, None
 
 
 def run_keras(name, code, theta0, grads, surface, rates, n_steps, shapes=None):
@@ -217,6 +323,29 @@ def run_keras(name, code, theta0, grads, surface, rates, n_steps, shapes=None):
     for variable in variables:
         base.check_keras_precision(name, optimizer, variable, n_steps)
     return trajectory, None
+
+
+def run_torch_closure(code, surface_name, start, rates, n_steps):
+    """torch LBFGS from start on a tui-dl surface, its closure giving the surface's f and analytic gradient (the
+    engine's own, so that only the optimizer is compared), with torch's counters after every step."""
+    surface = get_surface(surface_name)
+    param = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimizer = build(code, [param])
+
+    def closure():
+        point = param.detach().numpy()[None]
+        param.grad = torch.tensor(surface.gradient(point)[0])
+        return torch.tensor(surface.f(point)[0])
+
+    trajectory, counters = [], []
+    for step in range(n_steps):
+        if rates is not None:
+            optimizer.param_groups[0]["lr"] = rates[step]
+        optimizer.step(closure)
+        trajectory.append(param.detach().tolist())
+        state = optimizer.state[param]
+        counters.append([state["n_iter"], state["func_evals"]])
+    return trajectory, counters
 
 
 def jsonable(values):
@@ -240,6 +369,8 @@ def cases():
         rates = base.lr_sequence(lr_base) if lr_base is not None else None
         if name in KERAS_OPTIMIZERS:
             theta, ax = run_keras(name, code, theta0, case_grads, surface, rates, n_steps, shapes)
+        elif name == "muon":
+            theta, ax = run_torch_muon(code, theta0, case_grads, rates, n_steps, shapes)
         else:
             theta, ax = run_torch(code, theta0, case_grads, surface, rates, n_steps, shapes)
         assert np.all(np.isfinite(theta)), case_id
@@ -248,8 +379,18 @@ def cases():
         if shapes:
             case["shapes"] = shapes
         if ax is not None:
-            case["ax"] = ax
+            case["x" if name in SCHEDULE_FREE_OPTIMIZERS else "ax"] = ax
         out.append(case)
+    for case_id, values, surface, start, lr_base, n_steps in LBFGS_CASES:
+        params = OPTIMIZERS["lbfgs"].resolve(values)
+        code = shown_code("lbfgs", params)
+        start = list(start or get_surface(surface).start)
+        rates = base.lr_sequence(lr_base)[:n_steps] if lr_base is not None else None
+        theta, counters = run_torch_closure(code, surface, start, rates, n_steps)
+        assert np.all(np.isfinite(theta)), case_id
+        out.append({"id": case_id, "name": "lbfgs", "params": jsonable(params), "code": code, "theta0": start,
+                    "grads": None, "surface": surface, "closure": True, "lr": rates, "theta": theta,
+                    "n_iter_func_evals": counters})
     return out
 
 
@@ -268,13 +409,21 @@ def main():
         keras.config.set_floatx("float32")
     meta = base.base_meta(
         generator=GENERATOR,
+        schedulefree=importlib.metadata.version("schedulefree"),
         dtype="float64",
         protocol="As optimizers.json: theta[t] is the parameter vector after update t+1, made with grads[t] (fixed "
         "cases) or with the analytic float64 gradient of the surface at theta[t-1] (theta0 for t=0); when lr is a "
         "list, lr[t] is set (torch: param_groups[0]['lr']; keras: optimizer.learning_rate) before update t+1. The "
         "optimizer is what `code` (the code tui-dl's formula panel shows for `name` with `params`) evaluates to, "
         "with model.parameters() = [the parameter tensor] and foreach left at its CPU default (single tensor). "
-        "ax (ASGD): torch's state['ax'] after each update. shapes (Lamb, Adafactor): the row theta is the "
+        "ax (ASGD): torch's state['ax'] after each update. x (schedule-free): the weights optimizer.eval() "
+        "gives after each update (then y and train mode are restored exactly); theta is y, the weights in train "
+        "mode. muon: the code builds torch Muon over the 2-D tensors and AdamW over the rest; a kernel of the row "
+        "(fan_in, fan_out) is given to torch transposed, as a Linear weight (fan_out, fan_in), and read back "
+        "transposed. closure (LBFGS): optimizer.step(closure) with a closure that sets the parameter's grad to the "
+        "tui-dl surface's analytic gradient and returns its f (both float64 numpy, the engine's own functions); "
+        "n_iter_func_evals: torch's state['n_iter'] and state['func_evals'] after each step. "
+        "shapes (Lamb, Adafactor): the row theta is the "
         "variables of these shapes one after another (each flattened in C order), each a keras.Variable of its "
         "own; without shapes the row is one 1-D variable.",
         surfaces={"rosenbrock": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2", "quadratic": "f(x, y) = x^2 / 20 + y^2"},
@@ -285,6 +434,10 @@ def main():
             "do nothing to Rprop; ASGD's eta at step t+1 is computed at the end of step t from that step's lr.",
             "Keras Lion, Adadelta: the torch-backend classes (keras/src/backend/torch/optimizers/torch_lion.py, "
             "torch_adadelta.py); Keras Ftrl: the generic update_step of keras/src/optimizers/ftrl.py.",
+            "The schedule-free cases run the schedulefree package (version in meta.schedulefree) with foreach at "
+            "its default (True).",
+            "torch Muon runs its Newton-Schulz iteration in bfloat16 (the engine emulates it: equal here to 1e-12); "
+            "Keras Muon's keras.ops.norm casts a float64 matrix to float32 before taking the norm.",
             "torch (2.13) has no Lion or Ftrl and Keras 3 no RAdam, Rprop or ASGD: those panels show a comment "
             "on the other side, and only the framework's own code is run here.",
         ],

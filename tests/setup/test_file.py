@@ -174,8 +174,8 @@ def test_bad_seed(tmp_path):
 
 
 def test_a_value_in_a_dotted_table_is_located(tmp_path):
-    message, _ = bad(tmp_path, "[optimizer_paths]\nsteps = 10\n\n[optimizer_paths.racer.2]\nlr = 0\n")
-    assert message == "setup.toml:5: optimizer_paths.racer.2.lr = 0: expected a float in (0, inf)"
+    message, _ = bad(tmp_path, "[optimizer_paths]\nsteps = 10\n\n[optimizer_paths.racer.2]\nlr = -1\n")
+    assert message == "setup.toml:5: optimizer_paths.racer.2.lr = -1: expected a float in [0, inf)"
 
 
 def test_a_missing_file_and_an_empty_one(tmp_path):
@@ -223,7 +223,7 @@ def test_a_file_numbered_from_0_by_an_older_version_is_read_in_its_numbering(tmp
 
 def test_an_error_in_an_old_file_names_the_key_as_written(tmp_path):
     message, _ = bad(tmp_path, '[optimizer_paths]\n"racer.0.lr" = -1\n')
-    assert message == "setup.toml:2: optimizer_paths.racer.0.lr = -1: expected a float in (0, inf)"
+    assert message == "setup.toml:2: optimizer_paths.racer.0.lr = -1: expected a float in [0, inf)"
 
 
 # ------------------------------------------------------------------------------------ lines an edit hid

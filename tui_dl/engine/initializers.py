@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_dl.engine.special import erfinv
 from tui_dl.params import Catalog, ParamError, ParamSpec
 
 INITIALIZERS = Catalog("initializer")
@@ -68,9 +69,11 @@ def _shape(shape: Any) -> tuple[int, ...]:
 _MODE = ParamSpec("mode", "choice", "fan_in", choices=("fan_in", "fan_out", "fan_avg"),
                   help="n in scale / n: inputs, outputs, or their mean")
 _DISTRIBUTION = ParamSpec("distribution", "choice", "truncated_normal",
-                          choices=("truncated_normal", "untruncated_normal", "uniform"),
-                          help="truncated_normal is cut at 2 sigma and rescaled to keep the std")
-_GAIN = ParamSpec("gain", "float", 1.0, low=0.0, low_open=True, step=0.1, help="multiplies the std")
+                          choices=("truncated_normal", "untruncated_normal", "uniform", "normal"),
+                          help="truncated_normal is cut at 2 sigma and rescaled to keep the std; normal is Keras's "
+                               "alias of truncated_normal (not untruncated)")
+_GAIN = ParamSpec("gain", "float", 1.0, low=0.0, step=0.1,
+                  help="multiplies the std (torch takes 0; a negative one makes its normal_ and uniform_ refuse)")
 _NONLINEARITIES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 
 
@@ -83,12 +86,17 @@ _NONLINEARITIES = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
 )
 def variance_scaling(rng: np.random.Generator, shape: Any, scale: float = 1.0, mode: str = "fan_in",
                      distribution: str = "truncated_normal") -> np.ndarray:
-    """keras VarianceScaling: variance scale / n, the family of Glorot, He and LeCun."""
+    """keras VarianceScaling: variance scale / n, the family of Glorot, He and LeCun.
+
+    keras/src/initializers/random_initializers.py: distribution "normal" is taken as "truncated_normal" (Keras
+    lower-cases the name and maps it before checking), so VarianceScaling(distribution="normal") draws the
+    truncated normal, not the untruncated one its name suggests.
+    """
     shape = _shape(shape)
     variance = scale / max(1.0, _fan(shape, mode))
     if distribution == "uniform":
         return _uniform(rng, shape, math.sqrt(3.0 * variance))
-    return _normal(rng, shape, math.sqrt(variance), truncated=distribution == "truncated_normal")
+    return _normal(rng, shape, math.sqrt(variance), truncated=distribution in ("truncated_normal", "normal"))
 
 
 def _preset(name: str, scale: float, mode: str, distribution: str, text: str) -> None:
@@ -115,7 +123,9 @@ _preset("lecun_normal", 1.0, "fan_in", "truncated_normal",
 _preset("lecun_uniform", 1.0, "fan_in", "uniform", "keras LecunUniform: U(+-sqrt(3 / fan_in)).")
 
 
-@INITIALIZERS.register(_GAIN, family="keras")
+@INITIALIZERS.register(ParamSpec("gain", "float", 1.0, step=0.1,
+                                 help="multiplies the orthogonal matrix (both frameworks take any gain)"),
+                       family="keras")
 def orthogonal(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> np.ndarray:
     """keras Orthogonal (and torch orthogonal_): gain times an orthogonal matrix from a QR."""
     shape = _shape(shape)
@@ -132,7 +142,7 @@ def orthogonal(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> np.nd
 
 @INITIALIZERS.register(
     ParamSpec("mean", "float", 0.0, step=0.01, help="mean of the normal"),
-    ParamSpec("stddev", "float", 0.05, low=0.0, low_open=True, scale="log", help="standard deviation"),
+    ParamSpec("stddev", "float", 0.05, low=0.0, scale="log", help="standard deviation (0: every weight is mean)"),
     family="keras",
 )
 def random_normal(rng: np.random.Generator, shape: Any, mean: float = 0.0, stddev: float = 0.05) -> np.ndarray:
@@ -164,6 +174,22 @@ def random_uniform(rng: np.random.Generator, shape: Any, minval: float = -0.05, 
 def truncated_normal(rng: np.random.Generator, shape: Any, mean: float = 0.0, stddev: float = 0.05) -> np.ndarray:
     """keras TruncatedNormal: N(mean, stddev) cut at 2 stddev (not rescaled, unlike variance_scaling)."""
     return mean + truncated_standard_normal(rng, _shape(shape)) * stddev
+
+
+@INITIALIZERS.register(ParamSpec("gain", "float", 1.0, step=0.1, help="multiplies the identity matrix"),
+                       family="keras")
+def identity(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> np.ndarray:
+    """keras Identity: gain times the (fan_in, fan_out) identity matrix, ones on the diagonal of a rectangle too.
+
+    keras/src/initializers/constant_initializers.py: gain * ops.eye(*shape) for a 2-D shape (leading axes here
+    are runs, each its own kernel). Keras takes any gain. torch's eye_ on the (fan_out, fan_in) weight is its
+    transpose, the same matrix in torch's layout. Every unit of a layer wider than its input past the diagonal
+    starts at zero and gets the same gradient as its twins only where the inputs agree.
+    """
+    shape = _shape(shape)
+    if len(shape) < 2:
+        raise ParamError(f"identity needs a 2-D kernel, not a shape of rank {len(shape)}, as Keras's Identity")
+    return np.broadcast_to(float(gain) * np.eye(shape[-2], shape[-1]), shape).copy()
 
 
 @INITIALIZERS.register(family="keras")
@@ -216,7 +242,8 @@ def xavier_uniform(rng: np.random.Generator, shape: Any, gain: float = 1.0) -> n
 
 
 _KAIMING = (
-    ParamSpec("a", "float", 0.0, low=0.0, step=0.01, help="negative slope of the leaky_relu that follows"),
+    ParamSpec("a", "float", 0.0, step=0.01,
+              help="negative slope of the leaky_relu that follows (gain sqrt(2 / (1 + a^2)); torch takes any a)"),
     ParamSpec("mode", "choice", "fan_in", choices=("fan_in", "fan_out"),
               help="fan_in keeps the forward variance, fan_out the backward one"),
     ParamSpec("nonlinearity", "choice", "leaky_relu", choices=_NONLINEARITIES,
@@ -242,6 +269,38 @@ def kaiming_uniform(rng: np.random.Generator, shape: Any, a: float = 0.0, mode: 
     """torch kaiming_uniform_: U(+-gain * sqrt(3 / fan))."""
     shape = _shape(shape)
     return _uniform(rng, shape, math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity))
+
+
+def _check_trunc_normal(params: dict[str, Any]) -> None:
+    """torch's own refusal: the uniform draw between the bounds' CDF values needs a <= b (uniform_ from > to)."""
+    if params["a"] > params["b"]:
+        raise ParamError(f"bad a {params['a']:g}: expected a <= b ({params['b']:g}), as torch.nn.init.trunc_normal_"
+                         " draws uniform_(2 cdf(a) - 1, 2 cdf(b) - 1)")
+
+
+@INITIALIZERS.register(
+    ParamSpec("mean", "float", 0.0, step=0.1, help="mean of the normal before truncation"),
+    ParamSpec("std", "float", 1.0, low=0.0, low_open=True, scale="log", help="std of the normal before truncation"),
+    ParamSpec("a", "float", -2.0, step=0.1, help="lower cut, in the weights' units (not in stds)"),
+    ParamSpec("b", "float", 2.0, step=0.1, help="upper cut, in the weights' units (not in stds)"),
+    family="pytorch",
+    check=_check_trunc_normal,
+)
+def trunc_normal(rng: np.random.Generator, shape: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                 b: float = 2.0) -> np.ndarray:
+    """torch trunc_normal_: N(mean, std^2) restricted to [a, b], drawn by the inverse CDF as torch draws it.
+
+    torch/nn/init.py (_no_grad_trunc_normal_): l = Phi((a - mean) / std), u = Phi((b - mean) / std);
+    x = uniform(2l - 1, 2u - 1); x = erfinv(x) std sqrt(2) + mean, clamped to [a, b]. The bounds are absolute:
+    the defaults cut N(0, 1) at +-2, but trunc_normal_(w, std=0.02) keeps a=-2, b=2, which cut nothing (torch
+    warns when the mean is more than 2 std from [a, b], and draws anyway). Unlike Keras's truncated normals the
+    std is not rescaled: the result's std is below std.
+    """
+    shape = _shape(shape)
+    low = 0.5 * (1.0 + math.erf((a - mean) / std / math.sqrt(2.0)))
+    high = 0.5 * (1.0 + math.erf((b - mean) / std / math.sqrt(2.0)))
+    values = erfinv(rng.uniform(2.0 * low - 1.0, 2.0 * high - 1.0, shape)) * (std * math.sqrt(2.0)) + mean
+    return np.clip(values, a, b)
 
 
 @INITIALIZERS.register(family="pytorch")

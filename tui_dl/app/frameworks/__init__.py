@@ -45,7 +45,8 @@ def describe(selection: Selection) -> Description:
         return Description(schedule_name(name), tuple(formula), convention, keras, torch, tuple(notes))
     if kind == "optimizer":
         keras, torch, notes = optimizer_code(name, p)
-        convention = "Keras" if name.startswith("keras_") else "PyTorch"
+        convention = ("Keras" if name.startswith("keras_") else "PyTorch, the schedulefree package"
+                      if name.endswith("_schedule_free") else "PyTorch")
         formula = OPTIMIZER_FORMULAS.get(name, (name,))
         values = "values: " + ", ".join(f"{k}={compact(v)}" for k, v in p.items())
         return Description(selection.label or name, (*formula, values), convention, keras, torch, tuple(notes))

@@ -14,7 +14,7 @@ _KERAS_INIT = {"glorot_normal": "GlorotNormal", "glorot_uniform": "GlorotUniform
                "he_uniform": "HeUniform", "lecun_normal": "LecunNormal", "lecun_uniform": "LecunUniform",
                "orthogonal": "Orthogonal", "random_normal": "RandomNormal", "random_uniform": "RandomUniform",
                "truncated_normal": "TruncatedNormal", "zeros": "Zeros", "ones": "Ones", "constant": "Constant",
-               "variance_scaling": "VarianceScaling"}
+               "variance_scaling": "VarianceScaling", "identity": "Identity"}
 _TRUNC = 0.87962566103423978
 
 
@@ -35,6 +35,9 @@ def init_std(name: str, p: Mapping[str, Any], fan_in: int, fan_out: int) -> tupl
         "xavier_uniform": ("U(±gain·√(6/(fan_in+fan_out)))", p.get("gain", 1.0) * math.sqrt(1 / avg)),
         "pytorch_default": ("U(±1/√fan_in)", math.sqrt(1 / (3 * fan_in))),
         "orthogonal": ("gain × orthogonal matrix", p.get("gain", 1.0) / math.sqrt(fan_in)),
+        "identity": ("gain × I (fan_in × fan_out)", abs(p.get("gain", 1.0)) * math.sqrt(
+            min(fan_in, fan_out) / (fan_in * fan_out) - (min(fan_in, fan_out) / (fan_in * fan_out)) ** 2)),
+        "trunc_normal": ("N(mean, std²) restricted to [a, b] (absolute bounds)", _trunc_normal_std(p)),
     }
     return stds.get(name, (name, None))
 
@@ -85,7 +88,24 @@ def init_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]:
     if name == "constant":
         return call(f"{_KI}Constant", **p), f"{_TI}constant_({w}, {num(p['value'])})", notes
     if name == "variance_scaling":
+        if p["distribution"] == "normal":
+            notes.append('Keras takes distribution="normal" as "truncated_normal" (cut at 2 sigma, rescaled), not'
+                         ' as an untruncated normal.')
         return call(f"{_KI}VarianceScaling", **p), "# torch: kaiming_/xavier_ with the matching gain and mode", notes
+    if name == "identity":
+        torch = f"with torch.no_grad():\n    {_TI}eye_({w}).mul_({num(p['gain'])})"
+        notes.append("torch's eye_ on the (out, in) weight is the transpose of Keras's (in, out) identity: the same"
+                     " weights.")
+        return call(f"{_KI}Identity", **p), torch, notes
+    if name == "trunc_normal":
+        m, s, a, b = p["mean"], p["std"], p["a"], p["b"]
+        torch = call(f"{_TI}trunc_normal_", w, **p)
+        if math.isclose(a, m - 2 * s) and math.isclose(b, m + 2 * s):
+            keras = call(f"{_KI}TruncatedNormal", mean=m, stddev=s)
+        else:
+            keras = "# Keras's TruncatedNormal cuts at mean ± 2 stddev only: no equivalent for these bounds"
+        notes.append("a and b are absolute bounds, not multiples of std: trunc_normal_(w, std=0.02) cuts nothing.")
+        return keras, torch, notes
     if name in ("xavier_normal", "xavier_uniform"):
         dist = "untruncated_normal" if name == "xavier_normal" else "uniform"
         keras = call(f"{_KI}VarianceScaling", scale=p["gain"] ** 2, mode="fan_avg", distribution=dist)
@@ -100,6 +120,20 @@ def init_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]:
             notes.append("Keras's HeNormal() is the truncated version of this.")
         return keras, torch, notes
     return "", "", notes
+
+
+def _trunc_normal_std(p: Mapping[str, Any]) -> float | None:
+    """The std of N(mean, std^2) restricted to [a, b]."""
+    if not {"mean", "std", "a", "b"} <= set(p):
+        return None
+    alpha, beta = (p["a"] - p["mean"]) / p["std"], (p["b"] - p["mean"]) / p["std"]
+    pdf = [math.exp(-z * z / 2) / math.sqrt(2 * math.pi) for z in (alpha, beta)]
+    mass = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    if mass <= 0:
+        return 0.0
+    shift = (pdf[0] - pdf[1]) / mass
+    spread = (alpha * pdf[0] - beta * pdf[1]) / mass if math.isfinite(alpha * beta) else 0.0
+    return p["std"] * math.sqrt(max(0.0, 1 + spread - shift**2))
 
 
 def _gain(nonlinearity: str, slope: float | None) -> float:

@@ -9,23 +9,28 @@ from tui_dl.app.frameworks.code import call
 
 TORCH_OPTIMIZERS = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
                     "nadam": "NAdam", "adamax": "Adamax", "radam": "RAdam", "adadelta": "Adadelta",
-                    "rprop": "Rprop", "asgd": "ASGD", "adafactor": "Adafactor"}
+                    "rprop": "Rprop", "asgd": "ASGD", "adafactor": "Adafactor", "lbfgs": "LBFGS", "muon": "Muon"}
 KERAS_OPTIMIZERS = {"keras_sgd": "SGD", "keras_adagrad": "Adagrad", "keras_rmsprop": "RMSprop",
                     "keras_adam": "Adam", "keras_adamw": "AdamW", "keras_nadam": "Nadam", "keras_adamax": "Adamax",
                     "keras_adadelta": "Adadelta", "keras_lion": "Lion", "keras_ftrl": "Ftrl", "keras_lamb": "Lamb",
-                    "keras_adafactor": "Adafactor"}
+                    "keras_adafactor": "Adafactor", "keras_muon": "Muon"}
+# the `schedulefree` package (pip install schedulefree): torch optimizers that need train() before training
+SCHEDULE_FREE_OPTIMIZERS = {"sgd_schedule_free": "SGDScheduleFree", "adamw_schedule_free": "AdamWScheduleFree"}
 # the other framework's closest optimizer (catalog name), None where it has none
 _KERAS_OF = {name: f"keras_{name}" for name in TORCH_OPTIMIZERS if f"keras_{name}" in KERAS_OPTIMIZERS}
-_KERAS_OF.update(radam=None, rprop=None, asgd=None)
+_KERAS_OF.update(radam=None, rprop=None, asgd=None, lbfgs=None)
 _TORCH_OF = {keras: torch for torch, keras in _KERAS_OF.items() if keras}
 _TORCH_OF.update(keras_lion=None, keras_ftrl=None, keras_lamb=None)
 _MISSING = {
     "radam": "# Keras 3 has no RAdam (keras.optimizers has Adam, AdamW, Nadam, Lamb ...)",
     "rprop": "# Keras 3 has no Rprop",
     "asgd": "# Keras 3 has no ASGD",
+    "lbfgs": "# Keras 3 has no L-BFGS (its optimizers take one gradient a step, no closure)",
     "keras_lion": "# torch.optim has no Lion (PyTorch 2.13); Keras's is the reference here",
     "keras_ftrl": "# torch.optim has no Ftrl (PyTorch 2.13); Keras's is the reference here",
     "keras_lamb": "# torch.optim has no Lamb (PyTorch 2.13); Keras's is the reference here",
+    "sgd_schedule_free": "# Keras 3 has no schedule-free optimizer; the reference is the schedulefree package",
+    "adamw_schedule_free": "# Keras 3 has no schedule-free optimizer; the reference is the schedulefree package",
 }
 # torch parameter -> keras parameter
 _TO_KERAS = {"lr": "learning_rate", "eps": "epsilon"}
@@ -47,6 +52,23 @@ OPTIMIZER_FORMULAS = {
               "θ ← θ − sign(g)·step, with g ← 0 where the sign flipped;  lr is only the initial step"),
     "asgd": ("θ ← θ·(1 − λ·η) − η·g;  ax ← θ while t ≤ t0, then ax ← ax + (θ − ax)/(t − t0)",
              "η ← lr / (1 + λ·lr·t)^α;  the path drawn is θ; ax is the average torch keeps in its state"),
+    "sgd_schedule_free": (
+        "c = (k+1)^r·lr_max^weight_lr_power / Σ weights;  lr_t = lr·min(1, (k+1)/warmup_steps)",
+        "y ← lerp(y, z, c) + lr_t·(β(1−c) − 1)·g;  z ← z − lr_t·g  (g taken at y, the path drawn)",
+        "x = lerp(y, z, 1 − 1/β): the average optimizer.eval() puts in the weights (in the state)"),
+    "adamw_schedule_free": (
+        "v ← β2·v + (1−β2)·g²;  ĝ = g/(√(v/(1−β2^(k+1))) + eps) + wd·y;  c, lr_t as schedule-free SGD",
+        "y ← lerp(y, z, c) + lr_t·(β1(1−c) − 1)·ĝ;  z ← z − lr_t·ĝ  (g taken at y, the path drawn)",
+        "x = lerp(y, z, 1 − 1/β1): the average optimizer.eval() puts in the weights (in the state)"),
+    "lbfgs": ("d = −H·g: two-loop recursion over the last history_size pairs s = t·d, y = g − g_prev (y·s > 1e-10)",
+              "θ ← θ + t·d;  t = lr (first: min(1, 1/Σ|g|)·lr), or where the strong Wolfe line search stops",
+              "up to max_iter iterations and max_eval evaluations of the closure per step(closure)"),
+    "muon": ("B ← lerp(B, g, 1 − momentum);  U = lerp(g, B, momentum) if nesterov else B  (2-D weights)",
+             "O = NS(U): X ← X/‖X‖, then ns_steps × X ← a·X + (b·A + c·A²)·X, A = X·Xᵀ, in bfloat16",
+             "θ ← θ·(1 − lr·wd) − lr·√max(1, rows/cols)·O;  biases: torch AdamW (Muon takes only 2-D parameters)"),
+    "keras_muon": ("m ← momentum·m + g;  U = g + momentum·m if nesterov else m  (2-D variables)",
+                   "θ ← θ − lr·NS5(U)·√max(rows, cols)·rms_rate  (NS5 in the variables' precision)",
+                   "other variables (biases): Keras's AdamW step at lr·adam_lr_ratio, adam_weight_decay"),
     "keras_sgd": ("m ← momentum·m − lr·g;  θ ← θ + m  (nesterov: θ ← θ + momentum·m − lr·g)",),
     "keras_adagrad": ("S ← S + g² (S starts at 0.1);  θ ← θ − lr · g / √(S + epsilon)",),
     "keras_rmsprop": ("v ← ρ·v + (1 − ρ)·g²;  θ ← θ − lr · g / √(v + epsilon)",),
@@ -75,13 +97,51 @@ def optimizer_name(name: str) -> str:
     """The framework's class name: Adam for adam, Keras Adam for keras_adam, else the catalog name."""
     if name in TORCH_OPTIMIZERS:
         return TORCH_OPTIMIZERS[name]
+    if name in SCHEDULE_FREE_OPTIMIZERS:
+        return SCHEDULE_FREE_OPTIMIZERS[name]
     return f"Keras {KERAS_OPTIMIZERS[name]}" if name in KERAS_OPTIMIZERS else name
+
+
+def _torch_muon(p: Mapping[str, Any]) -> str:
+    """torch Muon over the 2-D parameters and AdamW over the rest (torch.optim.Muon refuses them)."""
+    muon = call("torch.optim.Muon", "[p for p in params if p.ndim == 2]", **p)
+    adamw = call("torch.optim.AdamW", "[p for p in params if p.ndim != 2]", lr=p["lr"])
+    return (f"params = list(model.parameters())\noptimizers = [\n    {muon.replace(chr(10), chr(10) + '    ')},\n"
+            f"    {adamw},  # Muon takes only 2-D parameters\n]")
+
+
+def _muon_code(name: str, p: Mapping[str, Any], notes: list[str]) -> tuple[str, str]:
+    """(Keras code, PyTorch code) of torch Muon or Keras Muon, the other framework's as its closest."""
+    notes.append("torch runs the Newton-Schulz iteration in bfloat16, Keras in the variables' precision; torch scales"
+                 " by sqrt(max(1, rows/cols)) of its (fan_out, fan_in) weight, Keras by sqrt(max(rows, cols)) * "
+                 "rms_rate: the steps differ.")
+    if name == "muon":
+        a, b, c = p["ns_coefficients"]
+        keras = call("keras.optimizers.Muon", learning_rate=p["lr"], weight_decay=p["weight_decay"],
+                     momentum=p["momentum"], nesterov=p["nesterov"], muon_a=a, muon_b=b, muon_c=c,
+                     ns_steps=p["ns_steps"], rms_rate=0.2 if p["adjust_lr_fn"] == "match_rms_adamw" else None)
+        return keras, _torch_muon(p)
+    torch = _torch_muon({"lr": p["learning_rate"], "weight_decay": p["weight_decay"], "momentum": p["momentum"],
+                         "nesterov": p["nesterov"], "ns_coefficients": (p["muon_a"], p["muon_b"], p["muon_c"]),
+                         "ns_steps": p["ns_steps"],
+                         "adjust_lr_fn": "match_rms_adamw" if p["rms_rate"] is not None else None})
+    return call("keras.optimizers.Muon", **p), torch
 
 
 def optimizer_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]:
     """(Keras code, PyTorch code, notes): the selected optimizer in its framework with every selected value,
     and the other framework's closest optimizer (a comment where it has none)."""
     notes: list[str] = []
+    if name in ("muon", "keras_muon"):
+        keras, torch = _muon_code(name, p, notes)
+        return keras, torch, notes
+    if name in SCHEDULE_FREE_OPTIMIZERS:
+        build = call(f"schedulefree.{SCHEDULE_FREE_OPTIMIZERS[name]}", "model.parameters()", **p)
+        torch = (f"import schedulefree\noptimizer = {build}\n"
+                 "optimizer.train()  # weights = y, where gradients are taken; optimizer.eval() sets them to x")
+        notes.append("Call optimizer.train() before training steps and optimizer.eval() before evaluating or "
+                     "saving: the path drawn is y, the loss a model in eval mode shows is at x.")
+        return _MISSING[name], torch, notes
     if name in TORCH_OPTIMIZERS:
         torch = call(f"torch.optim.{TORCH_OPTIMIZERS[name]}", "model.parameters()", **p)
         counterpart = _KERAS_OF.get(name)

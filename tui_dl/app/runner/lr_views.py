@@ -31,7 +31,7 @@ from tui_dl.app.runner.model import Job, component_rows, index_of, numbered, swi
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, lr_range, schedule_race, training, variants
 from tui_dl.engine.experiments.optimizer_groups import Member
-from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.optimizers import OPTIMIZERS, training_names
 from tui_dl.params import ParamError, ParamSpec
 
 VIEWS = ("schedules", "race", "step", "range", "sweep", "sparse")
@@ -48,8 +48,9 @@ DATASET, BATCH_SIZE = _TRAIN["dataset"], _TRAIN["batch_size"]
 RACE_OPTIMIZER = ParamSpec("optimizer", "choice", "adam", choices=_TRAIN["optimizer"].choices,
                            help="the optimizer every racer uses (its rate is the schedule's)")
 EPOCHS = ParamSpec("epochs", "int", 100, low=1, high=100_000, scale="log", help="epochs of the step-size race")
-SLOT_OPTIMIZER = ParamSpec("optimizer", "choice", OFF, choices=(OFF, *OPTIMIZERS.names()),
-                           help="torch names, or keras_* for Keras's update rules; off leaves the slot out")
+SLOT_OPTIMIZER = ParamSpec("optimizer", "choice", OFF, choices=(OFF, *training_names()),
+                           help="torch names, or keras_* for Keras's update rules; off leaves the slot out (no "
+                                "LBFGS: it needs a closure, several losses a step)")
 RANGE_SPECS = {spec.name: spec for spec in lr_range.LR_RANGE_PARAMS}
 
 

@@ -22,7 +22,7 @@ from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import basins, costs, optimizer_race, phase_diagram
 from tui_dl.engine.experiments.quadratic_theory import QuadraticTheory, surface_theory
-from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.optimizers import OPTIMIZERS, surface_names
 from tui_dl.engine.surfaces import SURFACES, get_surface
 from tui_dl.params import ParamError, ParamSpec
 
@@ -44,8 +44,9 @@ STEPS = ParamSpec("steps", "int", 100, low=1, high=100_000, scale="log", help="s
 RACERS = ParamSpec("racers", "int", 4, low=1, high=MAX_RACERS, help="how many optimizers race")
 BASINS_OF = ParamSpec("basins_of", "int", 1, low=1, high=MAX_RACERS,
                       help="the racer whose basin map the basins view (v) draws: which minimum each start reaches")
-OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(OPTIMIZERS.names()),
-                      help="torch names, or keras_* for Keras's update rules")
+OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(surface_names()),
+                      help="torch names, or keras_* for Keras's update rules (no Muon here: it orthogonalizes "
+                           "2-D weight matrices, and a point here is a vector of 2)")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.engine.experiments.history import History
-from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer
+from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, check_on_surfaces
 from tui_dl.engine.surfaces import Surface, View, get_surface
 from tui_dl.params import ParamError
 
@@ -36,12 +36,14 @@ class Group:
         runs: the run indices of the group, or slice(None) when it holds every run.
         state: the optimizer state of these runs.
         params: the hyperparameters, scalars or per-run arrays (which state fields are in use).
+        closure: the optimizer evaluates the surface itself, several times a step (LBFGS's closure).
     """
 
     optimizer: Optimizer
     runs: np.ndarray | slice
     state: Any
     params: Mapping[str, Any] = field(default_factory=dict)
+    closure: bool = False
 
 
 @dataclass
@@ -84,8 +86,9 @@ def start_descent(surface: Surface, starts: np.ndarray, specs: Sequence[GroupSpe
 
 
 def _group(name: str, params: Mapping[str, Any], runs: np.ndarray | slice, positions: np.ndarray) -> Group:
+    check_on_surfaces(name)
     optimizer = OPTIMIZERS[name].fn(**params)
-    return Group(optimizer, runs, optimizer.init(positions[runs]), params)
+    return Group(optimizer, runs, optimizer.init(positions[runs]), params, bool(OPTIMIZERS[name].meta.get("closure")))
 
 
 def _finite(positions: np.ndarray, loss: np.ndarray) -> np.ndarray:
@@ -109,7 +112,8 @@ def advance(descent: Descent) -> np.ndarray:
     with np.errstate(all="ignore"):
         for group in d.groups:
             runs = group.runs
-            moved[runs], state = group.optimizer.update(d.gradient[runs], group.state, d.positions[runs])
+            closure = {"objective": _objective(d.surface)} if group.closure else {}
+            moved[runs], state = group.optimizer.update(d.gradient[runs], group.state, d.positions[runs], **closure)
             states.append(state)
         loss = d.surface.f(moved)
     d.step += 1
@@ -129,6 +133,15 @@ def advance(descent: Descent) -> np.ndarray:
     with np.errstate(all="ignore"):
         d.gradient = d.surface.gradient(d.positions)
     return blown
+
+
+# fields of shape (R, K) that are not per coordinate even when K is 2 (LBFGS's 1 / y.s of each pair)
+_PER_RUN_FIELDS = {"count", "ro"}
+
+
+def _objective(surface: Surface):
+    """points -> (f, gradient): what torch LBFGS's closure gives, at points of the optimizer's choosing."""
+    return lambda points: (surface.f(points), surface.gradient(points))
 
 
 # state fields that PyTorch and Keras only keep when a hyperparameter turns them on
@@ -162,7 +175,7 @@ def internals(descent: Descent) -> dict[str, np.ndarray]:
             values["step_size"] = group.optimizer.step_size(group.state)
             for name, value in values.items():
                 # per-coordinate fields only (not Adafactor's row and column factors, which are empty here)
-                if name != "count" and np.ndim(value) == 2 and np.shape(value)[-1] == shape[-1]:
+                if (name not in _PER_RUN_FIELDS and np.ndim(value) == 2 and np.shape(value)[-1] == shape[-1]):
                     fields.setdefault(name, np.full(shape, np.nan))[group.runs] = _in_use(name, group.params, value)
     for array in fields.values():
         array.flags.writeable = False

@@ -79,7 +79,7 @@ from tui_dl.engine.experiments.variants import (
 )
 from tui_dl.engine.initializers import INITIALIZERS
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms
-from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, grouped, per_run
+from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, check_in_training, grouped, per_run, training_names
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec, count
@@ -110,7 +110,8 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("batch_norm_momentum", "float", 0.99, low=0.0, high=1.0, high_open=True, step=0.01,
               help="momentum of the moving statistics of batch_norm variants (Keras 0.99; Deep Learning from "
                    "Scratch 0.9): moving = momentum * moving + (1 - momentum) * batch"),
-    _choice("optimizer", "adam", OPTIMIZERS.names(), "optimizer (PyTorch names; keras_* for Keras's)"),
+    _choice("optimizer", "adam", training_names(), "optimizer (PyTorch names; keras_* for Keras's; no LBFGS here: it "
+            "evaluates the loss several times a step through a closure, run it on the optimizer paths)"),
     ParamSpec("lr", "float", 3e-3, low=0.0, low_open=True, scale="log",
               help="learning rate: the schedule's base rate (see the schedule)"),
     ParamSpec("batch_size", "int", 32, low=1, high=1_000_000, scale="log", help="mini-batch size"),
@@ -188,6 +189,8 @@ def config_from_assignments(assignments: Mapping[str, str], base: TrainConfig | 
     schedule). Unknown keys and bad values raise ParamError naming what is allowed.
     """
     config = replace(base or TrainConfig(), **fields)
+    if assignments.get("optimizer", "").strip() in OPTIMIZERS:
+        check_in_training(assignments["optimizer"].strip())
     own = {spec.name for spec in TRAIN_PARAMS}
     values = _TRAIN.resolve({k: v for k, v in assignments.items() if k in own}, text=True)
     config = replace(config, **{k: values[k] for k in assignments if k in own})
@@ -270,6 +273,9 @@ class TrainState:
     batch_norm: np.ndarray | None = None  # (R,) the runs with BatchNormalization; None when no run has it
     moving: Moments | None = None  # BatchNormalization's moving mean and variance (R, sum(hidden))
     first_seeds_model: MLP | None = None  # the model over each variant's first seed (decision regions)
+    # (R,) runs whose params are already the weights to evaluate: restored best weights of an optimizer that
+    # trains and evaluates at different points (schedule-free); None while there are none
+    evaluated_as_is: np.ndarray | None = None
 
     @property
     def normalization(self) -> dict[str, Any]:
@@ -425,6 +431,9 @@ def schedule_rates(config: TrainConfig, iterations: int
 
 
 def _check(config: TrainConfig) -> None:
+    for name in [config.optimizer, *(v.optimizer for v in config.variants if v.optimizer is not None)]:
+        if name in OPTIMIZERS:
+            check_in_training(name)  # one line saying why (LBFGS), before the choice's list of names
     for spec in TRAIN_PARAMS:
         spec.validate(getattr(config, spec.name))
     if not config.variants:
@@ -700,12 +709,12 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
                   train_acc: np.ndarray) -> None:
     """Evaluate, write the epoch's history row, then early stopping, divergence and plateau."""
     model, epoch = state.model, state.epoch
-    val_data, val_acc = model.evaluate(state.params, state.x_val, state.y_val, reuse=True, **state.normalization)
+    weights = evaluation_weights(state)
+    val_data, val_acc = model.evaluate(weights, state.x_val, state.y_val, reuse=True, **state.normalization)
     train_data = np.full(state.runs, np.nan)
     if state.config.eval_train:
-        train_data, _ = model.evaluate(state.params, state.x_train, state.y_train, reuse=True,
-                                       **state.normalization)
-    val_loss = val_data + model.penalty(state.params, state.l1, state.l2)
+        train_data, _ = model.evaluate(weights, state.x_train, state.y_train, reuse=True, **state.normalization)
+    val_loss = val_data + model.penalty(weights, state.l1, state.l2)
     if model.task != CLASSIFICATION:
         train_acc = np.full_like(train_loss, np.nan)
     row = {"train_loss": train_loss, "val_loss": val_loss, "train_acc": train_acc, "val_acc": val_acc,
@@ -721,7 +730,7 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     state.stopping_state, improved, stop_now = early_stopping_update(
         state.stopping, state.stopping_state, epoch, current, state.active & logged)
     if state.best_params is not None and improved.any():
-        state.best_params[improved] = state.params[improved]
+        state.best_params[improved] = weights[improved]
         if state.best_moving is not None:  # Keras's get_weights holds the moving statistics too
             for best, now in zip(state.best_moving, state.moving, strict=True):
                 best[improved] = now[improved]
@@ -744,6 +753,8 @@ def _restore(state: TrainState, runs: np.ndarray) -> None:
         return
     chosen = runs & restore_mask(state.stopping, state.stopping_state)
     state.params[chosen] = state.best_params[chosen]
+    if state.optimizer.evaluation_params is not None and chosen.any():  # best_params hold evaluation weights
+        state.evaluated_as_is = chosen if state.evaluated_as_is is None else state.evaluated_as_is | chosen
     if state.best_moving is not None:
         for now, best in zip(state.moving, state.best_moving, strict=True):
             now[chosen] = best[chosen]
@@ -755,11 +766,26 @@ def _end_of_training(state: TrainState) -> None:
 
 
 # ============================================================================ snapshot
+def evaluation_weights(state: TrainState) -> np.ndarray:
+    """(R, P) the weights each run is evaluated at: its parameters, except under an optimizer that takes its
+    gradients at one point and is evaluated at another (schedule-free: y and its average x, which the
+    reference's `optimizer.eval()` puts in the model before evaluating). Training losses are at the parameters.
+    With restore_best_weights such a run keeps the evaluation weights of its best epoch."""
+    evaluate = state.optimizer.evaluation_params
+    if evaluate is None:
+        return state.params
+    weights = evaluate(state.opt_state, state.params)
+    if state.evaluated_as_is is not None:
+        weights = np.where(state.evaluated_as_is[:, None], state.params, weights)
+    return weights
+
+
 def evaluate(state: TrainState) -> dict[str, np.ndarray]:
     """The current weights' val_loss (with penalty, as Keras), val_acc and val_data_loss, each (R,)."""
+    weights = evaluation_weights(state)
     with np.errstate(all="ignore"):
-        data, accuracy = state.model.evaluate(state.params, state.x_val, state.y_val, **state.normalization)
-        penalty = state.model.penalty(state.params, state.l1, state.l2)
+        data, accuracy = state.model.evaluate(weights, state.x_val, state.y_val, **state.normalization)
+        penalty = state.model.penalty(weights, state.l1, state.l2)
     return {"val_loss": data + penalty, "val_acc": accuracy, "val_data_loss": data}
 
 
@@ -784,14 +810,15 @@ def _grid(state: TrainState) -> np.ndarray | None:
 def _first_seeds(state: TrainState) -> tuple[MLP, np.ndarray, dict[str, Any]]:
     """(model, params, normalization) of each variant's first seed: the runs whose regions are drawn."""
     seeds = state.config.seeds
+    weights = evaluation_weights(state)
     if seeds == 1:
-        return state.model, state.params, state.normalization
+        return state.model, weights, state.normalization
     if state.first_seeds_model is None:  # the same layers and activations over one run per variant
         state.first_seeds_model = build_model(replace(state.config, seeds=1), state.dataset)
     rows = slice(None, None, seeds)
     flags = None if state.batch_norm is None else state.batch_norm[rows]
     moving = None if state.moving is None else Moments(*(array[rows] for array in state.moving))
-    return state.first_seeds_model, state.params[rows], {"batch_norm": flags, "moving": moving}
+    return state.first_seeds_model, weights[rows], {"batch_norm": flags, "moving": moving}
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
