@@ -118,3 +118,10 @@ def test_integers_are_read_exactly_and_in_ascii_digits_only():
     assert seed.parse("9007199254740993") == 9007199254740993 and seed.parse("1e3") == 1000
     with pytest.raises(ParamError):
         seed.parse("\u0663")  # an Arabic-Indic three
+
+
+def test_the_smallest_float_has_a_legend_label():
+    from tui_dl.engine.experiments.variants import compact_number, parse_variant
+
+    assert compact_number(5e-324) == "4.94e-324" and compact_number(9.999e-4) == "1e-3"
+    assert parse_variant("l2=5e-324").label == "L2 4.94e-324"

@@ -504,3 +504,13 @@ def test_an_inferred_task_says_why(tmp_path, labels, task, reason):
     assert (data.task, data.task_reason) == (task, reason)
     given = load_data_file(path, rng=np.random.default_rng(0), task="regression")
     assert given.task == "regression" and given.task_reason == ""
+
+
+def test_a_data_file_too_large_is_refused_before_it_is_read(tmp_path):
+    from tui_dl.engine.datasets import MAX_DATA_BYTES
+
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as file:
+        file.truncate(MAX_DATA_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(ParamError, match=rf"data file 'big.csv' has {MAX_DATA_BYTES + 1} bytes: at most"):
+        load_data_file(big, rng=np.random.default_rng(0))

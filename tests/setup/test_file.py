@@ -296,3 +296,16 @@ def test_w_keeps_the_parameters_of_every_view_not_only_the_one_on_screen(tmp_pat
     load_setup(tmp_path / "setup.toml", fresh)
     assert fresh["lr"].settings["view"] == "step" and fresh["lr"].settings["steps"] == 2000
     assert fresh["train"].settings["search"]["samples"] == 32 and fresh["train"].settings["view"] == "curves"
+
+
+@pytest.mark.parametrize(("key", "value"), [("rates.count", "1"), ("adaptive.1.lr", "inf"), ("batch_size", "0")])
+def test_a_bad_value_of_another_view_s_row_is_one_line_not_a_traceback(tmp_path, key, value):
+    models = make_models()
+    path = save_setup(tmp_path / "setup.toml", 0, models)
+    lines = path.read_text().splitlines()
+    table = lines.index("[learning_rate]")
+    number = next(i for i, line in enumerate(lines) if i > table and line.split(" = ")[0].strip('"') == key)
+    lines[number] = f'"{key}" = {value}' if "." in key else f"{key} = {value}"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SetupError, match=rf"setup\.toml:{number + 1}: learning_rate\.{key} = "):
+        load_setup(path, make_models())

@@ -48,6 +48,7 @@ PLANE_WEIGHTS = (1.0, -0.5)
 # radius of the circle the gauss blobs' centers sit on
 GAUSS_RADIUS = 1.0
 MAX_SAMPLES = 100_000
+MAX_DATA_BYTES = 200_000_000  # 100 000 rows of 100 features as text is about 100 MB
 # data files: fewest rows accepted, and most distinct integer labels still read as classes
 MIN_ROWS = 10
 MAX_INFERRED_CLASSES = 20
@@ -415,8 +416,12 @@ def load_data_file(path: str | Path, *, target: str | None = None, val_fraction:
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         raise ParamError(f"data file {path.name!r}: unknown extension {suffix or '(none)'!r}, expected .csv or .npz")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise ParamError(f"data file {path.name!r} is empty")
+    if size > MAX_DATA_BYTES:  # read whole, a 1 GB file took 2 GB before its first error
+        raise ParamError(f"data file {path.name!r} has {size} bytes: at most {MAX_DATA_BYTES} "
+                         f"(the data sets train on at most {MAX_SAMPLES} samples)")
     x, y, feature_names = _READERS[suffix](path, target)
     if len(x) < MIN_ROWS:
         raise ParamError(f"data file {path.name!r} has {count(len(x), 'row')}: need at least {MIN_ROWS}")

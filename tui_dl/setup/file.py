@@ -181,7 +181,8 @@ def _load_table(path: Path, text: str, table: str, values: dict[str, Any], model
     shown = {row.key: row for row in model.rows()}
     errors = {}
     for key, (_, what) in failed.items():
-        if _family(key) in switched or accepted.get(key) != shown[key].spec.allowed():
+        row = shown.get(key)  # None: a row of another view, checked there (its bad value is an error)
+        if row is not None and (_family(key) in switched or accepted.get(key) != row.spec.allowed()):
             notes.append(f"{path}:{locate(text, table, written[key])}: {table}.{written[key]}{what} "
                          f"after this file's other choices; kept {_shown(shown[key].value)}")
         else:

@@ -18,7 +18,6 @@ given are kept: the label then shows what was asked, not every default.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,8 +81,9 @@ def compact_number(value: float) -> str:
     """A short legend form: 0.2, 10, 1e-3, 2.5e-4."""
     if value == 0 or 1e-2 <= abs(value) < 1e4:
         return f"{value:g}"
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = float(f"{value / 10**exponent:.3g}")
+    mantissa_text, exponent_text = f"{value:.2e}".split("e")  # 10**-324 is 0: no division (5e-324 is a float)
+    exponent = int(exponent_text)
+    mantissa = float(f"{float(mantissa_text):.3g}")
     if abs(mantissa) >= 10:  # 9.999e-4 rounds up to 10e-4
         mantissa, exponent = mantissa / 10, exponent + 1
     return f"{mantissa:g}e{exponent}"
