@@ -244,3 +244,11 @@ def test_command_palette_runs_actions_and_presets(drive):
         assert app.panes[3].view == "loss"
 
     drive.run(scenario)
+
+
+def test_after_the_largest_seed_s_goes_to_0_so_that_a_file_w_writes_loads_again(drive):
+    async def scenario(pilot, app):
+        await drive.press(pilot, "s")
+        assert app.seed == 0 and all(runner.seed == 0 for runner in app.runners.values())
+
+    drive.run(scenario, seed=9223372036854775807)

@@ -40,7 +40,7 @@ from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
 from tui_dl.app.widgets.param_panel import ParamPanel
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
-from tui_dl.params import ParamError
+from tui_dl.params import SEED, ParamError
 from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
 
 if TYPE_CHECKING:
@@ -439,8 +439,8 @@ class TuiDlApp(App[None]):
         self._restart(self.current_pane.KIND)
 
     def action_new_seed(self) -> None:
-        """Next seed; every pane restarts with it."""
-        self.seed += 1
+        """Next seed (after the largest, 0: a seed w writes must load again); every pane restarts with it."""
+        self.seed = 0 if self.seed >= SEED.high else self.seed + 1
         for kind in self.runners:
             self._restart(kind, self.seed)
 
