@@ -102,7 +102,15 @@ class PaneModel(ABC):
         raise ParamError(f"unknown parameter {key!r}")
 
     def set(self, key: str, value: Any) -> None:
-        """Set key to value if it is allowed and the whole setting still builds; else ParamError, no change."""
+        """Set key to value if it is allowed and the whole setting still builds; else ParamError, no change.
+
+        `view` (the pane's v key) of a model with `views` is always allowed: it picks the experiment that runs.
+        """
+        if key == "view" and self.views:
+            if value not in self.views:
+                raise ParamError(f"bad view {value!r}: expected one of {', '.join(self.views)}")
+            self.settings["view"] = value
+            return
         spec = self.row(key).spec
         if isinstance(value, str) and not (spec.kind == "choice" and value in getattr(spec, "choices", ())):
             value = spec.parse(value)

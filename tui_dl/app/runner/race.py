@@ -24,7 +24,7 @@ from tui_dl.engine.experiments import basins, costs, optimizer_race, phase_diagr
 from tui_dl.engine.experiments.quadratic_theory import QuadraticTheory, surface_theory
 from tui_dl.engine.optimizers import OPTIMIZERS, surface_names
 from tui_dl.engine.surfaces import SURFACES, get_surface
-from tui_dl.params import ParamError, ParamSpec
+from tui_dl.params import ParamSpec
 
 MAX_RACERS = 6
 VIEWS = ("paths", "loss", "basins", "momentum", "theory")
@@ -156,15 +156,6 @@ class RaceModel(PaneModel):
     def view(self) -> str:
         """The view whose experiment runs: paths, loss, basins or momentum (basin maps per momentum)."""
         return self.settings.get("view", VIEWS[0])
-
-    def set(self, key: str, value: Any) -> None:
-        """As PaneModel.set; `view` (the pane's v key) is always allowed."""
-        if key != "view":
-            super().set(key, value)
-        elif value not in VIEWS:
-            raise ParamError(f"bad view {value!r}: expected one of {', '.join(VIEWS)}")
-        else:
-            self.settings["view"] = value
 
     # ------------------------------------------------------------------ reading
     @property

@@ -21,7 +21,7 @@ from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, nu
 from tui_dl.engine.experiments import costs
 from tui_dl.engine.experiments.training import PLATEAU
 from tui_dl.engine.schedules import SCHEDULES
-from tui_dl.params import ParamError, ParamSpec
+from tui_dl.params import ParamSpec
 
 SLOTS = 6
 OFF = "off"
@@ -124,15 +124,6 @@ class ScheduleModel(PaneModel):
             if slot["name"] != OFF:
                 rows += component_rows(key, SCHEDULES[slot["name"]], slot["params"], group)
         return rows
-
-    def set(self, key: str, value: Any) -> None:
-        """As PaneModel.set; `view` (the pane's v key) switches the experiment and is always allowed."""
-        if key != "view":
-            super().set(key, value)
-        elif value not in lr_views.VIEWS:
-            raise ParamError(f"bad view {value!r}: expected one of {', '.join(lr_views.VIEWS)}")
-        else:
-            self.settings["view"] = value
 
     def _apply(self, settings: dict[str, Any], key: str, value: Any) -> None:
         if key == "steps":

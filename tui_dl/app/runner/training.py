@@ -112,15 +112,6 @@ class TrainModel(PaneModel):
         """The experiment that runs: curves (the variants) or search."""
         return self.settings["view"]
 
-    def set(self, key: str, value: Any) -> None:
-        """As PaneModel.set; `view` (the pane's v key) switches the experiment and is always allowed."""
-        if key != "view":
-            super().set(key, value)
-        elif value not in VIEWS:
-            raise ParamError(f"bad view {value!r}: expected one of {', '.join(VIEWS)}")
-        else:
-            self.settings["view"] = value
-
     def rows(self) -> list[ParamRow]:
         s = self.settings
         searching = self.view == "search"
