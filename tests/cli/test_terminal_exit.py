@@ -170,3 +170,87 @@ def test_ctrl_c_ends_a_long_export_with_one_line_and_status_130():
             process.kill()
     assert process.returncode == 130
     assert err.strip().splitlines() == ["tui-dl: interrupted (Ctrl+C); anything written to stdout so far is incomplete"]
+
+
+STUCK_SHUTDOWN = """
+import time
+import textual.app
+
+async def stuck(self):  # a shutdown that never ends, as Textual's did on a dead writer thread
+    while True:
+        time.sleep(3600)
+
+textual.app.App._shutdown = stuck
+from tui_dl.cli import main
+raise SystemExit(main(["--no-mouse"]))
+"""
+
+
+def test_a_signal_ends_the_app_even_when_its_shutdown_hangs(tmp_path):
+    """Whatever keeps the shutdown from ending, the process ends QUIT_GRACE_S after the signal, restoring
+    the terminal modes on its way out."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-c", STUCK_SHUTDOWN], stdin=slave, stdout=slave, stderr=slave,
+                               env=environment(tmp_path), start_new_session=True)
+    os.close(slave)
+    output = bytearray()
+    try:
+        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
+        mark = len(output)
+        process.send_signal(signal.SIGTERM)
+        read_until(master, output, lambda out: process.poll() is not None, DEADLINE)
+        wait_gone(process)
+        read_until(master, output, lambda out: False, 0.2)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signal.SIGTERM
+    reset = bytes(output[mark:])
+    assert ALTERNATE_SCREEN_OFF in reset and CURSOR_SHOWN in reset and MOUSE_OFF in reset, reset[-300:]
+
+
+def test_sigcont_without_a_suspend_leaves_the_app_as_it_is(tmp_path):
+    """A closed terminal sends SIGCONT with SIGHUP: Textual's driver restarted application mode on it (a
+    second output thread, every mode set again), which is how a closing terminal hung the app."""
+    process, master, output = start_in_pty(tmp_path)
+    try:
+        process.send_signal(signal.SIGCONT)
+        os.write(master, b"?")  # the help screen: drawn after the signal's handler has run
+        read_until(master, output, lambda out: b"esc close" in out, DEADLINE)
+        assert b"esc close" in output, bytes(output[-500:])
+        process.send_signal(signal.SIGTERM)
+        wait_gone(process)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert output.count(ALTERNATE_SCREEN_ON) == 1
+
+
+def test_a_suspended_app_resumes_on_sigcont(tmp_path):
+    """SIGTSTP (a `kill -TSTP`) leaves the alternate screen and stops; SIGCONT then brings the app back."""
+    process, master, output = start_in_pty(tmp_path)
+
+    def state() -> str:  # R running, S sleeping, T stopped (Linux)
+        with open(f"/proc/{process.pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+
+    try:
+        process.send_signal(signal.SIGTSTP)
+        read_until(master, output, lambda out: ALTERNATE_SCREEN_OFF in out and state() == "T", DEADLINE)
+        assert state() == "T"
+        process.send_signal(signal.SIGCONT)
+        read_until(master, output, lambda out: out.count(ALTERNATE_SCREEN_ON) == 2, DEADLINE)
+        assert output.count(ALTERNATE_SCREEN_ON) == 2
+        process.send_signal(signal.SIGTERM)
+        wait_gone(process)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signal.SIGTERM

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -129,6 +131,8 @@ class TuiDlApp(App[None]):
         self.lesson: LessonMode | None = None
         """Lesson mode (`tui-dl lesson`), from mount until the app ends (inactive once left with esc)."""
         self._ascii = AsciiFilter() if config.ascii else None
+        self._ending: threading.Timer | None = None
+        """Started by a quit signal: ends the process if the shutdown takes longer than QUIT_GRACE_S."""
         self.remembered: list[str] = [] if self.setup_state.resumed is None else [
             f"setup {home_relative(self.setup_state.resumed)}"]
         """What this start resumed from the preferences (named in the top line with how to forget it)."""
@@ -146,6 +150,8 @@ class TuiDlApp(App[None]):
         try:
             return super().run(**kwargs)
         finally:
+            if self._ending is not None:
+                self._ending.cancel()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
@@ -155,6 +161,22 @@ class TuiDlApp(App[None]):
         except RuntimeError:  # before or after the event loop: nothing on screen to restore
             raise SystemExit(128 + signum) from None
         loop.call_soon_threadsafe(self.exit, None, 128 + signum)
+        if self._ending is None:  # the process ends within QUIT_GRACE_S, even if the shutdown hangs
+            from tui_dl.app.terminal_driver import QUIT_GRACE_S, end_process_after
+
+            driver = self._driver
+            self._ending = end_process_after(QUIT_GRACE_S, 128 + signum, getattr(driver, "fileno", None),
+                                             getattr(driver, "attrs_before", None))
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, or on Linux and macOS one that survives its terminal going away
+        (terminal_driver.py)."""
+        driver_class = super().get_driver_class()
+        if driver_class.__name__ == "LinuxDriver" and driver_class.__module__ == "textual.drivers.linux_driver":
+            from tui_dl.app.terminal_driver import TerminalDriver
+
+            return TerminalDriver
+        return driver_class
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters (NO_COLOR's monochrome among them), then ASCII for `--ascii`."""

@@ -1,0 +1,114 @@
+"""Textual's Linux driver, made safe for a terminal that goes away while the app draws.
+
+Two faults of `textual.drivers.linux_driver.LinuxDriver` (Textual 8.2) left the app asleep forever, deaf
+to SIGTERM and SIGHUP, when its terminal window closed or its SSH session dropped (2 of 8 tries of `tmux
+kill-session` a second after `s`):
+
+- Output goes through a writer thread with a queue of 30 writes. When the terminal is gone, the thread's
+  write raises (EIO) and the thread dies; the app goes on drawing, the queue fills, and the next write, or
+  the `None` that `close()` puts to stop the thread, waits for room that never comes.
+- A closed terminal sends SIGCONT along with SIGHUP, and the driver's SIGCONT handler restarts
+  application mode although the app was never suspended: a second writer thread, every terminal mode set
+  again.
+
+`TerminalDriver` hands writes to the thread only while it lives, stops it without waiting on a full queue,
+and resumes on SIGCONT only after its own SIGTSTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import termios
+import threading
+from queue import Full
+from typing import Any
+
+from textual.drivers._writer_thread import WriterThread
+from textual.drivers.linux_driver import LinuxDriver
+
+POLL_S = 0.1
+"""How often a write waiting for room in the queue looks whether the writer thread still lives (seconds)."""
+JOIN_S = 2.0
+"""How long closing waits for the writer thread to write out what is queued (seconds)."""
+
+
+def deliver(writer: WriterThread, text: str | None) -> bool:
+    """Put text (None: stop) on the writer thread's queue; False, dropping it, once the thread is dead.
+
+    `WriterThread.write` blocks on a full queue forever; this waits only while the thread can still take
+    it. The queue is the thread's `_queue` (Textual has no public way to put without blocking).
+    """
+    queue = writer._queue  # private: see the docstring
+    while writer.is_alive():
+        try:
+            queue.put(text, timeout=POLL_S)
+            return True
+        except Full:
+            continue
+    return False
+
+
+class TerminalDriver(LinuxDriver):
+    """LinuxDriver whose writes and close never wait on a dead writer thread, and that resumes on SIGCONT
+    only after a suspend (SIGTSTP)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._stopped_by_sigtstp = False
+        super().__init__(*args, **kwargs)
+
+    def write(self, data: str) -> None:
+        """Write data to the terminal; dropped once the terminal is gone (its writer thread died)."""
+        assert self._writer_thread is not None, "Driver must be in application mode"
+        deliver(self._writer_thread, data)
+
+    def close(self) -> None:
+        """Stop the writer thread after what is queued, without waiting on a thread that cannot write."""
+        writer = self._writer_thread
+        if writer is not None and deliver(writer, None):
+            writer.join(JOIN_S)
+
+    def _sigtstp_application(self, *args: Any) -> None:
+        self._stopped_by_sigtstp = True
+        super()._sigtstp_application(*args)
+
+    def _sigcont_application(self, *args: Any) -> None:
+        if self._stopped_by_sigtstp:  # a SIGCONT of its own (a closed terminal sends one) resumes nothing
+            self._stopped_by_sigtstp = False
+            super()._sigcont_application(*args)
+
+
+QUIT_GRACE_S = 5.0
+"""After a quit signal, how long the app may take to end before it is ended at once (seconds)."""
+TERMINAL_RESET = ("\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l\x1b[?2004l"  # keyboard, screen, cursor, focus, paste
+                  "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l")  # mouse tracking and its encodings
+
+
+def end_process_after(grace: float, status: int, fileno: int | None, attrs: list[Any] | None) -> threading.Timer:
+    """Start a daemon timer that ends the process with status after grace seconds, whatever it is doing.
+
+    A quit signal asks the app to end as `q` does, restoring the terminal; should that take longer than
+    grace (a shutdown waiting on something that will never come), the timer restores what it can (the tty
+    attributes `attrs` and the escape sequences of TERMINAL_RESET, written by a thread given half a second:
+    a full terminal must not block the exit) and calls `os._exit(status)`. Cancel it once the app ended.
+    """
+
+    def end() -> None:
+        if fileno is not None:
+            if attrs is not None:
+                with contextlib.suppress(termios.error, OSError):
+                    termios.tcsetattr(fileno, termios.TCSANOW, attrs)
+            writer = threading.Thread(target=_write_quietly, args=(fileno, TERMINAL_RESET.encode()), daemon=True)
+            writer.start()
+            writer.join(0.5)
+        os._exit(status)
+
+    timer = threading.Timer(grace, end)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _write_quietly(fileno: int, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fileno, data)
