@@ -185,7 +185,9 @@ class Runner:
 
     def accept(self, message: FrameReady) -> bool:
         """Take a worker's result on the UI thread; False if it belongs to an older generation."""
-        if message.generation != self.generation:
+        if message.generation != self.generation:  # finished just before a restart: its state goes now
+            message.state = message.frame = None
+            return_freed_memory()
             return False
         self.busy = False
         if message.error is not None:
@@ -209,7 +211,10 @@ class Runner:
 
     def _start(self, job: Job, state: Any, steps: int) -> None:
         self.busy = True
-        work = partial(self._work, job, state, steps, self.generation, self.seed)
+        # the worker takes the state out of this list: a replaced run's state is then freed when its worker
+        # drops it, however long the worker's callable is kept
+        handover = [state]
+        work = partial(self._work, job, handover, steps, self.generation, self.seed)
         self._launch(work, group=f"runner-{self.key}")
 
     def _advance(self, job: Job, state: Any, steps: int, generation: int) -> Any:
@@ -226,8 +231,10 @@ class Runner:
                 return None
         return state
 
-    def _work(self, job: Job, state: Any, steps: int, generation: int, seed: int) -> None:
-        """In a worker thread: init or step, then post the frame (or the error) back."""
+    def _work(self, job: Job, handover: list[Any], steps: int, generation: int, seed: int) -> None:
+        """In a worker thread: init or step the state taken from handover, then post the frame (or the error)
+        back."""
+        state = handover.pop()
         try:
             state = job.init(np.random.default_rng(seed)) if state is None else self._advance(job, state, steps,
                                                                                              generation)
