@@ -202,3 +202,18 @@ def test_a_long_label_widens_the_label_column_so_every_value_stays_in_one_column
     starts = [line.index(value) for line, value in zip(lines, ("0.003", "0.99", "0.1"), strict=True)]
     assert starts[0] == starts[1] == 21 and all(len(line) == 40 for line in lines[:2])
     assert lines[2].strip().endswith("0.1")  # longer than the column: its value still shows
+
+
+def test_keys_typed_in_one_burst_act_where_the_key_before_them_moved_the_focus(drive):
+    """`4v` typed fast went to pane 1 (Textual moves the focus on a later turn of the message loop), and
+    so did a value typed right after enter."""
+    async def scenario(pilot, app):
+        views = [pane.view for pane in app.panes]
+        await drive.burst(pilot, ["4", "v"])
+        assert app.current == 3 and app.focused is app.panes[3].panel
+        assert [pane.view for pane in app.panes[:3]] == views[:3] and app.panes[3].view != views[3]
+        await drive.burst(pilot, ["1", "z", "enter", "backspace", "enter"])  # steps 1000 -> 100
+        assert not panel(app).editing and app.focused is panel(app)
+        assert row(app, "lr", "steps").value == 100
+
+    drive.run(scenario)

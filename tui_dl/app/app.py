@@ -33,6 +33,7 @@ from textual.widgets import Static
 from tui_dl.app import AppConfig
 from tui_dl.app.commands import palette_commands
 from tui_dl.app.export import write_export
+from tui_dl.app.focus import focus_now
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
@@ -390,7 +391,7 @@ class TuiDlApp(App[None]):
             if self.config.autoplay:  # tests (no clock) draw every frame, so pictures are up to date
                 pane.set_draw_interval(1 / (DRAW_FPS_CURRENT if i == self.current else DRAW_FPS_OTHERS))
         self._apply_classes()
-        self.current_pane.panel.focus()
+        focus_now(self.current_pane.panel)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         for i, pane in enumerate(self.panes):

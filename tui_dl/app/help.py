@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_dl.app.focus import focus_now
+
 KEY_NAMES = {
     "up": "↑", "down": "↓", "left": "←", "right": "→", "minus": "-", "plus": "+", "equals_sign": "=",
     "left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?", "space": "space",
@@ -73,7 +75,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         scroll = self.query_one(VerticalScroll)
         scroll.border_subtitle = "↑ ↓ PgUp PgDn scroll · esc close"  # it is longer than most screens
-        scroll.focus()
+        focus_now(scroll)
 
     def listing(self) -> str:
         """The table as plain lines, `keys: description`."""

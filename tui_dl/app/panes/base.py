@@ -22,6 +22,7 @@ from textual.geometry import Region
 from textual.message import Message
 
 from tui_dl.app import AppConfig
+from tui_dl.app.focus import focus_now
 from tui_dl.app.glyphs import glyph_mode
 from tui_dl.app.model_types import ParamRow
 from tui_dl.app.widgets.note import Note
@@ -209,4 +210,4 @@ class Pane(Horizontal):
         return self.view
 
     def on_click(self, event: events.Click) -> None:
-        self.panel.focus()
+        focus_now(self.panel)

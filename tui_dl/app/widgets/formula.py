@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
+from tui_dl.app.focus import focus_now
 from tui_dl.app.frameworks import Description
 
 
@@ -74,7 +75,7 @@ class FormulaScreen(ModalScreen[None]):
             yield Static("k copy Keras · p copy PyTorch · select with the mouse · f/esc close · q quit", id="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#formula-scroll").focus()
+        focus_now(self.query_one("#formula-scroll"))
 
     def action_copy(self, which: str) -> None:
         """Copy one code block to the clipboard."""

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
+from tui_dl.app.focus import focus_now
 from tui_dl.app.model_types import ParamRow
 
 LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
@@ -212,7 +213,7 @@ class ParamPanel(Vertical, can_focus=True):
         field.placeholder = row.spec.allowed()
         field.add_class("-editing")
         self.editing = True
-        field.focus()
+        focus_now(field)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -234,7 +235,7 @@ class ParamPanel(Vertical, can_focus=True):
         self.editing = False
         self.query_one(Input).remove_class("-editing")
         if refocus:
-            self.focus()
+            focus_now(self)
 
 
 def row_text(label: str, value: str, width: int, labels: int = LABEL_WIDTH) -> str:
