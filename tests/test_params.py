@@ -120,6 +120,24 @@ def test_integers_are_read_exactly_and_in_ascii_digits_only():
         seed.parse("\u0663")  # an Arabic-Indic three
 
 
+@pytest.mark.parametrize("text", ["1_0", "1_000", "0.0_1", "1e1_0"])
+def test_digit_separators_are_not_numbers(text):
+    """Python's int and float read `1_0` as 10; a value typed as 1_0 is a typo."""
+    with pytest.raises(ParamError, match=f"bad value '{text}' for seed"):
+        ParamSpec("seed", "float", 0.0).parse(text)
+    with pytest.raises(ParamError):
+        ParamSpec("seeds", "ints", (1,)).parse(f"1,{text}")
+
+
+@pytest.mark.parametrize(("spec", "text"), [(ParamSpec("lr", "float", 1e-3, low=0.0, low_open=True), "1e309"),
+                                            (ParamSpec("lr", "float", 1e-3, low=0.0, low_open=True), "-0.0"),
+                                            (ParamSpec("hidden", "ints", (8,), low=1), "8, 1e400")])
+def test_an_error_shows_the_value_as_it_was_typed(spec, text):
+    with pytest.raises(ParamError) as error:
+        spec.parse(text)
+    assert f"bad value '{text}' for {spec.name}" in str(error.value)
+
+
 def test_the_smallest_float_has_a_legend_label():
     from tui_dl.engine.experiments.variants import compact_number, parse_variant
 

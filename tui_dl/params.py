@@ -32,10 +32,10 @@ def count(number: Any, noun: str, plural: str | None = None) -> str:
 
 
 def _number(text: str, kind: str) -> float | int:
-    """The number a text says, or ValueError: ASCII only (int() and float() also read `٣`), and an
-    integer exactly (through a float, 9007199254740993 would become ...992; `1e3` is an integer too)."""
+    """The number a text says, or ValueError: ASCII digits only (int() and float() also read `٣` and `1_0`),
+    and an integer exactly (through a float, 9007199254740993 would become ...992; `1e3` is an integer too)."""
     text = text.strip()
-    if not text.isascii():
+    if not text.isascii() or "_" in text:  # Python also reads `1_0` as 10: no one means that in a value
         raise ValueError(text)
     if kind == "int":
         try:
@@ -159,9 +159,15 @@ class ParamSpec:
             parts = [p.strip() for p in raw.split(",")]
             if not raw or any(not p for p in parts):
                 raise self._error(text)
-            return self.validate([None if self.none_items and p.lower() in _NONE else self._parse_scalar(p, text)
-                                  for p in parts])
-        return self.validate(self._parse_scalar(raw, text))
+            value = [None if self.none_items and p.lower() in _NONE else self._parse_scalar(p, text) for p in parts]
+        else:
+            value = self._parse_scalar(raw, text)
+        if self.kind in ("float", "int", "floats", "ints"):
+            try:
+                return self.validate(value)
+            except ParamError:  # the error shows what was typed (1e309), not what it became (inf)
+                raise self._error(text) from None
+        return self.validate(value)
 
     def _parse_scalar(self, raw: str, text: str) -> Any:
         kind = {"floats": "float", "ints": "int"}.get(self.kind, self.kind)

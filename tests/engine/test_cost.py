@@ -155,7 +155,8 @@ def test_this_machine_s_available_memory_is_known_and_plausible():
 
 
 @pytest.mark.parametrize(("size", "text"), [(512 * 2**20, "537 MB"), (12.4e9, "12.4 GB"), (80_000, "80 kB"),
-                                            (999, "999 B"), (1e9, "1 GB")])
+                                            (999, "999 B"), (1e9, "1 GB"), (1.34e12, "1.34 TB"),
+                                            (999.4e12, "999 TB"), (5e15, "5 PB"), (2.1e21, "2.1e21 B")])
 def test_bytes_are_written_in_three_significant_digits(size, text):
     assert format_bytes(size) == text
 

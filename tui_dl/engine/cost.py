@@ -81,8 +81,11 @@ LIVE = Budget(bytes=500e6, step_work=2e10)
 
 
 def format_bytes(size: float) -> str:
-    """`512 MB`, `10.3 GB`, `80 kB` (powers of 1000, 3 significant digits)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    """`512 MB`, `10.3 GB`, `80 kB`, `1.34 TB` (powers of 1000, 3 significant digits; past 1000 PB in
+    bytes, `2.1e21 B`)."""
+    if size >= 1e18:
+        return f"{format_work(size)} B"
+    for unit, scale in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if size >= scale:
             return f"{size / scale:.3g} {unit}"
     return f"{size:.0f} B"
