@@ -24,6 +24,21 @@ from tui_dl.app.widgets.plot import CanvasWidget
 from tui_dl.ticks import compact
 
 
+def histogram_footers(stats: Any, low: float, high: float) -> tuple[str, ...]:
+    """What the histograms show and what their notes mean, longest first (the grid takes the first that
+    fits): `sigmoid outputs in [0, 1] per layer · σ std · s saturated`; `s` and `d` only when some layer's
+    note has them."""
+    keys = ["σ std"]
+    if np.isfinite(stats.saturated).any():
+        keys.append("s saturated")
+    if np.isfinite(stats.dead).any():
+        keys.append("d dead")
+    legend = " · ".join(keys)
+    activation = stats.activations[0]
+    return (f"{activation} outputs in [{low:g}, {high:g}] per layer · {legend}",
+            f"{activation} in [{low:g}, {high:g}] · {legend}", legend)
+
+
 def layer_note(stats: Any, run: int, layer: int) -> str:
     """`σ.21 s90%`: std and the saturated or dead share of one layer."""
     std = stats.std[run, layer]
@@ -109,8 +124,7 @@ class InitializationPane(Pane):
         if self.view == "histograms":
             rows = [HistogramRow(stats.labels[r], stats.counts[r], r,
                                  tuple(layer_note(stats, r, layer) for layer in range(layers))) for r in shown]
-            footer = f"{stats.activations[0]} outputs in [{low:g}, {high:g}] per layer · σ std · s saturated · d dead"
-            self.query_one(HistogramGrid).show_rows(rows, footer)
+            self.query_one(HistogramGrid).show_rows(rows, histogram_footers(stats, low, high))
         else:
             self.query_one(LayerLines).show((stats, shown))
         text = Text()

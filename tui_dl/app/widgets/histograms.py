@@ -55,14 +55,15 @@ def bar_lines(columns: np.ndarray, scale: float, height: int) -> list[str]:
 
 
 class HistogramGrid(CanvasWidget):
-    """Rows of per-layer histograms with a layer header and a range footer; data is (rows, footer)."""
+    """Rows of per-layer histograms with a layer header and a footer; data is (rows, footers): the footer's
+    wordings, longest first, of which the first that fits the width is drawn."""
 
     DEFAULT_CSS = """
     HistogramGrid { width: 1fr; height: 1fr; }
     """
 
     def draw(self, data: Any, width: int, height: int, mode: str) -> Cells:
-        rows, footer = data
+        rows, footers = data
         cells = Cells(width, height)
         if not rows:
             return cells
@@ -99,9 +100,10 @@ class HistogramGrid(CanvasWidget):
                     if len(note) <= column - 1:
                         cells.text(line, label + layer * column, text(note), DIM)
                 line += 1
-        cells.text(min(line, height - 1), 0, text(footer)[:width], DIM)
+        footer = next((footer for footer in footers if len(footer) <= width), footers[-1][:width])
+        cells.text(min(line, height - 1), 0, text(footer), DIM)
         return cells
 
-    def show_rows(self, rows: list[HistogramRow], footer: str) -> None:
-        """New histograms: keep and redraw once."""
-        self.show((rows, footer))
+    def show_rows(self, rows: list[HistogramRow], footers: tuple[str, ...]) -> None:
+        """New histograms and the footer's wordings (longest first): keep and redraw once."""
+        self.show((rows, footers))
