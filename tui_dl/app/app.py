@@ -147,7 +147,7 @@ class TuiDlApp(App[None]):
         cursor hidden; quitting as `q` does lets Textual restore what it still can first.
         """
         kwargs.setdefault("mouse", self.config.mouse)
-        previous = {signum: signal.signal(signum, self._quit_on_signal) for signum in QUIT_SIGNALS}
+        previous = {signum: signal.signal(signum, self._end_on_signal) for signum in QUIT_SIGNALS}
         try:
             return super().run(**kwargs)
         finally:
@@ -162,7 +162,12 @@ class TuiDlApp(App[None]):
         except RuntimeError:  # before or after the event loop: nothing on screen to restore
             raise SystemExit(128 + signum) from None
         loop.call_soon_threadsafe(self.exit, None, 128 + signum)
-        if self._ending is None:  # the process ends within QUIT_GRACE_S, even if the shutdown hangs
+
+    def _end_on_signal(self, signum: int, frame: Any) -> None:
+        """The handler `run` installs: quit as `q` does, and end the process within QUIT_GRACE_S even if the
+        shutdown hangs (never armed by an app under test, which shares its process with the tests)."""
+        self._quit_on_signal(signum, frame)
+        if self._ending is None:
             from tui_dl.app.terminal_driver import QUIT_GRACE_S, end_process_after
 
             driver = self._driver
