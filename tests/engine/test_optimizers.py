@@ -495,7 +495,7 @@ FRAMEWORK_ACCEPTS = [
 FRAMEWORK_REFUSES = [
     ("sgd", {"lr": "-0.001"}, "bad value '-0.001' for lr: expected a float in [0, inf)"),
     ("sgd", {"momentum": "-0.5"}, "bad value '-0.5' for momentum: expected a float in [0, inf)"),
-    ("adam", {"eps": "-1e-8"}, "bad value '-1e-08' for eps: expected a float in [0, inf)"),
+    ("adam", {"eps": "-1e-8"}, "bad value '-1e-8' for eps: expected a float in [0, inf)"),
     ("adam", {"betas": "0.9,1"}, "bad value '0.9,1' for betas: expected a comma-separated list of 2 floats, each in"
                                  " [0, 1)"),
     ("rmsprop", {"alpha": "1.5"}, "bad value '1.5' for alpha: expected a float in [0, 1]"),
