@@ -7,7 +7,8 @@ runs are grouped by optimizer (optimizer_groups.py), one vectorized update per g
 
 Schedules are pure functions of the optimizer iteration (schedules.py), so each racer's rates
 are computed once, at init, into an (iterations, R) table that training.py reads each
-iteration (as it does its own schedule: the base rate `lr` sets the schedule's `learning_rate`,
+iteration (and so is the momentum, or Adam's beta1, that cyclic_lr and one_cycle_lr cycle by
+default, as torch's schedulers set it in the optimizer's param groups before each step) (as it does its own schedule: the base rate `lr` sets the schedule's `learning_rate`,
 `initial_learning_rate`, `lr` or `max_lr`). A schedule whose length is a parameter
 (`HORIZON_KEYS`: cosine_decay's decay_steps, one_cycle_lr's total_steps ...) runs over the whole
 race unless that parameter is given. reduce_lr_on_plateau reacts to a metric, not to the step,
@@ -145,6 +146,22 @@ def _rates(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarr
     return np.stack(columns, axis=1)
 
 
+def _momenta(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarray | None:
+    """(iterations, R) the momentum (Adam: beta1) each racer's schedule sets at every iteration, NaN for racers whose
+    schedule does not cycle it; None when none does. A racer cycling momentum over an optimizer without one is
+    refused, as torch's CyclicLR and OneCycleLR refuse it."""
+    columns = []
+    for config in configs:  # once per racer at init, never per step
+        table = training.schedule_momenta(config, iterations)
+        if table is not None:
+            refusal = training.momentum_refusal(config.schedule, config.optimizer)
+            if refusal is not None:
+                raise ParamError(f"racer {config.variants[0].label!r}: {refusal}")
+        columns.append(np.full(iterations, np.nan) if table is None else table[:, 0])
+    table = np.stack(columns, axis=1)
+    return None if np.isnan(table).all() else table
+
+
 # ============================================================================ state
 @dataclass
 class ScheduleRaceState:
@@ -154,6 +171,7 @@ class ScheduleRaceState:
     racers: tuple[training.TrainConfig, ...]  # each racer's resolved one-run config
     groups: Groups
     rates: np.ndarray  # (iterations, R)
+    momenta: np.ndarray | None  # (iterations, R) cycled momentum (NaN: not cycled); None when no racer cycles it
     batches: int
     step_sizes: History  # (epochs, R, len(QUANTILES))
     epoch: int = 0
@@ -214,9 +232,11 @@ def init(config: ScheduleRaceConfig, rng: np.random.Generator,
     shared = replace(config.train, data=dataset)
     racers = tuple(racer_config(shared, racer, iterations) for racer in config.racers)
     rates = _rates(racers, iterations)
+    momenta = _momenta(racers, iterations)
     members = [Member(r.variants[0].label, r.optimizer, r.optimizer_params) for r in racers]
-    groups = init_groups(shared, members, rng, streams, rates=rates, record_batches=True)
-    return ScheduleRaceState(config, racers, groups, rates, batches, History((len(racers), len(QUANTILES))))
+    groups = init_groups(shared, members, rng, streams, rates=rates, momenta=momenta, record_batches=True)
+    return ScheduleRaceState(config, racers, groups, rates, momenta, batches,
+                             History((len(racers), len(QUANTILES))))
 
 
 def finished(state: ScheduleRaceState) -> bool:
