@@ -7,9 +7,10 @@ runs are grouped by optimizer (optimizer_groups.py), one vectorized update per g
 
 Schedules are pure functions of the optimizer iteration (schedules.py), so each racer's rates
 are computed once, at init, into an (iterations, R) table that training.py reads each
-iteration (and so is the momentum, or Adam's beta1, that cyclic_lr and one_cycle_lr cycle by
-default, as torch's schedulers set it in the optimizer's param groups before each step) (as it does its own schedule: the base rate `lr` sets the schedule's `learning_rate`,
-`initial_learning_rate`, `lr` or `max_lr`). A schedule whose length is a parameter
+iteration (as it does its own schedule: the base rate `lr` sets the schedule's `learning_rate`,
+`initial_learning_rate`, `lr` or `max_lr`); so is the momentum, or Adam's beta1, that cyclic_lr
+and one_cycle_lr cycle by default, as torch's schedulers set it in the optimizer's param groups
+before each step (`momenta`, NaN for the racers that do not cycle it). A schedule whose length is a parameter
 (`HORIZON_KEYS`: cosine_decay's decay_steps, one_cycle_lr's total_steps ...) runs over the whole
 race unless that parameter is given. reduce_lr_on_plateau reacts to a metric, not to the step,
 so it cannot race here (the training experiment runs it).
