@@ -225,11 +225,16 @@ def _cannot_race(train: training.TrainConfig, slot: dict[str, Any], iterations: 
     failing the whole race in its worker.
     """
     racer = schedule_race.Racer(slot["name"], slot["name"], dict(slot["params"]))
+    config = schedule_race.racer_config(train, racer, iterations)
     try:
         with np.errstate(all="ignore"):
-            training.schedule_rates(schedule_race.racer_config(train, racer, iterations), iterations)
+            training.schedule_rates(config, iterations)
+            cycled = training.schedule_momenta(config, iterations) is not None
     except ParamError as error:
         return str(error).removeprefix(f"schedule {slot['name']} ")
+    why = training.uncycled_momentum(config.optimizer) if cycled else None
+    if why is not None:
+        return f"cycles the optimizer's momentum and {config.optimizer} {why}; set cycle_momentum=false"
     return None
 
 

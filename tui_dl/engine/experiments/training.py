@@ -467,7 +467,14 @@ def cycled_momenta(config: TrainConfig, momenta: np.ndarray) -> np.ndarray | Non
 
 
 def momentum_refusal(schedule: str, optimizer: str) -> str | None:
-    """One line refusing a schedule that cycles momentum over an optimizer it cannot set, or None when it can.
+    """One line refusing a schedule that cycles momentum over an optimizer it cannot set, or None when it can."""
+    why = uncycled_momentum(optimizer)
+    return None if why is None else f"{schedule} with cycle_momentum cannot drive {optimizer}: it {why}; " \
+                                    "set cycle_momentum=false"
+
+
+def uncycled_momentum(optimizer: str) -> str | None:
+    """Why a scheduler cannot cycle this optimizer's momentum (a clause after its name), or None when it can.
 
     torch's CyclicLR and OneCycleLR write param_group['momentum'] (SGD, RMSprop) or betas[0] (the Adam family)
     and raise "optimizer must support momentum or beta1 with `cycle_momentum` option enabled" for the others
@@ -476,12 +483,10 @@ def momentum_refusal(schedule: str, optimizer: str) -> str | None:
     if OPTIMIZERS[optimizer].meta.get("cycled_momentum") is not None:
         return None
     if optimizer in _CYCLED_UNMODELLED:
-        why = "torch would cycle its momentum, which tui-dl does not model yet"
-    elif OPTIMIZERS[optimizer].family == "keras":
-        why = "a Keras optimizer has no torch param groups for it to set"
-    else:
-        why = "it has no momentum or betas for it to set (torch: optimizer must support momentum or beta1)"
-    return f"{schedule} with cycle_momentum cannot drive {optimizer}: {why}; set cycle_momentum=false"
+        return "has a momentum torch would cycle, which tui-dl does not model yet"
+    if OPTIMIZERS[optimizer].family == "keras":
+        return "is a Keras optimizer: it has no torch param groups to set"
+    return "has no momentum or betas to set (torch raises: optimizer must support momentum or beta1)"
 
 
 # optimizers torch's schedulers would cycle (they have a momentum or betas) that the engine does not cycle yet
