@@ -19,7 +19,7 @@ from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner import lr_views, rate_sweep, sparse
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import costs
-from tui_dl.engine.experiments.training import PLATEAU
+from tui_dl.engine.experiments.training import PLATEAUS
 from tui_dl.engine.schedules import SCHEDULES, schedule_momentum
 from tui_dl.params import ParamSpec
 
@@ -150,7 +150,7 @@ class ScheduleModel(PaneModel):
             SCHEDULES[slot["name"]].resolve(slot["params"])
         view = self.view
         if view == "race":
-            return lr_views.race_job(self.settings, PLATEAU)
+            return lr_views.race_job(self.settings, PLATEAUS)
         if view == "step":
             return lr_views.step_job(self.settings)
         if view == "range":
@@ -237,6 +237,11 @@ class ScheduleModel(PaneModel):
             Preset("LR: reduce on plateau", "torch ReduceLROnPlateau on a loss that flattens out",
                    load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
                                   _slot("constant", learning_rate=ADAM_LR), steps=600))),
+            Preset("LR: Keras vs PyTorch plateau", "keras.callbacks.ReduceLROnPlateau next to torch's on the same"
+                   " loss: Keras waits patience epochs (torch patience + 1), by an absolute min_delta",
+                   load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
+                                  _slot("keras_reduce_lr_on_plateau", learning_rate=ADAM_LR, patience=20),
+                                  steps=600))),
             Preset("LR: too low, right, too high", "13 rates from 1e-4 to 100 trained side by side with SGD: the"
                    " smallest barely move, the largest diverge (✖), │ the range test's suggestion",
                    lambda: self.load(self.sweep_settings())),

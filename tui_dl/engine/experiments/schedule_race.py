@@ -139,9 +139,9 @@ def _rates(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarr
     """(iterations, R) each racer's rate at every iteration (its schedule evaluated once, here)."""
     columns = []
     for config in configs:  # once per racer at init, never per step
-        if config.schedule == training.PLATEAU:
-            raise ParamError("reduce_lr_on_plateau follows a metric, not the step, so it cannot race here: "
-                             "train it with the training experiment (schedule=reduce_lr_on_plateau)")
+        if config.schedule in training.PLATEAUS:
+            raise ParamError(f"{config.schedule} follows a metric, not the step, so it cannot race here: "
+                             f"train it with the training experiment (schedule={config.schedule})")
         table, _, _ = training.schedule_rates(config, iterations)
         columns.append(table[:, 0])
     return np.stack(columns, axis=1)

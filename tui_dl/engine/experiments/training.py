@@ -37,7 +37,8 @@ stepped once per batch gives the same). `lr` is the schedule's base rate: it set
 one_cycle_lr, unless that parameter is set explicitly in `schedule_params`; piecewise_constant_decay's
 `values` are absolute. A variant may set its own base rate (`lr=0.1`), which replaces `lr` for
 that run. `reduce_lr_on_plateau` is driven by each run's monitored metric (early
-stopping's `monitor`) once per epoch, so every run gets its own rate. A variant's
+stopping's `monitor`) once per epoch, so every run gets its own rate; so is Keras's
+`keras_reduce_lr_on_plateau`, by the quantity its own `monitor` names. A variant's
 `weight_decay` is decoupled, as torch's AdamW: before each optimizer update every parameter
 (kernels and biases) is multiplied by 1 - lr * weight_decay, whatever the optimizer.
 
@@ -78,6 +79,8 @@ from tui_dl.engine.experiments.variants import (
     Variant,
 )
 from tui_dl.engine.initializers import INITIALIZERS
+from tui_dl.engine.keras_plateau import NAME as KERAS_PLATEAU
+from tui_dl.engine.keras_plateau import KerasPlateauState, keras_plateau_init, keras_plateau_step
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, check_in_training, grouped, per_run, training_names
 from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step, schedule_momentum
@@ -85,6 +88,8 @@ from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec, count
 
 PLATEAU = "reduce_lr_on_plateau"
+# the schedules driven by a monitored metric once per epoch: torch's and Keras's ReduceLROnPlateau
+PLATEAUS = (PLATEAU, KERAS_PLATEAU)
 # the schedule parameter `lr` sets, in this order of preference (cyclic_lr has base_lr and max_lr)
 BASE_RATE_KEYS = ("lr", "learning_rate", "initial_learning_rate", "max_lr")
 # early stopping's monitor -> the history it reads
@@ -250,7 +255,7 @@ class TrainState:
     rates: np.ndarray | None  # (iterations, R) lr of every iteration and run; None with reduce_lr_on_plateau
     # (iterations, R) the momentum (Adam: beta1) a cycling scheduler sets at every iteration; None when none cycles
     momenta: np.ndarray | None
-    plateau: PlateauState | None
+    plateau: PlateauState | KerasPlateauState | None
     plateau_params: Mapping[str, Any]
     x_train: np.ndarray
     y_train: np.ndarray
@@ -405,18 +410,21 @@ def schedule_rates(config: TrainConfig, iterations: int
     """(lr of every iteration and run (iterations, R), plateau state, plateau parameters).
 
     Each run's base rate is its variant's lr, or the experiment's; the schedule is evaluated
-    once per distinct base rate. reduce_lr_on_plateau has no precomputed rates (None) but a state.
+    once per distinct base rate. reduce_lr_on_plateau (torch's or Keras's) has no precomputed rates (None) but a
+    state.
     """
     component = SCHEDULES[config.schedule]
     key = _schedule_key(component)
     bases = expand_to_runs(config, [config.lr if v.lr is None else v.lr for v in config.variants])
-    if config.schedule == PLATEAU:
+    if config.schedule in PLATEAUS:
         resolved = component.resolve(config.schedule_params)
         if resolved.pop("metrics") is not None:
-            raise ParamError("reduce_lr_on_plateau follows the monitored metric in training: do not set metrics")
-        resolved.pop("lr")
-        explicit = config.schedule_params.get("lr")
-        return None, plateau_init(bases if explicit is None else np.full(len(bases), explicit)), resolved
+            raise ParamError(f"{config.schedule} follows the monitored metric in training: do not set metrics")
+        key = "lr" if config.schedule == PLATEAU else "learning_rate"
+        resolved.pop(key)
+        explicit = config.schedule_params.get(key)
+        start = bases if explicit is None else np.full(len(bases), explicit)
+        return None, (plateau_init(start) if config.schedule == PLATEAU else keras_plateau_init(start)), resolved
     distinct, inverse = np.unique(bases, return_inverse=True)
     columns = []
     for base in distinct:  # one evaluation per distinct base rate, not per run
@@ -809,7 +817,12 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     if stop_now.any():
         _restore(state, stop_now)
         state.active &= ~stop_now
-    if state.plateau is not None and logged:
+    if state.plateau is not None and state.config.schedule == KERAS_PLATEAU:
+        watched = state.plateau_params["monitor"]  # the callback's own monitor; not logged: Keras warns, skips
+        if watched in logged_monitors(model.task):
+            stepped = keras_plateau_step(state.plateau, row[MONITORED[watched]], **state.plateau_params)
+            state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
+    elif state.plateau is not None and logged:
         stepped = plateau_step(state.plateau, current, **state.plateau_params)
         state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
     state.epoch += 1
