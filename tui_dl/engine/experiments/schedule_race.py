@@ -12,8 +12,10 @@ iteration (as it does its own schedule: the base rate `lr` sets the schedule's `
 and one_cycle_lr cycle by default, as torch's schedulers set it in the optimizer's param groups
 before each step (`momenta`, NaN for the racers that do not cycle it). A schedule whose length is a parameter
 (`HORIZON_KEYS`: cosine_decay's decay_steps, one_cycle_lr's total_steps ...) runs over the whole
-race unless that parameter is given. reduce_lr_on_plateau reacts to a metric, not to the step,
-so it cannot race here (the training experiment runs it).
+race unless that parameter is given (one_cycle_lr's `epochs` and `steps_per_epoch`, torch's other
+form, leave total_steps unset: `one_cycle_lr:epochs=10,steps_per_epoch=50`). reduce_lr_on_plateau
+(torch's or Keras's) reacts to a metric, not to the step, so it cannot race here (the training
+experiment runs it).
 
 Per epoch the race records the training experiment's history (train/val loss and accuracy) and,
 per run, the 10th, 50th and 90th percentiles over all parameters of the optimizer's effective
@@ -43,6 +45,7 @@ from tui_dl.engine.experiments.optimizer_groups import (
     step_size_quantiles,
 )
 from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.schedules import SCHEDULES
 from tui_dl.engine.streams import Streams
 from tui_dl.params import ParamError, parse_named_assignments
 
@@ -55,6 +58,8 @@ HORIZON_KEYS = {
     "cosine_annealing_lr": "T_max",
     "polynomial_lr": "total_iters",
 }
+# one_cycle_lr's length as torch also takes it: a racer giving either leaves total_steps unset (none)
+ONE_CYCLE_EPOCH_FORM = ("epochs", "steps_per_epoch")
 # the training keys a racer may set for itself (the rest are shared: give them to the experiment)
 RACER_KEYS = ("lr", "optimizer")
 
@@ -92,7 +97,12 @@ def parse_racer(text: str, train: training.TrainConfig | None = None) -> Racer:
     """
     train = train or training.TrainConfig()
     name, values = parse_named_assignments(text, "racer")
-    shared = sorted(k for k in values if k in {s.name for s in training.TRAIN_PARAMS} and k not in RACER_KEYS)
+    train_keys = {s.name for s in training.TRAIN_PARAMS}
+    if name in SCHEDULES:  # a schedule parameter named like a shared one (one_cycle_lr's epochs) is the schedule's
+        own = {s.name for s in SCHEDULES[name].params}
+        values = {f"schedule.{k}" if k in train_keys and k in own and k not in RACER_KEYS else k: v
+                  for k, v in values.items()}
+    shared = sorted(k for k in values if k in train_keys and k not in RACER_KEYS)
     if shared:
         raise ParamError(f"bad racer {text!r}: {shared[0]} is shared by every racer (set it for the experiment); "
                          f"a racer sets {', '.join(RACER_KEYS)} and its schedule's and optimizer's parameters")
@@ -125,7 +135,10 @@ def racer_config(train: training.TrainConfig, racer: Racer, iterations: int) -> 
     params = dict(racer.schedule_params)
     horizon = HORIZON_KEYS.get(racer.schedule)
     if horizon is not None and horizon not in params:
-        params[horizon] = iterations
+        if any(params.get(key) is not None for key in ONE_CYCLE_EPOCH_FORM):
+            params[horizon] = None  # one_cycle_lr's other form: epochs * steps_per_epoch (torch: total_steps=None)
+        else:
+            params[horizon] = iterations
     optimizer = racer.optimizer or train.optimizer
     optimizer_params = racer.optimizer_params
     if optimizer_params is None:  # the experiment's parameters belong to the experiment's optimizer
