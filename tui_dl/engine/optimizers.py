@@ -5,6 +5,9 @@ surface, or the (R, P) flat parameter vector of R networks. Every hyperparameter
 or an (R,) array, so eight optimizer settings or a sweep of 64 rates advance in one vectorized
 step. `update(grads, state, params, lr=None)` returns `(new_params, new_state)` and never mutates
 its inputs; `lr` overrides the constructor's rate for this step (a schedule) and may also be (R,).
+The optimizers torch's CyclicLR and OneCycleLR can cycle (component meta `cycled_momentum`: SGD and
+RMSprop's "momentum", the Adam family's "betas") also take `momentum=`, this step's momentum or beta1
+(scalar or (R,)), as those schedulers write it into the param group before each step.
 
 The PyTorch update rules follow `torch/optim/*.py` (the single-tensor path) line by line; the
 `keras_*` ones follow `keras/src/optimizers/*.py`, whose epsilon placement, defaults and weight
