@@ -208,6 +208,8 @@ class ScheduleRaceSnapshot:
             step size at the end of each epoch (NaN after a run diverged).
         diverged_epoch: (R,) -1 while a run has not diverged.
         finished: the race is over.
+        momentum: (R, iterations) the momentum (Adam: beta1) a cycling schedule sets at every iteration, NaN for
+            racers whose schedule does not cycle it; None when none does.
     """
 
     labels: tuple[str, ...]
@@ -232,6 +234,7 @@ class ScheduleRaceSnapshot:
     step_p90: np.ndarray
     diverged_epoch: np.ndarray
     finished: bool
+    momentum: np.ndarray | None = None
 
 
 # ============================================================================ init, step
@@ -276,6 +279,9 @@ def snapshot(state: ScheduleRaceState) -> ScheduleRaceSnapshot:
     sizes = state.step_sizes.view()  # (epoch, R, Q)
     lr = state.rates.T
     lr.flags.writeable = False
+    momentum = None if state.momenta is None else state.momenta.T
+    if momentum is not None:
+        momentum.flags.writeable = False
     iteration = max(s.iteration for s in groups.states)
     return ScheduleRaceSnapshot(
         labels=tuple(r.variants[0].label for r in state.racers),
@@ -290,4 +296,5 @@ def snapshot(state: ScheduleRaceState) -> ScheduleRaceSnapshot:
         step_p10=sizes[:, :, 0].T, step_median=sizes[:, :, 1].T, step_p90=sizes[:, :, 2].T,
         diverged_epoch=gather(groups, lambda s: s.diverged_epoch),
         finished=finished(state),
+        momentum=momentum,
     )
