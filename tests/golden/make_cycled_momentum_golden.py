@@ -146,9 +146,12 @@ def refusals():
 
 
 def main():
+    torch.set_default_dtype(torch.float64)  # the optimizer state scalars (step, NAdam's mu_product) too, as make_golden
     cases = [surface_case(*case) for case in CASES]
     meta = {"generator": "python tests/golden/make_cycled_momentum_golden.py", "torch": torch.__version__,
-            "dtype": "float64", "refusals": refusals()}
+            "dtype": "float64, with torch.set_default_dtype(torch.float64) so that the optimizer state scalars "
+            "(step, NAdam's mu_product) are float64 too (under float32 they round NAdam's steps by ~1e-10)",
+            "refusals": refusals()}
     text = json.dumps({"meta": meta, "cases": cases, "mlp": mlp_case()}, separators=(",", ":"), allow_nan=False)
     path = HERE / "cycled_momentum.json"
     path.write_text(text + "\n")
