@@ -45,6 +45,7 @@ from tui_dl.ticks import compact
 TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test",
           "sweep": "rate sweep", "sparse": "rare features"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
+STACKED_LABELS = 6  # the y labels' width of the rate plot and the momentum strip under it: their x axes line up
 
 
 class SchedulePlot(Plot):
@@ -60,7 +61,7 @@ class SchedulePlot(Plot):
             chart.line(steps[: now + 1], rates[: now + 1], series(slot), slot)
             chart.points([now], [rates[now]], series(slot), NOW, slot)
         chart.x_axis(integer=True, limits=(0, frame.horizon))
-        chart.y_axis(log=log)
+        chart.y_axis(log=log, label_width=STACKED_LABELS if frame.momenta is not None else 0)
         scale = " (log)" if log else ""
         chart.title(f"learning rate{scale} against step · solid: met so far, dotted: ahead", f"learning rate{scale}")
 
@@ -81,7 +82,7 @@ class MomentumPlot(Plot):
             chart.line(steps[: now + 1], momenta[: now + 1], series(slot), slot)
             chart.points([now], [momenta[now]], series(slot), NOW, slot)
         chart.x_axis(integer=True, limits=(0, frame.horizon))
-        chart.y_axis()
+        chart.y_axis(label_width=STACKED_LABELS)
         chart.title("momentum (Adam: beta1) the scheduler sets, inverse to the rate", "momentum")
 
 
@@ -117,7 +118,8 @@ class LearningRatePane(Pane):
     VIEWS = tuple(TITLES)
     DEFAULT_CSS = """
     LearningRatePane #body > Plot { height: 1fr; }
-    LearningRatePane #body > MomentumPlot { height: 9; }
+    LearningRatePane #body > SchedulePlot { height: 2fr; }
+    LearningRatePane #body > MomentumPlot { height: 1fr; min-height: 5; max-height: 9; }
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View", tooltip="schedules, training loss under each (schedule race), adaptive"
