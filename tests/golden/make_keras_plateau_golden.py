@@ -63,6 +63,8 @@ CASES = [
     ("factor_0", {"learning_rate": 0.1, "patience": 1, "factor": 0.0, "min_lr": 1e-3}, "1,1,1,1,1"),
     ("factor_negative", {"learning_rate": 0.1, "patience": 1, "factor": -0.5, "min_lr": 1e-3}, "1,1,1,1,1"),
     ("odd_rate_float32", {"learning_rate": 0.3, "patience": 1, "factor": 0.7}, ",".join(["1"] * 20)),
+    ("negative_patience_and_cooldown", {"learning_rate": 0.1, "patience": -2, "cooldown": -1, "factor": 0.5},
+     "1,0.5,0.5,0.4,0.4,0.4"),
 ]
 
 

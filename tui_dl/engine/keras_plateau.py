@@ -94,15 +94,15 @@ def keras_plateau_step(state: KerasPlateauState, metric: Any, monitor: str = "va
               help="the logged quantity it watches; with mode auto a loss must go down, an accuracy up"),
     ParamSpec("factor", "float", 0.1, high=1.0, high_open=True, scale="linear",
               help="new lr = max(lr * factor, min_lr); Keras refuses factor >= 1 (a factor <= 0 drops to min_lr)"),
-    ParamSpec("patience", "int", 10, low=0, high=10**9, scale="log",
-              help="epochs without improvement before a reduction (Keras: wait >= patience; torch: > patience; Keras "
-                   "also takes a negative patience, which acts as 0)"),
+    ParamSpec("patience", "int", 10, low=-10**9, high=10**9,
+              help="epochs without improvement before a reduction (Keras: wait >= patience; torch: > patience); "
+                   "Keras takes any integer, a negative one acting as 0"),
     ParamSpec("mode", "choice", "auto", choices=("auto", "min", "max"),
               help="min: a value improves by going down, max: up; auto: from the monitor's name"),
     ParamSpec("min_delta", "float", 1e-4, scale="linear",
               help="absolute margin an improvement must beat: current -/+ |min_delta| vs best (torch: relative)"),
-    ParamSpec("cooldown", "int", 0, low=0, high=10**9, scale="log",
-              help="epochs after a reduction during which wait stays 0"),
+    ParamSpec("cooldown", "int", 0, low=-10**9, high=10**9,
+              help="epochs after a reduction during which wait stays 0 (Keras takes any integer; negative acts as 0)"),
     ParamSpec("min_lr", "float", 0.0, low=0.0, scale="log", help="lower bound of the rate; at it, no reduction"),
     ParamSpec("metrics", "floats", None, optional=True, finite=False,
               help="the monitored value of each epoch (none: a synthetic loss that plateaus); a nan never improves, "
