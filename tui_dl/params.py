@@ -425,9 +425,10 @@ def split_top_level(text: str, separator: str) -> list[str]:
 
 
 def starts_assignment(piece: str) -> bool:
-    """Whether a comma-separated piece begins `KEY=` (not `epoch <= 5` inside an expression, nor `==`)."""
+    """Whether a comma-separated piece begins `KEY=` or `GROUP.KEY=` (`schedule.mode=max`), not `epoch <= 5` inside
+    an expression, nor `==`."""
     key, sep, value = piece.partition("=")
-    return bool(sep) and key.strip().isidentifier() and not value.startswith("=")
+    return bool(sep) and all(part.isidentifier() for part in key.strip().split(".")) and not value.startswith("=")
 
 
 def parse_named_assignments(text: str, what: str) -> tuple[str, dict[str, str]]:

@@ -71,6 +71,8 @@ def rates_of(call, base: float) -> np.ndarray | None:
 # tests/golden/make_schedule_golden.py and compared in tests/engine/test_schedule_golden.py
 RUN_BY_THE_PACKAGES = {"sequential_lr", "chained_scheduler",
                        *(c.name for c in SCHEDULES if c.family in ("transformers", "timm"))}
+# and Keras's ReduceLROnPlateau callback by Keras in tests/golden/make_keras_plateau_golden.py (test_keras_plateau.py)
+RUN_BY_THE_PACKAGES.add("keras_reduce_lr_on_plateau")
 
 
 def schedule_cases():

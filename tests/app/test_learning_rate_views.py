@@ -321,3 +321,35 @@ def test_the_pane_cycles_the_views_the_model_runs():
     from tui_dl.app.runner.lr_views import VIEWS
 
     assert LearningRatePane.VIEWS == VIEWS
+
+
+def test_the_overlay_draws_the_momentum_a_cycling_schedule_sets():
+    """OneCycleLR and CyclicLR cycle momentum by default: the frame has it, the legend names its value now; a slot
+    that does not cycle has a NaN row, and without cycling slots there is no strip at all."""
+    from tui_dl.app.panes.learning_rate import schedule_legend
+    from tui_dl.engine.schedules import one_cycle_momentum
+
+    model = make_models()["lr"]
+    assert run_job(model, 0).momenta is None  # the default slots do not cycle momentum
+    next(p for p in model.presets() if p.name == "LR: one cycle vs cyclic").apply()
+    model.set("slot.3.schedule", "constant")
+    frame = run_job(model, 300)
+    expected = one_cycle_momentum(np.arange(1001), total_steps=1000)
+    np.testing.assert_allclose(frame.momenta[0], expected, rtol=1e-15)
+    assert frame.momenta[0, 300] == pytest.approx(0.85)  # the rate's peak (pct_start 0.3) is the momentum's low
+    assert frame.momenta[1, 0] == 0.9 and np.isnan(frame.momenta[2]).all()
+    legend = schedule_legend(frame).plain
+    assert "1 OneCycleLR lr 1e-2 momentum 0.85" in legend
+    assert f"2 CyclicLR lr {compact(frame.rates[1, 300])} momentum {compact(frame.momenta[1, 300])}" in legend
+    assert "3 constant lr 0.01" in legend and legend.count("momentum") == 2
+
+
+def test_a_race_slot_cycling_momentum_over_an_optimizer_without_one_is_named():
+    model = make_models()["lr"]
+    next(p for p in model.presets() if p.name == "LR: one cycle vs cyclic").apply()
+    model.set("view", "race")
+    model.set("optimizer", "adagrad")
+    frame = run_job(model, 0)
+    assert frame.race is None
+    assert ("slot 1 (one_cycle_lr) cannot race: it cycles the optimizer's momentum and adagrad has no momentum or "
+            "betas to set") in race_legend(frame).plain

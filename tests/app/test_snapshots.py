@@ -102,3 +102,16 @@ def test_learning_rate_views_maximized(drive, snap_compare, view, keys, more):
         await drive.settle(pilot)
 
     assert snap_compare(app, terminal_size=TALL, run_before=run_before)
+
+
+def test_cycled_momentum_under_the_rates(drive, snap_compare):
+    """OneCycleLR next to CyclicLR: the momentum they cycle (inverse to the rate) in a strip under the rates."""
+    app = drive.app(preset="lr-one-cycle-vs-cyclic")
+
+    async def run_before(pilot) -> None:
+        await drive.settle(pilot)
+        await drive.press(pilot, "1", "z")
+        app.runners["lr"].request(60)
+        await drive.settle(pilot)
+
+    assert snap_compare(app, terminal_size=TALL, run_before=run_before)

@@ -91,6 +91,20 @@ def test_schedule_race_json_runs_in_order_with_their_rates(capsys):
     assert adagrad["step_size"]["median"][2] < adagrad["step_size"]["median"][0]
 
 
+def test_schedule_race_json_has_the_momentum_a_one_cycle_racer_sets(capsys):
+    from tui_dl.engine.schedules import one_cycle_momentum
+
+    document, _ = export_json(capsys, "schedule-race", "--schedule", "one_cycle_lr:epochs=3,steps_per_epoch=2",
+                              "--schedule", "constant", "--epochs", "3", *FAST)
+    cycled, constant = document["runs"]
+    np.testing.assert_allclose(cycled["momentum"], one_cycle_momentum(np.arange(6), total_steps=None, epochs=3,
+                                                                      steps_per_epoch=2), rtol=1e-15)
+    assert cycled["momentum"][0] == 0.95 and "momentum" not in constant
+    code, _, err = run(capsys, "export", "schedule-race", "--schedule", "cyclic_lr:optimizer=adagrad", "--epochs",
+                       "1", *FAST)
+    assert code != 0 and "cyclic_lr with cycle_momentum cannot drive adagrad" in err
+
+
 def test_schedule_race_csv_rows_and_default_racers(capsys):
     code, out, _ = run(capsys, "export", "schedule-race", "--epochs", "2", "--format", "csv", *FAST)
     table = list(csv.reader(io.StringIO(out)))

@@ -54,6 +54,24 @@ def test_bad_racers_are_one_line_param_errors(text, message):
     assert "\n" not in str(error.value)
 
 
+def test_a_one_cycle_racer_takes_torch_epochs_form():
+    """`epochs` of one_cycle_lr is its own, not the race's: with steps_per_epoch it sets the cycle's length (torch's
+    OneCycleLR(epochs=, steps_per_epoch=)), and the race's length no longer fills total_steps."""
+    racer = S.parse_racer("one_cycle_lr:epochs=6,steps_per_epoch=4,lr=0.1", SMALL)
+    assert racer.schedule_params == {"epochs": 6, "steps_per_epoch": 4} and racer.lr == 0.1
+    assert S.parse_racer("one_cycle_lr:schedule.epochs=6,steps_per_epoch=4", SMALL).schedule_params == {
+        "epochs": 6, "steps_per_epoch": 4}
+    _, snap = race(["one_cycle_lr:epochs=12,steps_per_epoch=4", "one_cycle_lr"], epochs=1)
+    steps = np.arange(48)
+    np.testing.assert_array_equal(snap.lr[0], SCHEDULES["one_cycle_lr"](steps, max_lr=1e-2, total_steps=None,
+                                                                        epochs=12, steps_per_epoch=4))
+    np.testing.assert_array_equal(snap.lr[0], snap.lr[1])  # 12 x 4 = the race's 48 iterations
+    with pytest.raises(ParamError, match="no valid rate at iteration 41"):  # a shorter cycle than the race
+        race(["one_cycle_lr:epochs=10,steps_per_epoch=4"], epochs=1)
+    with pytest.raises(ParamError, match="epochs is shared by every racer"):  # constant has no epochs of its own
+        S.parse_racer("constant:epochs=3", SMALL)
+
+
 def test_reduce_lr_on_plateau_cannot_race():
     with pytest.raises(ParamError, match="reduce_lr_on_plateau follows a metric"):
         race(["constant", "reduce_lr_on_plateau"], epochs=1)

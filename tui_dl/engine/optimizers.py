@@ -5,6 +5,9 @@ surface, or the (R, P) flat parameter vector of R networks. Every hyperparameter
 or an (R,) array, so eight optimizer settings or a sweep of 64 rates advance in one vectorized
 step. `update(grads, state, params, lr=None)` returns `(new_params, new_state)` and never mutates
 its inputs; `lr` overrides the constructor's rate for this step (a schedule) and may also be (R,).
+The optimizers torch's CyclicLR and OneCycleLR can cycle (component meta `cycled_momentum`: SGD and
+RMSprop's "momentum", the Adam family's "betas") also take `momentum=`, this step's momentum or beta1
+(scalar or (R,)), as those schedulers write it into the param group before each step.
 
 The PyTorch update rules follow `torch/optim/*.py` (the single-tensor path) line by line; the
 `keras_*` ones follow `keras/src/optimizers/*.py`, whose epsilon placement, defaults and weight
@@ -76,6 +79,12 @@ def _lr(default: Any, lr: Any) -> Any:
     return default if lr is None else lr
 
 
+def _beta1(default: np.ndarray, momentum: Any) -> np.ndarray:
+    """beta1 for this step: the bound one, or the one a scheduler set (torch's CyclicLR and OneCycleLR write
+    param_group['betas'] = (momentum, beta2) before each step); a scalar or (R,)."""
+    return default if momentum is None else np.asarray(momentum, np.float64)
+
+
 def _torch_weight_decay(grads: np.ndarray, params: np.ndarray, weight_decay: Any, decoupled: Any,
                         rate: Any) -> tuple[np.ndarray, np.ndarray]:
     """(params, g) after torch's weight decay: coupled L2 (g += wd * theta) or, where the (scalar or
@@ -98,7 +107,7 @@ def _constant_rate(default: Any) -> Callable[..., np.ndarray]:
 def _constant_rate_of(default: Any, field: str) -> Callable[..., np.ndarray]:
     """step_size = the rate itself, shaped as the state's field (an array of the parameters' shape)."""
 
-    def step_size(state: Any, lr: Any = None) -> np.ndarray:
+    def step_size(state: Any, lr: Any = None, momentum: Any = None) -> np.ndarray:
         like = getattr(state, field)
         return np.broadcast_to(per_run(_lr(default, lr), like), like.shape)
 
@@ -204,19 +213,25 @@ def _check_sgd(values: dict[str, Any]) -> None:
     _COUPLED_WD,
     family="pytorch",
     check=_check_sgd,
+    cycled_momentum="momentum",
 )
 def sgd(lr: Any = 1e-3, momentum: Any = 0.0, dampening: Any = 0.0, nesterov: Any = False,
         weight_decay: Any = 0.0) -> Optimizer:
-    """torch SGD: plain, with (heavy-ball) momentum, or Nesterov momentum."""
-    default_lr = lr
+    """torch SGD: plain, with (heavy-ball) momentum, or Nesterov momentum.
+
+    update's `momentum` overrides the bound one for that step (a scheduler cycling it, as torch's
+    CyclicLR and OneCycleLR write param_group['momentum'] before each step).
+    """
+    default_lr, default_momentum = lr, momentum
 
     def init(params: np.ndarray) -> SGDState:
         return SGDState(_counts(params), _zeros(params))
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
         rate = per_run(_lr(default_lr, lr), params)
         g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
         count = state.count + 1
+        momentum = _lr(default_momentum, momentum)
         if not _has(momentum):
             return params - rate * g, SGDState(count, state.momentum_buffer)
         mu = per_run(momentum, params)
@@ -287,11 +302,16 @@ class RMSpropState(NamedTuple):
     _MOMENTUM,
     _flag("centered", "divide by the variance of the gradient instead of its second moment"),
     family="pytorch",
+    cycled_momentum="momentum",
 )
 def rmsprop(lr: Any = 1e-2, alpha: Any = 0.99, eps: Any = 1e-8, weight_decay: Any = 0.0, momentum: Any = 0.0,
             centered: Any = False) -> Optimizer:
-    """torch RMSprop: divide by a running root mean square of the gradient (Hinton's lecture 6e)."""
-    default_lr = lr
+    """torch RMSprop: divide by a running root mean square of the gradient (Hinton's lecture 6e).
+
+    update's `momentum` overrides the bound one for that step (a cycling scheduler, torch/optim/rmsprop.py reads
+    group['momentum'] at every step).
+    """
+    default_lr, default_momentum = lr, momentum
 
     def init(params: np.ndarray) -> RMSpropState:
         return RMSpropState(_counts(params), _zeros(params), _zeros(params), _zeros(params))
@@ -300,7 +320,8 @@ def rmsprop(lr: Any = 1e-2, alpha: Any = 0.99, eps: Any = 1e-8, weight_decay: An
         variance = _choose(centered, square_avg - grad_avg * grad_avg, square_avg, square_avg)
         return np.sqrt(variance) + per_run(eps, square_avg)
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
+        momentum = _lr(default_momentum, momentum)
         a = per_run(alpha, params)
         rate = per_run(_lr(default_lr, lr), params)
         g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
@@ -315,7 +336,7 @@ def rmsprop(lr: Any = 1e-2, alpha: Any = 0.99, eps: Any = 1e-8, weight_decay: An
             params = params - rate * g / avg
         return params, RMSpropState(state.count + 1, square_avg, grad_avg, buf)
 
-    def step_size(state, lr=None):
+    def step_size(state, lr=None, momentum=None):
         return per_run(_lr(default_lr, lr), state.square_avg) / denominator(state.square_avg, state.grad_avg)
 
     return Optimizer(init, update, step_size)
@@ -332,7 +353,7 @@ class AdamState(NamedTuple):
 
 def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoupled: Any) -> Optimizer:
     default_lr = lr
-    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    default_beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
 
     def init(params: np.ndarray) -> AdamState:
         return AdamState(_counts(params), _zeros(params), _zeros(params), _zeros(params))
@@ -342,8 +363,9 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoup
         correction = per_run(np.sqrt(1 - beta2 ** np.maximum(state.count, 1)), second)
         return np.sqrt(second) / correction + per_run(eps, second)
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
         rate = _lr(default_lr, lr)
+        beta1 = _beta1(default_beta1, momentum)
         params, g = _torch_weight_decay(grads, params, weight_decay, decoupled, rate)
         count = state.count + 1
         exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
@@ -353,7 +375,8 @@ def _adam(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, decoup
         step = per_run(np.asarray(rate, np.float64) / (1 - beta1**count), params)
         return params - step * exp_avg / denominator(new_state), new_state
 
-    def step_size(state, lr=None):
+    def step_size(state, lr=None, momentum=None):
+        beta1 = _beta1(default_beta1, momentum)
         rate = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
         return per_run(rate, state.exp_avg) / denominator(state)
 
@@ -374,6 +397,7 @@ _DECOUPLED = _flag("decoupled_weight_decay", "apply weight decay as AdamW does: 
     _flag("amsgrad", "use the running maximum of the second moment (Reddi et al. 2018)"),
     _DECOUPLED,
     family="pytorch",
+    cycled_momentum="betas",
 )
 def adam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
          amsgrad: Any = False, decoupled_weight_decay: Any = False) -> Optimizer:
@@ -387,6 +411,7 @@ def adam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_deca
     _decay_spec("weight_decay", 1e-2, "decoupled: theta *= 1 - lr * wd before the Adam step"),
     _flag("amsgrad", "use the running maximum of the second moment"),
     family="pytorch",
+    cycled_momentum="betas",
 )
 def adamw(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 1e-2,
           amsgrad: Any = False) -> Optimizer:
@@ -404,6 +429,7 @@ class RAdamState(NamedTuple):
 
 @OPTIMIZERS.register(
     _lr_spec("lr", 1e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD, _DECOUPLED, family="pytorch",
+    cycled_momentum="betas",
 )
 def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
           decoupled_weight_decay: Any = False) -> Optimizer:
@@ -417,7 +443,7 @@ def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
     Note that eps is added to sqrt(v) before the bias correction, unlike torch Adam.
     """
     default_lr = lr
-    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    default_beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
     rho_inf = 2 / (1 - beta2) - 1
 
     def init(params: np.ndarray) -> RAdamState:
@@ -436,8 +462,9 @@ def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
                                                                      + per_run(eps, state.exp_avg)), scale)
         return on, factor
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
         rate = np.asarray(_lr(default_lr, lr), np.float64)
+        beta1 = _beta1(default_beta1, momentum)
         params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
         count = state.count + 1
         exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
@@ -447,7 +474,8 @@ def radam(lr: Any = 1e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
         _, factor = adaptive(new_state)
         return params - corrected * per_run(rate, params) * factor, new_state
 
-    def step_size(state, lr=None):
+    def step_size(state, lr=None, momentum=None):
+        beta1 = _beta1(default_beta1, momentum)
         rate = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
         return per_run(rate, state.exp_avg) * adaptive(state)[1]
 
@@ -468,19 +496,21 @@ class NAdamState(NamedTuple):
     _decay_spec("momentum_decay", 4e-3, "psi: the momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi))"),
     _DECOUPLED,
     family="pytorch",
+    cycled_momentum="betas",
 )
 def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0,
           momentum_decay: Any = 4e-3, decoupled_weight_decay: Any = False) -> Optimizer:
     """torch NAdam: Adam with Nesterov momentum and Dozat's momentum schedule."""
     default_lr = lr
-    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    default_beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
     psi = np.asarray(momentum_decay, np.float64)
 
     def init(params: np.ndarray) -> NAdamState:
         return NAdamState(_counts(params), np.ones(params.shape[:1]), _zeros(params), _zeros(params))
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
         rate = np.asarray(_lr(default_lr, lr), np.float64)
+        beta1 = _beta1(default_beta1, momentum)
         params, g = _torch_weight_decay(grads, params, weight_decay, decoupled_weight_decay, rate)
         count = state.count + 1
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (count * psi))
@@ -493,7 +523,7 @@ def nadam(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_dec
         params = params + per_run(-rate * mu_next / (1.0 - mu_product * mu_next), params) * exp_avg / denom
         return params, NAdamState(count, mu_product, exp_avg, exp_avg_sq)
 
-    def step_size(state, lr=None):
+    def step_size(state, lr=None, momentum=None):
         count = np.maximum(state.count, 1)
         rate = per_run(np.asarray(_lr(default_lr, lr), np.float64), state.exp_avg)
         return rate / (np.sqrt(state.exp_avg_sq / per_run(1 - beta2**count, state.exp_avg)) + per_run(eps, rate))
@@ -509,16 +539,18 @@ class AdamaxState(NamedTuple):
     exp_inf: np.ndarray
 
 
-@OPTIMIZERS.register(_lr_spec("lr", 2e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD, family="pytorch")
+@OPTIMIZERS.register(_lr_spec("lr", 2e-3), _BETAS, _eps_spec("eps", 1e-8), _COUPLED_WD, family="pytorch",
+                     cycled_momentum="betas")
 def adamax(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_decay: Any = 0.0) -> Optimizer:
     """torch Adamax: Adam with the infinity norm (a running max of |g|) in the denominator."""
     default_lr = lr
-    beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
+    default_beta1, beta2 = (np.asarray(b, np.float64) for b in _split_betas(betas))
 
     def init(params: np.ndarray) -> AdamaxState:
         return AdamaxState(_counts(params), _zeros(params), _zeros(params))
 
-    def update(grads, state, params, lr=None):
+    def update(grads, state, params, lr=None, momentum=None):
+        beta1 = _beta1(default_beta1, momentum)
         g = grads + per_run(weight_decay, params) * params if _has(weight_decay) else grads
         count = state.count + 1
         exp_avg = state.exp_avg + per_run(1 - beta1, params) * (g - state.exp_avg)
@@ -526,7 +558,8 @@ def adamax(lr: Any = 2e-3, betas: Any = (0.9, 0.999), eps: Any = 1e-8, weight_de
         clr = per_run(np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1**count), params)
         return params - clr * exp_avg / exp_inf, AdamaxState(count, exp_avg, exp_inf)
 
-    def step_size(state, lr=None):
+    def step_size(state, lr=None, momentum=None):
+        beta1 = _beta1(default_beta1, momentum)
         clr = np.asarray(_lr(default_lr, lr), np.float64) / (1 - beta1 ** np.maximum(state.count, 1))
         with np.errstate(divide="ignore"):
             return per_run(clr, state.exp_inf) / state.exp_inf
@@ -2178,16 +2211,21 @@ def grouped(optimizers: Sequence[Optimizer], runs: Sequence[Any]) -> Optimizer:
         return GroupedState(_counts(params), tuple(opt.init(params[index]) for opt, index in zip(optimizers, runs,
                                                                                                  strict=True)))
 
-    def update(grads, state, params, lr=None):
+    def cycled(momentum: Any, index: np.ndarray) -> dict[str, Any]:
+        """The `momentum` keyword of a group's call: only when a scheduler cycles it (not every optimizer takes it)."""
+        return {} if momentum is None else {"momentum": _rows(momentum, index)}
+
+    def update(grads, state, params, lr=None, momentum=None):
         new = np.empty_like(params)
         parts = []
         for opt, index, part in zip(optimizers, runs, state.parts, strict=True):  # a loop over optimizers
-            new[index], moved = opt.update(grads[index], part, params[index], _rows(lr, index))
+            new[index], moved = opt.update(grads[index], part, params[index], _rows(lr, index),
+                                           **cycled(momentum, index))
             parts.append(moved)
         return new, GroupedState(state.count + 1, tuple(parts))
 
-    def step_size(state, lr=None):
-        sizes = [np.asarray(opt.step_size(part, _rows(lr, index)))
+    def step_size(state, lr=None, momentum=None):
+        sizes = [np.asarray(opt.step_size(part, _rows(lr, index), **cycled(momentum, index)))
                  for opt, index, part in zip(optimizers, runs, state.parts, strict=True)]
         row = np.broadcast_shapes(*(size.shape[1:] for size in sizes))
         out = np.empty((sum(len(index) for index in runs), *row), dtype=np.result_type(*sizes))

@@ -651,4 +651,5 @@ SCHEDULES.register(
     family="pytorch", check=_torch.check_chained,
 )(_torch.chained_scheduler)
 
+from tui_dl.engine import keras_plateau as _keras_plateau  # noqa: E402, F401 - Keras's ReduceLROnPlateau
 from tui_dl.engine import practice_schedules as _practice  # noqa: E402, F401 - transformers and timm

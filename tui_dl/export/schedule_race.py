@@ -13,7 +13,8 @@ cosine_decay's decay_steps defaults to the whole race). Everything shared is a `
 json: `{"epochs", "iterations_per_epoch", "runs": [{"name", "schedule", "schedule_params",
 "optimizer", "optimizer_params", "lr" (every iteration), "batch_loss" (every iteration),
 "train_loss", "val_loss", "train_acc", "val_acc" (every epoch), "step_size": {"p10", "median",
-"p90"} (every epoch), "diverged_epoch"}]}`. csv: one row per run and epoch,
+"p90"} (every epoch), "diverged_epoch", and "momentum" (every iteration) for a racer whose schedule cycles
+the optimizer's momentum (CyclicLR, OneCycleLR)}]}`. csv: one row per run and epoch,
 `run,epoch,train_loss,val_loss,train_acc,val_acc,lr,step_p10,step_median,step_p90` (lr: the rate
 of the epoch's last iteration).
 """
@@ -21,6 +22,8 @@ of the epoch's last iteration).
 from __future__ import annotations
 
 import argparse
+
+import numpy as np
 
 from tui_dl.engine.experiments import schedule_race as race
 from tui_dl.engine.experiments.costs import schedule_race_cost
@@ -69,6 +72,8 @@ def build(args: argparse.Namespace) -> Export:
                           "p90": snap.step_p90[r, :length]},
             "diverged_epoch": None if snap.diverged_epoch[r] < 0 else int(snap.diverged_epoch[r]),
         })
+        if snap.momentum is not None and not np.isnan(snap.momentum[r]).all():  # cycle_momentum: what it set
+            runs[-1]["momentum"] = snap.momentum[r, :iterations]
     notes = [*data_notes(train), *(f"{run['name']} diverged at epoch {run['diverged_epoch']} (non-finite loss): "
                                    "it stops there" for run in runs if run["diverged_epoch"] is not None)]
     rows = (

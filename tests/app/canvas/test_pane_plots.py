@@ -28,7 +28,8 @@ from tui_dl.ticks import compact
 
 
 def schedule_chart(rates: np.ndarray, log: bool, position: int = 10) -> tuple[Chart, list[str]]:
-    frame = SimpleNamespace(rates=np.atleast_2d(rates), position=position, slots=[0], horizon=rates.shape[-1] - 1)
+    frame = SimpleNamespace(rates=np.atleast_2d(rates), position=position, slots=[0], horizon=rates.shape[-1] - 1,
+                            momenta=None)
     chart = Chart(80, 20)
     SchedulePlot().chart(chart, (frame, log))
     return chart, chart.render().plain()

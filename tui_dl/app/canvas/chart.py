@@ -132,9 +132,10 @@ class Chart:
         self.x_spec = {"log": log, "limits": limits, "integer": integer, "extend": extend}
 
     def y_axis(self, log: bool = False, limits: tuple[float | None, float | None] = (None, None),
-               extend: bool = True) -> None:
-        """How the y axis is chosen (see x_axis)."""
-        self.y_spec = {"log": log, "limits": limits, "extend": extend}
+               extend: bool = True, label_width: int = 0) -> None:
+        """How the y axis is chosen (see x_axis); label_width: the least width of its labels' column, so that charts
+        stacked one above the other put their x axes at the same column."""
+        self.y_spec = {"log": log, "limits": limits, "extend": extend, "label_width": label_width}
 
     def line(self, x: Any, y: Any, color: RGB, series: int = 0, dotted: bool = False, scale: bool = True) -> None:
         """A polyline through (x, y); NaN or inf breaks it. series picks its character in the glyph modes."""
@@ -208,6 +209,7 @@ class Chart:
             return cells
         y_axis = self._axis(self.y_spec, 1, max(2, min(6, rows // 3 + 1)))
         label_width = max((len(label) for label in y_axis.labels), default=1) if y_axis else 1
+        label_width = max(label_width, self.y_spec.get("label_width", 0))
         left = label_width + 1
         cols = self.width - left
         x_axis = self._axis(self.x_spec, 0, max(2, min(8, cols // 9)))

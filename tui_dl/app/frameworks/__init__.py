@@ -14,6 +14,7 @@ from tui_dl.app.frameworks.initializers import init_code, init_std
 from tui_dl.app.frameworks.lr_finder import effective_step, range_test, schedule_race
 from tui_dl.app.frameworks.optimizers import OPTIMIZER_FORMULAS, optimizer_code, optimizer_name
 from tui_dl.app.frameworks.schedules import (
+    KERAS_CALLBACKS,
     KERAS_SCHEDULES,
     TIMM_SCHEDULES,
     TORCH_SCHEDULES,
@@ -38,7 +39,8 @@ def describe(selection: Selection) -> Description:
         convention = ("Keras (step = optimizer.iterations)" if name in KERAS_SCHEDULES or name == "legacy_decay"
                       else "PyTorch (e = scheduler.last_epoch)" if name in TORCH_SCHEDULES
                       else "transformers (e = optimizer steps, a torch LambdaLR)" if name in TRANSFORMERS_SCHEDULES
-                      else "timm (t = the epoch or update count given to step)" if name in TIMM_SCHEDULES else "both")
+                      else "timm (t = the epoch or update count given to step)" if name in TIMM_SCHEDULES
+                      else "Keras callback (e = the epoch, on_epoch_end)" if name in KERAS_CALLBACKS else "both")
         formula = schedule_formula(name, p)
         if "step" in selection.extra and "rate" in selection.extra:
             formula.append(f"now: lr({selection.extra['step']}) = {selection.extra['rate']:.6g}")

@@ -31,6 +31,7 @@ TRANSFORMERS_SCHEDULES = {name: f"get_{name}" for name in (
     "cosine_with_hard_restarts_schedule_with_warmup", "polynomial_decay_schedule_with_warmup", "inverse_sqrt_schedule",
     "wsd_schedule", "cosine_with_min_lr_schedule_with_warmup")}
 TIMM_SCHEDULES = {"cosine_lr_scheduler": "CosineLRScheduler", "step_lr_scheduler": "StepLRScheduler"}
+KERAS_CALLBACKS = {"keras_reduce_lr_on_plateau": "ReduceLROnPlateau"}
 _NO_KERAS = "# no Keras built-in: subclass keras.optimizers.schedules.LearningRateSchedule with the formula above"
 _KS = "keras.optimizers.schedules."
 _TS = "torch.optim.lr_scheduler."
@@ -40,7 +41,7 @@ _LAMBDA_NOTE = "LambdaLR multiplies the optimizer's lr by the lambda: set the op
 def schedule_name(name: str) -> str:
     """The framework's class name (CosineDecayRestarts, StepLR), or the catalog name."""
     return (KERAS_SCHEDULES.get(name) or TORCH_SCHEDULES.get(name) or TRANSFORMERS_SCHEDULES.get(name)
-            or TIMM_SCHEDULES.get(name) or name)
+            or TIMM_SCHEDULES.get(name) or KERAS_CALLBACKS.get(name) or name)
 
 
 def base_rate(name: str, params: Mapping[str, Any]) -> float:
@@ -152,6 +153,11 @@ def _more_formulas(p: Mapping[str, Any], g: Mapping[str, str]) -> dict[str, Call
             f" period i of {g['t_initial']}·{g['cycle_mul']}^i steps:",
             f"lr_min + ½({g['lr']}·{g['cycle_decay']}^i − lr_min)(1 + cos(π t_cur^k/t_i^k)), lr_min = {g['lr_min']}"
             f" after {count(g['cycle_limit'], 'period')}"],
+        "keras_reduce_lr_on_plateau": lambda: [
+            f"lr ← max(lr·{g['factor']}, {g['min_lr']}) after {count(g['patience'], 'epoch')} without improvement"
+            f" (wait ≥ patience), while lr > {g['min_lr']}",
+            f"improves: {p['monitor']} ∓ |{g['min_delta']}| beats the best (mode {p['mode']}, absolute);"
+            f" cooldown {g['cooldown']}"],
         "step_lr_scheduler": lambda: [
             f"t < {g['warmup_t']}: linear warmup from {g['warmup_lr_init']}; then {g['lr']}·{g['decay_rate']}^⌊t/"
             f"{g['decay_t']}⌋ (t from the warmup's end: {p['warmup_prefix']})"],
@@ -226,6 +232,11 @@ def schedule_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]
                 [f"import timm.scheduler; optimizer = torch.optim.SGD(model.parameters(), lr={num(p['lr'])});"
                  f" after each {'epoch' if p['t_in_epochs'] else 'update'} call {call_} with the new count"
                  " (timm sets the rate of that t)."])
+    if name in KERAS_CALLBACKS:
+        return keras_plateau_code(p), _NO_TORCH_PLATEAU, [
+            f"optimizer = keras.optimizers.SGD(learning_rate={num(p['learning_rate'])}) or any optimizer;"
+            " model.fit(..., validation_data=..., callbacks=[reduce_lr]): it reads the monitored value from each"
+            " epoch's logs."]
     if name == "constant":
         return (f"keras.optimizers.SGD(learning_rate={num(p['learning_rate'])})",
                 f"torch.optim.SGD(model.parameters(), lr={num(p['learning_rate'])})", [])
@@ -234,6 +245,17 @@ def schedule_code(name: str, p: Mapping[str, Any]) -> tuple[str, str, list[str]]
                      decay_rate=p["decay"]), _lambda(name, p),
                 ["Keras 2's `decay=` argument; Keras 3 ignores it (with a warning): use InverseTimeDecay."])
     return "", "", []
+
+
+_NO_TORCH_PLATEAU = ("# no exact torch equivalent: torch.optim.lr_scheduler.ReduceLROnPlateau waits patience + 1 bad"
+                     " epochs,\n# its threshold is relative by default, a NaN first value never becomes the best,"
+                     "\n# and it restarts its count (and cooldown) even when min_lr stops the reduction")
+
+
+def keras_plateau_code(p: Mapping[str, Any]) -> str:
+    """The Keras callback, as `reduce_lr = keras.callbacks.ReduceLROnPlateau(...)`."""
+    kw = {k: v for k, v in p.items() if k not in ("learning_rate", "metrics")}
+    return "reduce_lr = " + call("keras.callbacks." + KERAS_CALLBACKS["keras_reduce_lr_on_plateau"], **kw)
 
 
 def torch_scheduler_code(name: str, p: Mapping[str, Any]) -> str:

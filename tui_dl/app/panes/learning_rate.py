@@ -2,6 +2,8 @@
 
 Schedules: each curve is drawn dim over the whole horizon and bright up to "now", with a dot at the
 rate now; `g` switches the rate axis to a log scale, where exponential decays become straight lines.
+When a slot's schedule cycles the optimizer's momentum (CyclicLR's and OneCycleLR's cycle_momentum,
+Adam's beta1), a strip under the rates draws that momentum the same way, and the legend gives it.
 `v` cycles to the training loss under each slot's schedule (schedule race), the adaptive
 optimizers' effective step size lr / (sqrt(v) + eps), the LR range test with its suggested
 rate, and the rate sweep (K log-spaced rates trained side by side, coloured by rate, with the
@@ -43,6 +45,7 @@ from tui_dl.ticks import compact
 TITLES = {"schedules": "schedules", "race": "schedule race", "step": "effective step", "range": "range test",
           "sweep": "rate sweep", "sparse": "rare features"}
 GROUPS = ("slot", "run", "sweep")  # the panel groups of runs: slot 1, run 2, sweep 3 take that run's color
+STACKED_LABELS = 6  # the y labels' width of the rate plot and the momentum strip under it: their x axes line up
 
 
 class SchedulePlot(Plot):
@@ -58,9 +61,29 @@ class SchedulePlot(Plot):
             chart.line(steps[: now + 1], rates[: now + 1], series(slot), slot)
             chart.points([now], [rates[now]], series(slot), NOW, slot)
         chart.x_axis(integer=True, limits=(0, frame.horizon))
-        chart.y_axis(log=log)
+        chart.y_axis(log=log, label_width=STACKED_LABELS if frame.momenta is not None else 0)
         scale = " (log)" if log else ""
         chart.title(f"learning rate{scale} against step · solid: met so far, dotted: ahead", f"learning rate{scale}")
+
+
+class MomentumPlot(Plot):
+    """The momentum (Adam: beta1) the cycling slots set, under the rates: solid up to now, dotted ahead; data is the
+    frame. Shown only when a slot cycles momentum."""
+
+    def chart(self, chart: Chart, data: Any) -> None:
+        frame = data
+        steps = np.arange(frame.momenta.shape[1])
+        now = frame.position
+        for row, slot in enumerate(frame.slots):
+            momenta = frame.momenta[row]
+            if np.isnan(momenta).all():
+                continue
+            chart.line(steps[now:], momenta[now:], dim(series(slot), 0.6), slot, dotted=True)
+            chart.line(steps[: now + 1], momenta[: now + 1], series(slot), slot)
+            chart.points([now], [momenta[now]], series(slot), NOW, slot)
+        chart.x_axis(integer=True, limits=(0, frame.horizon))
+        chart.y_axis(label_width=STACKED_LABELS)
+        chart.title("momentum (Adam: beta1) the scheduler sets, inverse to the rate", "momentum")
 
 
 class SweepPlots(Vertical):
@@ -95,6 +118,8 @@ class LearningRatePane(Pane):
     VIEWS = tuple(TITLES)
     DEFAULT_CSS = """
     LearningRatePane #body > Plot { height: 1fr; }
+    LearningRatePane #body > SchedulePlot { height: 2fr; }
+    LearningRatePane #body > MomentumPlot { height: 1fr; min-height: 5; max-height: 9; }
     """
     BINDINGS: ClassVar = [
         Binding("v", "cycle_view", "View", tooltip="schedules, training loss under each (schedule race), adaptive"
@@ -121,6 +146,7 @@ class LearningRatePane(Pane):
 
     def compose_body(self) -> ComposeResult:
         yield SchedulePlot(id="plot")
+        yield MomentumPlot(id="momentum")
         yield RacePlot(id="race")
         yield StepSizePlot(id="step")
         yield RangePlot(id="range")
@@ -139,6 +165,17 @@ class LearningRatePane(Pane):
     def on_view_changed(self) -> None:
         for view, plot in self.plots().items():
             plot.display = view == self.view
+        self._show_momentum()
+
+    def _show_momentum(self) -> None:
+        """The momentum strip is there in the schedules view while a slot cycles momentum."""
+        frame = self.frame
+        shown = (self.view == "schedules" and frame is not None and frame.view == "schedules"
+                 and frame.momenta is not None)
+        plot = self.query_one(MomentumPlot)
+        plot.display = shown
+        if shown:
+            plot.show(frame)
 
     def set_rows(self, rows: list[ParamRow]) -> None:
         """New rows; after `v` the panel starts at the new view's first row, not at a row of the old one."""
@@ -167,6 +204,7 @@ class LearningRatePane(Pane):
             return
         plot = self.plots()[self.view]
         plot.show((frame, self.log_scale))
+        self._show_momentum()
         legends = {"race": race_legend, "step": step_legend, "range": range_legend, "schedules": schedule_legend,
                    "sweep": sweep_legend, "sparse": sparse_legend}
         self.set_note(legends[self.view](frame, self.mode))
@@ -191,7 +229,7 @@ class LearningRatePane(Pane):
 
 
 def schedule_legend(frame: Any, mode: str = "") -> Text:
-    """Each slot's class name and its rate now."""
+    """Each slot's class name, its rate now, and the momentum it sets now where it cycles momentum."""
     text = Text()
     if not frame.slots:
         text.append("every slot is off: pick a schedule for a slot in the panel")
@@ -201,4 +239,7 @@ def schedule_legend(frame: Any, mode: str = "") -> Text:
         rate = frame.rates[row, frame.position]
         text.append(f"{series_mark(slot, mode)} {label}", style=f"bold {hex_color(series(slot))}")
         text.append(f" lr {compact(rate)}" if np.isfinite(rate) else " lr undefined")
+        momentum = np.nan if frame.momenta is None else frame.momenta[row, frame.position]
+        if np.isfinite(momentum):
+            text.append(f" momentum {compact(momentum)}")
     return text

@@ -193,14 +193,14 @@ def _race_job(view: str, config: Any, slots: tuple[int, ...], steps: int = 0, sk
                cost=costs.schedule_race_cost(config), export="tui-dl export schedule-race")
 
 
-def race_job(settings: dict[str, Any], plateau: str) -> Job:
+def race_job(settings: dict[str, Any], plateaus: tuple[str, ...]) -> Job:
     """The slots racing under one optimizer for the overlay's steps; slots that cannot race are named."""
     train = shared_train(settings, race_epochs(settings), settings["optimizer"])
     iterations = train.epochs * batches_per_epoch(settings)
     racing, skipped = [], []
     for i, slot in enumerate(settings["slots"]):
-        if slot["name"] == plateau:
-            skipped.append(f"slot {i + 1} ({plateau}) follows a metric, not the step: it cannot race")
+        if slot["name"] in plateaus:
+            skipped.append(f"slot {i + 1} ({slot['name']}) follows a metric, not the step: it cannot race")
         elif slot["name"] != OFF:
             reason = _cannot_race(train, slot, iterations)
             if reason:
@@ -225,11 +225,16 @@ def _cannot_race(train: training.TrainConfig, slot: dict[str, Any], iterations: 
     failing the whole race in its worker.
     """
     racer = schedule_race.Racer(slot["name"], slot["name"], dict(slot["params"]))
+    config = schedule_race.racer_config(train, racer, iterations)
     try:
         with np.errstate(all="ignore"):
-            training.schedule_rates(schedule_race.racer_config(train, racer, iterations), iterations)
+            training.schedule_rates(config, iterations)
+            cycled = training.schedule_momenta(config, iterations) is not None
     except ParamError as error:
         return str(error).removeprefix(f"schedule {slot['name']} ")
+    why = training.uncycled_momentum(config.optimizer) if cycled else None
+    if why is not None:
+        return f"cycles the optimizer's momentum and {config.optimizer} {why}; set cycle_momentum=false"
     return None
 
 

@@ -19,8 +19,8 @@ from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner import lr_views, rate_sweep, sparse
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import costs
-from tui_dl.engine.experiments.training import PLATEAU
-from tui_dl.engine.schedules import SCHEDULES
+from tui_dl.engine.experiments.training import PLATEAUS
+from tui_dl.engine.schedules import SCHEDULES, schedule_momentum
 from tui_dl.params import ParamSpec
 
 SLOTS = 6
@@ -44,6 +44,8 @@ class ScheduleFrame:
         position: the "now" step.
         horizon: the last step.
         view: always schedules (the other views' frames name theirs too).
+        momenta: (S, horizon + 1) the momentum (Adam: beta1) each slot's schedule sets at each step, NaN rows for
+            the slots that do not cycle it (CyclicLR's and OneCycleLR's cycle_momentum); None when none does.
     """
 
     labels: tuple[str, ...]
@@ -52,6 +54,7 @@ class ScheduleFrame:
     position: int
     horizon: int
     view: str = "schedules"
+    momenta: np.ndarray | None = None
 
 
 @dataclass
@@ -61,6 +64,7 @@ class _Cursor:
     labels: tuple[str, ...]
     slots: tuple[int, ...]
     rates: np.ndarray
+    momenta: np.ndarray | None
     position: int = 0
 
 
@@ -146,7 +150,7 @@ class ScheduleModel(PaneModel):
             SCHEDULES[slot["name"]].resolve(slot["params"])
         view = self.view
         if view == "race":
-            return lr_views.race_job(self.settings, PLATEAU)
+            return lr_views.race_job(self.settings, PLATEAUS)
         if view == "step":
             return lr_views.step_job(self.settings)
         if view == "range":
@@ -163,19 +167,25 @@ class ScheduleModel(PaneModel):
         def init(rng: np.random.Generator) -> _Cursor:
             steps = np.arange(horizon + 1)
             rates = np.empty((len(active), horizon + 1))
+            momenta = np.full((len(active), horizon + 1), np.nan)
             with np.errstate(all="ignore"):
                 for row, (_, slot) in enumerate(active):  # at most six closed forms, each vectorized over steps
                     rates[row] = SCHEDULES[slot["name"]](steps, **slot["params"])
-            rates.flags.writeable = False
+                    momentum = schedule_momentum(slot["name"], steps, SCHEDULES[slot["name"]].resolve(slot["params"]))
+                    if momentum is not None:
+                        momenta[row] = momentum
+            rates.flags.writeable = momenta.flags.writeable = False
             labels = tuple(f"{i + 1} {schedule_name(slot['name'])}" for i, slot in active)
-            return _Cursor(labels, tuple(i for i, _ in active), rates)
+            cycled = None if np.isnan(momenta).all() else momenta
+            return _Cursor(labels, tuple(i for i, _ in active), rates, cycled)
 
         def step(cursor: _Cursor, n: int) -> _Cursor:
             cursor.position = min(cursor.position + n, horizon)
             return cursor
 
         def frame(cursor: _Cursor) -> ScheduleFrame:
-            return ScheduleFrame(cursor.labels, cursor.slots, cursor.rates, cursor.position, horizon)
+            return ScheduleFrame(cursor.labels, cursor.slots, cursor.rates, cursor.position, horizon,
+                                 momenta=cursor.momenta)
 
         return Job(init=init, step=step, frame=frame, position=lambda f: f.position, horizon=horizon,
                    cost=costs.series_cost(horizon + 1, len(active), ("steps",)), export="tui-dl export schedule")
@@ -227,6 +237,11 @@ class ScheduleModel(PaneModel):
             Preset("LR: reduce on plateau", "torch ReduceLROnPlateau on a loss that flattens out",
                    load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
                                   _slot("constant", learning_rate=ADAM_LR), steps=600))),
+            Preset("LR: Keras vs PyTorch plateau", "keras.callbacks.ReduceLROnPlateau next to torch's on the same"
+                   " loss: Keras waits patience epochs (torch patience + 1), by an absolute min_delta",
+                   load(_settings(_slot("reduce_lr_on_plateau", lr=ADAM_LR, patience=20),
+                                  _slot("keras_reduce_lr_on_plateau", learning_rate=ADAM_LR, patience=20),
+                                  steps=600))),
             Preset("LR: too low, right, too high", "13 rates from 1e-4 to 100 trained side by side with SGD: the"
                    " smallest barely move, the largest diverge (✖), │ the range test's suggestion",
                    lambda: self.load(self.sweep_settings())),

@@ -65,7 +65,7 @@ def _key(member: Member) -> tuple[str, tuple[tuple[str, Any], ...]]:
 
 def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np.random.Generator,
                 streams: Streams | None = None, *, rates: np.ndarray | None = None,
-                record_batches: bool = False) -> Groups:
+                momenta: np.ndarray | None = None, record_batches: bool = False) -> Groups:
     """Draw the data set, then one TrainState per distinct optimizer setting of members.
 
     Args:
@@ -75,6 +75,8 @@ def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np
         rng: draws the data set (unless config.data is given), then the root of the runs' streams.
         streams: the runs' streams instead (training.default_streams with one seed).
         rates: (iterations, R) every iteration's learning rate per run (see training.init).
+        momenta: with rates, (iterations, R) every iteration's cycled momentum per run, NaN where a run's
+            schedule does not cycle it (see training.init).
         record_batches: keep each mini-batch's loss (see training.init).
     """
     if not members:
@@ -94,8 +96,9 @@ def init_groups(config: training.TrainConfig, members: Sequence[Member], rng: np
                                optimizer_params=dict(first.optimizer_params),
                                variants=tuple(variants.Variant(members[r].label) for r in index))
         group_rates = None if rates is None else np.asarray(rates)[:, index]
+        group_momenta = None if momenta is None else np.asarray(momenta)[:, index]
         states.append(training.init(group_config, rng, streams.subset(index), rates=group_rates,
-                                    record_batches=record_batches))
+                                    momenta=group_momenta, record_batches=record_batches))
         runs.append(index)
     return Groups(states, runs, len(members), dataset)
 
@@ -144,8 +147,9 @@ def step_size_quantiles(groups: Groups, quantiles: Sequence[float]) -> np.ndarra
         if state.iteration == 0:
             return np.full((runs, len(quantiles)), np.nan)
         lr = state.rates[state.iteration - 1] if state.rates is not None else state.plateau.lr
+        cycled = {} if state.momenta is None else {"momentum": state.momenta[state.iteration - 1]}
         with np.errstate(all="ignore"):
-            sizes = np.broadcast_to(state.optimizer.step_size(state.opt_state, lr), state.params.shape)
+            sizes = np.broadcast_to(state.optimizer.step_size(state.opt_state, lr, **cycled), state.params.shape)
             values = np.quantile(sizes, quantiles, axis=1).T
         return np.where(state.active[:, None], values, np.nan)
 

@@ -8,10 +8,14 @@ runs are grouped by optimizer (optimizer_groups.py), one vectorized update per g
 Schedules are pure functions of the optimizer iteration (schedules.py), so each racer's rates
 are computed once, at init, into an (iterations, R) table that training.py reads each
 iteration (as it does its own schedule: the base rate `lr` sets the schedule's `learning_rate`,
-`initial_learning_rate`, `lr` or `max_lr`). A schedule whose length is a parameter
+`initial_learning_rate`, `lr` or `max_lr`); so is the momentum, or Adam's beta1, that cyclic_lr
+and one_cycle_lr cycle by default, as torch's schedulers set it in the optimizer's param groups
+before each step (`momenta`, NaN for the racers that do not cycle it). A schedule whose length is a parameter
 (`HORIZON_KEYS`: cosine_decay's decay_steps, one_cycle_lr's total_steps ...) runs over the whole
-race unless that parameter is given. reduce_lr_on_plateau reacts to a metric, not to the step,
-so it cannot race here (the training experiment runs it).
+race unless that parameter is given (one_cycle_lr's `epochs` and `steps_per_epoch`, torch's other
+form, leave total_steps unset: `one_cycle_lr:epochs=10,steps_per_epoch=50`). reduce_lr_on_plateau
+(torch's or Keras's) reacts to a metric, not to the step, so it cannot race here (the training
+experiment runs it).
 
 Per epoch the race records the training experiment's history (train/val loss and accuracy) and,
 per run, the 10th, 50th and 90th percentiles over all parameters of the optimizer's effective
@@ -41,6 +45,7 @@ from tui_dl.engine.experiments.optimizer_groups import (
     step_size_quantiles,
 )
 from tui_dl.engine.optimizers import OPTIMIZERS
+from tui_dl.engine.schedules import SCHEDULES
 from tui_dl.engine.streams import Streams
 from tui_dl.params import ParamError, parse_named_assignments
 
@@ -53,6 +58,8 @@ HORIZON_KEYS = {
     "cosine_annealing_lr": "T_max",
     "polynomial_lr": "total_iters",
 }
+# one_cycle_lr's length as torch also takes it: a racer giving either leaves total_steps unset (none)
+ONE_CYCLE_EPOCH_FORM = ("epochs", "steps_per_epoch")
 # the training keys a racer may set for itself (the rest are shared: give them to the experiment)
 RACER_KEYS = ("lr", "optimizer")
 
@@ -90,7 +97,12 @@ def parse_racer(text: str, train: training.TrainConfig | None = None) -> Racer:
     """
     train = train or training.TrainConfig()
     name, values = parse_named_assignments(text, "racer")
-    shared = sorted(k for k in values if k in {s.name for s in training.TRAIN_PARAMS} and k not in RACER_KEYS)
+    train_keys = {s.name for s in training.TRAIN_PARAMS}
+    if name in SCHEDULES:  # a schedule parameter named like a shared one (one_cycle_lr's epochs) is the schedule's
+        own = {s.name for s in SCHEDULES[name].params}
+        values = {f"schedule.{k}" if k in train_keys and k in own and k not in RACER_KEYS else k: v
+                  for k, v in values.items()}
+    shared = sorted(k for k in values if k in train_keys and k not in RACER_KEYS)
     if shared:
         raise ParamError(f"bad racer {text!r}: {shared[0]} is shared by every racer (set it for the experiment); "
                          f"a racer sets {', '.join(RACER_KEYS)} and its schedule's and optimizer's parameters")
@@ -123,7 +135,10 @@ def racer_config(train: training.TrainConfig, racer: Racer, iterations: int) -> 
     params = dict(racer.schedule_params)
     horizon = HORIZON_KEYS.get(racer.schedule)
     if horizon is not None and horizon not in params:
-        params[horizon] = iterations
+        if any(params.get(key) is not None for key in ONE_CYCLE_EPOCH_FORM):
+            params[horizon] = None  # one_cycle_lr's other form: epochs * steps_per_epoch (torch: total_steps=None)
+        else:
+            params[horizon] = iterations
     optimizer = racer.optimizer or train.optimizer
     optimizer_params = racer.optimizer_params
     if optimizer_params is None:  # the experiment's parameters belong to the experiment's optimizer
@@ -137,12 +152,28 @@ def _rates(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarr
     """(iterations, R) each racer's rate at every iteration (its schedule evaluated once, here)."""
     columns = []
     for config in configs:  # once per racer at init, never per step
-        if config.schedule == training.PLATEAU:
-            raise ParamError("reduce_lr_on_plateau follows a metric, not the step, so it cannot race here: "
-                             "train it with the training experiment (schedule=reduce_lr_on_plateau)")
+        if config.schedule in training.PLATEAUS:
+            raise ParamError(f"{config.schedule} follows a metric, not the step, so it cannot race here: "
+                             f"train it with the training experiment (schedule={config.schedule})")
         table, _, _ = training.schedule_rates(config, iterations)
         columns.append(table[:, 0])
     return np.stack(columns, axis=1)
+
+
+def _momenta(configs: Sequence[training.TrainConfig], iterations: int) -> np.ndarray | None:
+    """(iterations, R) the momentum (Adam: beta1) each racer's schedule sets at every iteration, NaN for racers whose
+    schedule does not cycle it; None when none does. A racer cycling momentum over an optimizer without one is
+    refused, as torch's CyclicLR and OneCycleLR refuse it."""
+    columns = []
+    for config in configs:  # once per racer at init, never per step
+        table = training.schedule_momenta(config, iterations)
+        if table is not None:
+            refusal = training.momentum_refusal(config.schedule, config.optimizer)
+            if refusal is not None:
+                raise ParamError(f"racer {config.variants[0].label!r}: {refusal}")
+        columns.append(np.full(iterations, np.nan) if table is None else table[:, 0])
+    table = np.stack(columns, axis=1)
+    return None if np.isnan(table).all() else table
 
 
 # ============================================================================ state
@@ -154,6 +185,7 @@ class ScheduleRaceState:
     racers: tuple[training.TrainConfig, ...]  # each racer's resolved one-run config
     groups: Groups
     rates: np.ndarray  # (iterations, R)
+    momenta: np.ndarray | None  # (iterations, R) cycled momentum (NaN: not cycled); None when no racer cycles it
     batches: int
     step_sizes: History  # (epochs, R, len(QUANTILES))
     epoch: int = 0
@@ -176,6 +208,8 @@ class ScheduleRaceSnapshot:
             step size at the end of each epoch (NaN after a run diverged).
         diverged_epoch: (R,) -1 while a run has not diverged.
         finished: the race is over.
+        momentum: (R, iterations) the momentum (Adam: beta1) a cycling schedule sets at every iteration, NaN for
+            racers whose schedule does not cycle it; None when none does.
     """
 
     labels: tuple[str, ...]
@@ -200,6 +234,7 @@ class ScheduleRaceSnapshot:
     step_p90: np.ndarray
     diverged_epoch: np.ndarray
     finished: bool
+    momentum: np.ndarray | None = None
 
 
 # ============================================================================ init, step
@@ -214,9 +249,11 @@ def init(config: ScheduleRaceConfig, rng: np.random.Generator,
     shared = replace(config.train, data=dataset)
     racers = tuple(racer_config(shared, racer, iterations) for racer in config.racers)
     rates = _rates(racers, iterations)
+    momenta = _momenta(racers, iterations)
     members = [Member(r.variants[0].label, r.optimizer, r.optimizer_params) for r in racers]
-    groups = init_groups(shared, members, rng, streams, rates=rates, record_batches=True)
-    return ScheduleRaceState(config, racers, groups, rates, batches, History((len(racers), len(QUANTILES))))
+    groups = init_groups(shared, members, rng, streams, rates=rates, momenta=momenta, record_batches=True)
+    return ScheduleRaceState(config, racers, groups, rates, momenta, batches,
+                             History((len(racers), len(QUANTILES))))
 
 
 def finished(state: ScheduleRaceState) -> bool:
@@ -242,6 +279,9 @@ def snapshot(state: ScheduleRaceState) -> ScheduleRaceSnapshot:
     sizes = state.step_sizes.view()  # (epoch, R, Q)
     lr = state.rates.T
     lr.flags.writeable = False
+    momentum = None if state.momenta is None else state.momenta.T
+    if momentum is not None:
+        momentum.flags.writeable = False
     iteration = max(s.iteration for s in groups.states)
     return ScheduleRaceSnapshot(
         labels=tuple(r.variants[0].label for r in state.racers),
@@ -256,4 +296,5 @@ def snapshot(state: ScheduleRaceState) -> ScheduleRaceSnapshot:
         step_p10=sizes[:, :, 0].T, step_median=sizes[:, :, 1].T, step_p90=sizes[:, :, 2].T,
         diverged_epoch=gather(groups, lambda s: s.diverged_epoch),
         finished=finished(state),
+        momentum=momentum,
     )

@@ -37,7 +37,8 @@ stepped once per batch gives the same). `lr` is the schedule's base rate: it set
 one_cycle_lr, unless that parameter is set explicitly in `schedule_params`; piecewise_constant_decay's
 `values` are absolute. A variant may set its own base rate (`lr=0.1`), which replaces `lr` for
 that run. `reduce_lr_on_plateau` is driven by each run's monitored metric (early
-stopping's `monitor`) once per epoch, so every run gets its own rate. A variant's
+stopping's `monitor`) once per epoch, so every run gets its own rate; so is Keras's
+`keras_reduce_lr_on_plateau`, by the quantity its own `monitor` names. A variant's
 `weight_decay` is decoupled, as torch's AdamW: before each optimizer update every parameter
 (kernels and biases) is multiplied by 1 - lr * weight_decay, whatever the optimizer.
 
@@ -78,13 +79,17 @@ from tui_dl.engine.experiments.variants import (
     Variant,
 )
 from tui_dl.engine.initializers import INITIALIZERS
+from tui_dl.engine.keras_plateau import NAME as KERAS_PLATEAU
+from tui_dl.engine.keras_plateau import KerasPlateauState, keras_plateau_init, keras_plateau_step
 from tui_dl.engine.mlp import CLASSIFICATION, MLP, LossGrad, dropout_masks_from_uniforms
 from tui_dl.engine.optimizers import OPTIMIZERS, Optimizer, check_in_training, grouped, per_run, training_names
-from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step
+from tui_dl.engine.schedules import SCHEDULES, PlateauState, plateau_init, plateau_step, schedule_momentum
 from tui_dl.engine.streams import Streams, root_of
 from tui_dl.params import Component, ParamError, ParamSpec, count
 
 PLATEAU = "reduce_lr_on_plateau"
+# the schedules driven by a monitored metric once per epoch: torch's and Keras's ReduceLROnPlateau
+PLATEAUS = (PLATEAU, KERAS_PLATEAU)
 # the schedule parameter `lr` sets, in this order of preference (cyclic_lr has base_lr and max_lr)
 BASE_RATE_KEYS = ("lr", "learning_rate", "initial_learning_rate", "max_lr")
 # early stopping's monitor -> the history it reads
@@ -248,7 +253,9 @@ class TrainState:
     optimizer: Optimizer
     opt_state: Any
     rates: np.ndarray | None  # (iterations, R) lr of every iteration and run; None with reduce_lr_on_plateau
-    plateau: PlateauState | None
+    # (iterations, R) the momentum (Adam: beta1) a cycling scheduler sets at every iteration; None when none cycles
+    momenta: np.ndarray | None
+    plateau: PlateauState | KerasPlateauState | None
     plateau_params: Mapping[str, Any]
     x_train: np.ndarray
     y_train: np.ndarray
@@ -403,18 +410,21 @@ def schedule_rates(config: TrainConfig, iterations: int
     """(lr of every iteration and run (iterations, R), plateau state, plateau parameters).
 
     Each run's base rate is its variant's lr, or the experiment's; the schedule is evaluated
-    once per distinct base rate. reduce_lr_on_plateau has no precomputed rates (None) but a state.
+    once per distinct base rate. reduce_lr_on_plateau (torch's or Keras's) has no precomputed rates (None) but a
+    state.
     """
     component = SCHEDULES[config.schedule]
     key = _schedule_key(component)
     bases = expand_to_runs(config, [config.lr if v.lr is None else v.lr for v in config.variants])
-    if config.schedule == PLATEAU:
+    if config.schedule in PLATEAUS:
         resolved = component.resolve(config.schedule_params)
         if resolved.pop("metrics") is not None:
-            raise ParamError("reduce_lr_on_plateau follows the monitored metric in training: do not set metrics")
-        resolved.pop("lr")
-        explicit = config.schedule_params.get("lr")
-        return None, plateau_init(bases if explicit is None else np.full(len(bases), explicit)), resolved
+            raise ParamError(f"{config.schedule} follows the monitored metric in training: do not set metrics")
+        key = "lr" if config.schedule == PLATEAU else "learning_rate"
+        resolved.pop(key)
+        explicit = config.schedule_params.get(key)
+        start = bases if explicit is None else np.full(len(bases), explicit)
+        return None, (plateau_init(start) if config.schedule == PLATEAU else keras_plateau_init(start)), resolved
     distinct, inverse = np.unique(bases, return_inverse=True)
     columns = []
     for base in distinct:  # one evaluation per distinct base rate, not per run
@@ -428,6 +438,67 @@ def schedule_rates(config: TrainConfig, iterations: int
         raise ParamError(f"schedule {config.schedule} has no valid rate at iteration {bad[0]} "
                          f"(training runs {count(iterations, 'iteration')}): lengthen it or train fewer epochs")
     return rates, None, {}
+
+
+def schedule_momenta(config: TrainConfig, iterations: int) -> np.ndarray | None:
+    """(iterations, R) the momentum the config's schedule sets at every iteration (CyclicLR's and OneCycleLR's
+    cycle_momentum: the same for every run), or None when it does not cycle momentum."""
+    component = SCHEDULES[config.schedule]
+    if component.meta.get("momentum") is None:
+        return None
+    params = dict(config.schedule_params)
+    key = _schedule_key(component)
+    if key is not None and key not in params:
+        params[key] = float(config.lr)  # the momentum does not depend on the rate; the parameter must be there
+    column = schedule_momentum(config.schedule, np.arange(iterations), component.resolve(params))
+    if column is None:
+        return None
+    return np.repeat(np.asarray(column, np.float64)[:, None], config.runs, axis=1)
+
+
+def cycled_momenta(config: TrainConfig, momenta: np.ndarray) -> np.ndarray | None:
+    """The (iterations, R) momentum table a training follows: NaN entries (runs whose schedule does not cycle) are
+    the run's own optimizer momentum or beta1; None when no run is cycled."""
+    table = np.array(momenta, dtype=np.float64)
+    settings = [component_setting(config, variant, "optimizer") for variant in config.variants
+                for _ in range(config.seeds)]
+    for run, (name, params) in enumerate(settings):  # once per run at init, never per step
+        cycled = OPTIMIZERS[name].meta.get("cycled_momentum")
+        if cycled is None:
+            if not np.isnan(table[:, run]).all():
+                raise ParamError(momentum_refusal(config.schedule, name))
+            continue
+        resolved = OPTIMIZERS[name].resolve(dict(params))
+        own = resolved["momentum"] if cycled == "momentum" else resolved["betas"][0]
+        table[:, run] = np.where(np.isnan(table[:, run]), own, table[:, run])
+    return None if np.isnan(table).all() else table
+
+
+def momentum_refusal(schedule: str, optimizer: str) -> str | None:
+    """One line refusing a schedule that cycles momentum over an optimizer it cannot set, or None when it can."""
+    why = uncycled_momentum(optimizer)
+    return None if why is None else f"{schedule} with cycle_momentum cannot drive {optimizer}: it {why}; " \
+                                    "set cycle_momentum=false"
+
+
+def uncycled_momentum(optimizer: str) -> str | None:
+    """Why a scheduler cannot cycle this optimizer's momentum (a clause after its name), or None when it can.
+
+    torch's CyclicLR and OneCycleLR write param_group['momentum'] (SGD, RMSprop) or betas[0] (the Adam family)
+    and raise "optimizer must support momentum or beta1 with `cycle_momentum` option enabled" for the others
+    (torch/optim/lr_scheduler.py); a Keras optimizer has no param groups for them to write.
+    """
+    if OPTIMIZERS[optimizer].meta.get("cycled_momentum") is not None:
+        return None
+    if optimizer in _CYCLED_UNMODELLED:
+        return "has a momentum torch would cycle, which tui-dl does not model yet"
+    if OPTIMIZERS[optimizer].family == "keras":
+        return "is a Keras optimizer: it has no torch param groups to set"
+    return "has no momentum or betas to set (torch raises: optimizer must support momentum or beta1)"
+
+
+# optimizers torch's schedulers would cycle (they have a momentum or betas) that the engine does not cycle yet
+_CYCLED_UNMODELLED = ("muon", "sgd_schedule_free", "adamw_schedule_free")
 
 
 def _check(config: TrainConfig) -> None:
@@ -535,7 +606,8 @@ def draw_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
 
 
 def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None = None, *,
-         rates: np.ndarray | None = None, record_batches: bool = False) -> TrainState:
+         rates: np.ndarray | None = None, momenta: np.ndarray | None = None,
+         record_batches: bool = False) -> TrainState:
     """Draw the data set (unless config.data is given) and initialize one network per run.
 
     Args:
@@ -546,6 +618,8 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
         rates: an (iterations, R) table of every iteration's rate per run, used instead of the
             config's schedule (each run its own schedule, as in the schedule race); it must cover
             every iteration that will be trained.
+        momenta: with rates, an (iterations, R) table of the momentum (Adam: beta1) a cycling schedule sets at
+            every iteration, NaN for runs whose schedule does not cycle (see `cycled_momenta`).
         record_batches: keep every mini-batch's training loss per run in `batch_loss`.
     """
     _check(config)
@@ -570,6 +644,11 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     plateau, plateau_params = None, {}
     if rates is None:
         rates, plateau, plateau_params = schedule_rates(config, config.epochs * batches)
+        momenta = schedule_momenta(config, config.epochs * batches)
+    if momenta is not None:
+        if np.shape(momenta) != np.shape(rates):
+            raise ParamError(f"bad momenta table of shape {np.shape(momenta)}: expected the rates' {np.shape(rates)}")
+        momenta = cycled_momenta(config, momenta)
     stopping = _stopping(config)
     unlogged_monitor(config.monitor, config.mode, logged_monitors(dataset.task))  # auto mode: refused, as Keras
     stopping_state = early_stopping_init(stopping, runs)
@@ -578,7 +657,7 @@ def init(config: TrainConfig, rng: np.random.Generator, streams: Streams | None 
     return TrainState(
         config=config, dataset=dataset, model=model, streams=streams, params=params,
         optimizer=optimizer, opt_state=optimizer.init(params),
-        rates=rates, plateau=plateau, plateau_params=plateau_params,
+        rates=rates, momenta=momenta, plateau=plateau, plateau_params=plateau_params,
         x_train=dataset.x_train.astype(dtype), y_train=regression_y(dataset.y_train),
         x_val=dataset.x_val.astype(dtype), y_val=regression_y(dataset.y_val),
         l1=_per_variant(config, "l1"), l2=_per_variant(config, "l2"),
@@ -670,7 +749,8 @@ def train_batch(state: TrainState, index: np.ndarray) -> LossGrad:
     params = state.params
     if np.any(state.weight_decay):
         params = params * (1 - per_run(np.asarray(lr, np.float64) * state.weight_decay, params))
-    new_params, state.opt_state = state.optimizer.update(result.grads, state.opt_state, params, lr)
+    cycled = {} if state.momenta is None else {"momentum": state.momenta[state.iteration]}
+    new_params, state.opt_state = state.optimizer.update(result.grads, state.opt_state, params, lr, **cycled)
     if not state.active.all():
         new_params[~state.active] = state.params[~state.active]
     state.params = new_params
@@ -737,7 +817,12 @@ def _record_epoch(state: TrainState, was_active: np.ndarray, train_loss: np.ndar
     if stop_now.any():
         _restore(state, stop_now)
         state.active &= ~stop_now
-    if state.plateau is not None and logged:
+    if state.plateau is not None and state.config.schedule == KERAS_PLATEAU:
+        watched = state.plateau_params["monitor"]  # the callback's own monitor; not logged: Keras warns, skips
+        if watched in logged_monitors(model.task):
+            stepped = keras_plateau_step(state.plateau, row[MONITORED[watched]], **state.plateau_params)
+            state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
+    elif state.plateau is not None and logged:
         stepped = plateau_step(state.plateau, current, **state.plateau_params)
         state.plateau = stepped._replace(lr=np.where(state.active, stepped.lr, state.plateau.lr))
     state.epoch += 1
