@@ -212,8 +212,25 @@ def test_keys_typed_in_one_burst_act_where_the_key_before_them_moved_the_focus(d
         await drive.burst(pilot, ["4", "v"])
         assert app.current == 3 and app.focused is app.panes[3].panel
         assert [pane.view for pane in app.panes[:3]] == views[:3] and app.panes[3].view != views[3]
-        await drive.burst(pilot, ["1", "z", "enter", "backspace", "enter"])  # steps 1000 -> 100
+        await drive.burst(pilot, ["1", "z", "enter", "end", "backspace", "enter"])  # steps 1000 -> 100
         assert not panel(app).editing and app.focused is panel(app)
         assert row(app, "lr", "steps").value == 100
+
+    drive.run(scenario)
+
+
+def test_a_value_typed_in_one_burst_with_enter_and_the_keys_after_it(drive):
+    """`enter moons enter` typed at once left spiral (the letters went to the panel; n and s of moons
+    stepped and changed the seed); `enter down` applied the value to the row below."""
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "z")
+        await select(drive, pilot, app, "dataset")
+        seed, index = app.seed, panel(app).index
+        await drive.burst(pilot, ["enter", *"moons", "enter", "down", "down"])
+        assert row(app, "train", "dataset").value == "moons" and app.seed == seed
+        assert panel(app).index == index + 2 and not panel(app).editing and app.focused is panel(app)
+        await drive.burst(pilot, ["up", "up", "enter", *"xor", "escape", "down"])
+        assert row(app, "train", "dataset").value == "moons" and panel(app).index == index + 1
+        assert not panel(app).editing and app.focused is panel(app)
 
     drive.run(scenario)

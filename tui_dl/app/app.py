@@ -41,7 +41,7 @@ from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
-from tui_dl.app.widgets.param_panel import ParamPanel
+from tui_dl.app.widgets.param_panel import ParamPanel, ValueInput
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
 from tui_dl.params import SEED, ParamError
 from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
@@ -183,6 +183,17 @@ class TuiDlApp(App[None]):
 
             return TerminalDriver
         return driver_class
+
+    async def _on_key(self, event: events.Key) -> None:
+        """While the value input is open, a key that reaches the app without having passed through it was
+        typed for it: the app handed it to the widget focused when it read it, the panel, before the enter
+        that opened the input ran. It goes to the input, in order, instead of to the bindings (the `n` and
+        `s` of `moons` stepped and changed the seed; the closing enter applied the value before it was
+        typed)."""
+        typing = self.focused
+        if isinstance(typing, ValueInput) and not typing.closed and not typing.passed_through(event):
+            event.prevent_default()  # App._on_key's bindings
+            typing._forward_event(events.Key(event.key, event.character))  # as the app hands a key on
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters (NO_COLOR's monochrome among them), then ASCII for `--ascii`."""

@@ -92,7 +92,7 @@ class ParamPanel(Vertical, can_focus=True):
         yield _Rows(id="rows")
         yield Static(id="help")
         yield Static(id="error")
-        yield Input(id="value", select_on_focus=True)
+        yield ValueInput(id="value", select_on_focus=True)
 
     # ------------------------------------------------------------------ data
     @property
@@ -177,8 +177,9 @@ class ParamPanel(Vertical, can_focus=True):
         if self.locked or not self.rows:
             return False
         if action == "edit":
-            # in the dashboard, enter belongs to the app (maximize); typing a value needs the room
-            return bool(getattr(self.app, "single", True))
+            # in the dashboard, enter belongs to the app (maximize); typing a value needs the room; while
+            # typing, enter is the input's (apply)
+            return bool(getattr(self.app, "single", True)) and not self.editing
         return True
 
     def action_move(self, direction: int) -> None:
@@ -208,19 +209,18 @@ class ParamPanel(Vertical, can_focus=True):
         row = self.selected
         if row is None:
             return
-        field = self.query_one(Input)
-        field.value = row.spec.format(row.value)
-        field.placeholder = row.spec.allowed()
+        field = self.query_one(ValueInput)
+        field.open(row.spec.format(row.value), row.spec.allowed())
         field.add_class("-editing")
         self.editing = True
         focus_now(field)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def apply_typed(self, text: str) -> None:
+        """Close the input and ask for the selected row = text (enter in the input)."""
         row = self.selected
         self._close_input()
         if row is not None:
-            self.post_message(self.Edit(self, row.key, event.value))
+            self.post_message(self.Edit(self, row.key, text))
 
     def on_key(self, event: events.Key) -> None:
         if self.editing and event.key == "escape":
@@ -236,6 +236,53 @@ class ParamPanel(Vertical, can_focus=True):
         self.query_one(Input).remove_class("-editing")
         if refocus:
             focus_now(self)
+
+
+class ValueInput(Input):
+    """The panel's input for an exact value, closed by enter and escape at once.
+
+    Textual hands a key to the widget focused when the app reads it, and runs bindings when the key has
+    bubbled back up to the app, with the focus of that moment: keys typed right after enter reached the
+    input after it was done (letters were typed into the hidden input, `down` ran before the value was
+    applied and it went to the row below). Once closed, the input lets every key go on to the bindings,
+    and enter applies the value before the next key's binding runs. (Letters typed right after the enter
+    that opens it reach the app without passing through it: TuiDlApp._on_key types them in.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.closed = True
+        """Enter or escape has closed it (open() opens it)."""
+        self._passing: set[events.Key] = set()
+
+    def open(self, value: str, placeholder: str) -> None:
+        """Show value, selected (typing replaces it), and take keys."""
+        self.value, self.placeholder = value, placeholder
+        self.closed = False
+        self._passing.clear()
+
+    def passed_through(self, event: events.Key) -> bool:
+        """Whether a key reaching the app came through this input (once: the app asks once per key)."""
+        if event in self._passing:
+            self._passing.discard(event)
+            return True
+        return False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.closed:
+            event.prevent_default()  # not typed into the input: it bubbles on to the bindings
+            return
+        if not event.is_printable:  # on its way up to the bindings (the input types and stops the others)
+            self._passing.add(event)
+        if event.key == "escape":
+            self.closed = True  # and on to the panel, which closes it
+            return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        self.closed = True
+        if isinstance(self.parent, ParamPanel):
+            self.parent.apply_typed(self.value)
 
 
 def row_text(label: str, value: str, width: int, labels: int = LABEL_WIDTH) -> str:
