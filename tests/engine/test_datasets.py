@@ -7,6 +7,7 @@ import io
 import math
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -490,6 +491,11 @@ def test_npz_errors(tmp_path):
     np.savez(tmp_path / "objects.npz", X=np.array([{"a": 1}] * 12, dtype=object), y=y)
     assert _error(tmp_path / "objects.npz") == (
         f"data file 'objects.npz' holds Python objects (pickled arrays), which are not loaded: {expected}, of numbers")
+    with zipfile.ZipFile(tmp_path / "members.npz", "w") as archive:  # members named .npy that are not arrays
+        archive.writestr("X.npy", b"notnpy")
+        archive.writestr("y.npy", b"bad")
+    assert _error(tmp_path / "members.npz") == (
+        f"data file 'members.npz': its member 'X' is not a numpy array: {expected}")
 
 
 @pytest.mark.parametrize(("labels", "task", "reason"), [

@@ -552,7 +552,7 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single .npy array, not named arrays X and y")
         with loaded as archive:
-            return {key: archive[key] for key in archive.files}
+            arrays = {key: archive[key] for key in archive.files}
     except ValueError as error:
         if "pickle" in str(error):  # an object array: never unpickled (it could run code)
             raise ParamError(f"data file {path.name!r} holds Python objects (pickled arrays), which are not "
@@ -560,6 +560,10 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
         raise ParamError(f"could not read data file {path.name!r} as .npz: {error}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise ParamError(f"could not read data file {path.name!r} as .npz: {error}") from None
+    for key, member in arrays.items():  # numpy hands back the bytes of a member that is not a .npy array
+        if not isinstance(member, np.ndarray):
+            raise ParamError(f"data file {path.name!r}: its member {key!r} is not a numpy array: {NPZ_EXPECTED}")
+    return arrays
 
 
 def _numeric(array: np.ndarray, key: str, name: str) -> np.ndarray:
