@@ -7,6 +7,7 @@ Every wait polls a condition against a generous deadline (the machine may be bus
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -254,3 +255,52 @@ def test_a_suspended_app_resumes_on_sigcont(tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == 128 + signal.SIGTERM
+
+
+def test_a_job_stopped_then_continued_in_the_background_comes_back_with_fg(tmp_path):
+    """In a shell with job control: `kill -TSTP`, then `kill -CONT` while the job is in the background
+    (it cannot take the terminal: SIGTTOU stops it again), then `fg`: the app draws and takes keys again
+    (it ran blind, in cooked mode, 2 of 2 before)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+
+    def controlling_terminal() -> None:  # the pty becomes the shell's terminal, as a terminal window's is
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    env = {**environment(tmp_path), "PS1": "READY$ "}
+    shell = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], stdin=slave, stdout=slave, stderr=slave,
+                             env=env, preexec_fn=controlling_terminal)
+    os.close(slave)
+    output = bytearray()
+    app = None
+    try:
+        read_until(master, output, lambda out: b"READY$ " in out, DEADLINE)
+        os.write(master, f"exec 2>&1; {sys.executable} -m tui_dl --no-mouse\n".encode())
+        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
+        app = int(subprocess.run(["pgrep", "-P", str(shell.pid)], capture_output=True, text=True).stdout.split()[0])
+
+        def state() -> str:
+            with open(f"/proc/{app}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0]
+
+        os.kill(app, signal.SIGTSTP)
+        read_until(master, output, lambda out: state() == "T" and out.count(b"READY$ ") >= 2, DEADLINE)
+        assert state() == "T", bytes(output[-300:])
+        os.kill(app, signal.SIGCONT)  # in the background: it stops again on the terminal
+        read_until(master, output, lambda out: state() == "T", DEADLINE)
+        mark = len(output)
+        os.write(master, b"fg\n")
+        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out[mark:] and b"Learning rate" in out[mark:],
+                   DEADLINE)
+        assert ALTERNATE_SCREEN_ON in output[mark:], bytes(output[-300:])
+        os.write(master, b"q")  # keys are read again
+        read_until(master, output, lambda out: out.count(b"READY$ ") >= 3, DEADLINE)
+        assert output.count(b"READY$ ") >= 3, bytes(output[-300:])
+    finally:
+        if app is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(app, signal.SIGKILL)
+        shell.kill()
+        shell.wait()
+        os.close(master)

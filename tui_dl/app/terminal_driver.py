@@ -12,15 +12,18 @@ kill-session` a second after `s`):
   again.
 
 `TerminalDriver` hands writes to the thread only while it lives, stops it without waiting on a full queue,
-and resumes on SIGCONT only after its own SIGTSTP.
+resumes on SIGCONT only after its own SIGTSTP (and again on the next SIGCONT if the first one found it in
+the background), and does the work of both signals on the event loop, not inside the code they interrupted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import termios
 import threading
+from collections.abc import Callable
 from queue import Full
 from typing import Any
 
@@ -69,13 +72,36 @@ class TerminalDriver(LinuxDriver):
             writer.join(JOIN_S)
 
     def _sigtstp_application(self, *args: Any) -> None:
-        self._stopped_by_sigtstp = True
-        super()._sigtstp_application(*args)
+        _on_the_loop(self._suspend)
 
     def _sigcont_application(self, *args: Any) -> None:
-        if self._stopped_by_sigtstp:  # a SIGCONT of its own (a closed terminal sends one) resumes nothing
-            self._stopped_by_sigtstp = False
-            super()._sigcont_application(*args)
+        _on_the_loop(self._resume)
+
+    def _suspend(self) -> None:
+        self._stopped_by_sigtstp = True
+        LinuxDriver._sigtstp_application(self)
+
+    def _resume(self) -> None:
+        if not self._stopped_by_sigtstp:  # a SIGCONT of its own (a closed terminal sends one) resumes nothing
+            return
+        LinuxDriver._sigcont_application(self)
+        writer = self._writer_thread
+        if writer is not None and writer.is_alive():  # back in application mode; in the background it is
+            self._stopped_by_sigtstp = False  # not (SIGTTOU stopped it again): the SIGCONT of `fg` resumes
+
+
+def _on_the_loop(callback: Callable[[], None]) -> None:
+    """Run a signal's work on the event loop's next turn, not inside the code the signal interrupted.
+
+    Textual's SIGTSTP handler writes to the output queue: run inside a write that held the queue's lock, it
+    waited for that lock forever (the app froze, `q` ignored, 1 in 5 `kill -TSTP` in a test).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # before or after the app's loop: nothing else is running
+        callback()
+        return
+    loop.call_soon_threadsafe(callback)
 
 
 QUIT_GRACE_S = 5.0
