@@ -54,21 +54,28 @@ APP_SCRIPT = textwrap.dedent("""
         return int(open("/proc/self/statm").read().split()[1]) * 4096
 
     async def main():
-        app = TuiDlApp(AppConfig())
+        app = TuiDlApp(AppConfig(autoplay=False))  # only this runner steps: the others hold still
         async with app.run_test(size=(120, 40)) as pilot:
             runner = app.runners["train"]
 
-            async def run(hidden):  # replaced while its worker is still out, as a user's edit does
-                app.paused = False
+            async def until(condition):
+                while not condition():
+                    await pilot.pause(0.02)
+
+            async def settled():
+                await until(lambda: runner.error or (runner.position >= 2 and not runner.busy
+                                                     and all(worker.is_finished for worker in app.workers)))
+                assert not runner.error, runner.error
+                return rss()
+
+            async def run(hidden):  # the previous run is replaced while its worker is out, as an edit does
                 runner.model.set("hidden", hidden)
                 runner.restart()
-                while runner.position < 3 and not runner.error:
-                    await pilot.pause(0.02)
-                assert not runner.error, runner.error
-                app.paused = True  # then every worker back, the replaced run's included
-                while any(not worker.is_finished for worker in app.workers):
-                    await pilot.pause(0.02)
-                return rss()
+                runner.request(2)
+                figure = await settled()
+                runner.request(1000)  # a worker out when the next run replaces this one
+                await until(lambda: runner.busy)
+                return figure
 
             figures = {"base": await run("100,100")}
             for cycle in range(2):
