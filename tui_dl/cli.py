@@ -172,10 +172,25 @@ def _main(argv: Sequence[str] | None) -> int:
     return app.return_code or 0  # 1 after a crash (Textual restores the terminal and prints it), 143 on SIGTERM
 
 
+# options before the command that only the app (and snapshot, serve, lesson) take: export has --set
+APP_ONLY_OPTIONS = {"config": "--config", "preset": "--preset", "reset": "--reset", "fps": "--fps",
+                    "ascii": "--ascii", "mouse": "--no-mouse", "demo": "--demo", "lang": "--lang"}
+
+
+def _app_options_given(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[str]:
+    """The app-only options given on this command line (a value other than the default)."""
+    return [option for dest, option in APP_ONLY_OPTIONS.items()
+            if getattr(args, dest, None) != parser.get_default(dest)]
+
+
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tui_dl.export import write
     from tui_dl.params import ParamError
 
+    if given := _app_options_given(args, parser):  # `tui-dl --config f.toml export ...` ignored the file
+        parser.exit(2, f"tui-dl: error: {', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to the app "
+                       "(and snapshot, serve, lesson), not to export: an export takes its values with --set and "
+                       "its own options (tui-dl export TARGET --help)\n")
     try:
         if args.list:
             from tui_dl.export.listing import write_listing

@@ -63,3 +63,17 @@ def test_the_top_level_seed_reaches_every_export_that_draws(capsys):
     given_first = json.loads(capsys.readouterr().out)
     assert cli.main([*argv, "--seed", "5"]) == 0
     assert given_first == json.loads(capsys.readouterr().out) and given_first["seed"] == 5
+
+
+@pytest.mark.parametrize(("argv", "given"), [
+    (["--config", "nonexist.toml"], "--config"),
+    (["--preset", "nosuch"], "--preset"),
+    (["--reset", "--fps", "5"], "--reset, --fps"),
+    (["--ascii", "--no-mouse", "--demo", "--lang", "ko"], "--ascii, --no-mouse, --demo, --lang"),
+])
+def test_app_options_before_export_are_refused_not_ignored(capsys, argv, given):
+    """`tui-dl --config FILE export ...` ran with the defaults and said nothing."""
+    verb = "applies" if "," not in given else "apply"
+    assert refusal(capsys, [*argv, "export", "schedule", "constant"]).rstrip() == (
+        f"tui-dl: error: {given} {verb} to the app (and snapshot, serve, lesson), not to export: an export takes "
+        "its values with --set and its own options (tui-dl export TARGET --help)")
