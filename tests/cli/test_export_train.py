@@ -13,8 +13,8 @@ import pytest
 from tui_dl.cli import main
 
 FAST = ("--set", "hidden=16,16", "--set", "train_samples=40", "--set", "val_samples=60", "--set", "batch_size=20")
-KEYS = {"name", "variant", "seed", "train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss", "val_data_loss",
-        "best_epoch", "stopped_epoch", "diverged_epoch"}
+KEYS = {"name", "variant", "seed_index", "train_loss", "val_loss", "train_acc", "val_acc", "train_data_loss",
+        "val_data_loss", "best_epoch", "stopped_epoch", "diverged_epoch"}
 
 
 def run(capsys, *argv):
@@ -32,7 +32,7 @@ def train_json(capsys, *argv):
 def test_json_has_one_run_per_variant_in_order_with_full_histories(capsys):
     document, err = train_json(capsys, "--dataset", "spiral", "--variant", "none", "l2=1e-3+dropout=0.2",
                                "--variant", "weight_decay=1e-2", "--epochs", "4", *FAST)
-    assert err == "" and list(document) == ["runs", "variants"]
+    assert err == "" and list(document) == ["seed", "runs", "variants"] and document["seed"] == 0
     runs = document["runs"]
     assert [r["name"] for r in runs] == ["none", "L2 1e-3 + dropout 0.2", "weight decay 0.01"]
     assert [r["variant"] for r in runs] == ["none", "l2=1e-3+dropout=0.2", "weight_decay=1e-2"]
@@ -78,7 +78,7 @@ def test_csv_has_one_row_per_run_and_epoch(capsys):
     code, out, _ = run(capsys, "export", "train", "--dataset", "xor", "--variant", "none", "l1=1e-4",
                        "--epochs", "3", "--format", "csv", *FAST)
     table = list(csv.reader(io.StringIO(out)))
-    assert code == 0 and table[0] == ["run", "seed", "epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
+    assert code == 0 and table[0] == ["run", "seed_index", "epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
     assert [(r[0], int(r[1]), int(r[2])) for r in table[1:]] == [(n, 0, e) for n in ("none", "L1 1e-4")
                                                                 for e in range(3)]
     assert all(math.isfinite(float(v)) for row in table[1:] for v in row[3:])
@@ -93,7 +93,8 @@ def test_variants_are_paired_unless_asked_and_seeds_give_a_spread(capsys):
     document, _ = train_json(capsys, "--dataset", "spiral", "--variant", "none", "dropout=0.3", "--epochs", "3",
                              "--set", "seeds=3", *FAST)
     runs, variants = document["runs"], document["variants"]
-    assert [(r["variant"], r["seed"]) for r in runs] == [(v, s) for v in ("none", "dropout=0.3") for s in range(3)]
+    assert [(r["variant"], r["seed_index"]) for r in runs] == [(v, s) for v in ("none", "dropout=0.3")
+                                                               for s in range(3)]
     assert [(v["name"], v["seeds"]) for v in variants] == [("none", 3), ("dropout 0.3", 3)]
     for index, variant in enumerate(variants):
         curves = np.array([r["val_loss"] for r in runs[3 * index: 3 * index + 3]])
@@ -195,3 +196,10 @@ def test_data_alone_is_not_both_a_data_set_and_a_file(capsys, tmp_path, target):
     code, out, err = run(capsys, "export", target, "--data", str(path), "--set", "hidden=4", "--format", "csv")
     assert code == 0 and out.startswith(("iteration,", "run,"))
     assert "not both" not in err and "trained as classification: its labels are 2 whole numbers: 0, 1" in err
+
+
+def test_the_json_names_the_root_seed_and_each_run_its_seed_index(capsys):
+    """A run's `seed` said its index among the variant's seeds (0 under --seed 7): the file did not say
+    which seed made it."""
+    document, _ = train_json(capsys, "--dataset", "xor", "--epochs", "2", "--seed", "7", "--set", "seeds=2", *FAST)
+    assert document["seed"] == 7 and [run["seed_index"] for run in document["runs"]][:2] == [0, 1]

@@ -15,15 +15,16 @@ still say `patience=N` itself).
 Variants are paired (the same initial weights, batches and dropout draws; `--set paired=false`
 for independent ones); `--set seeds=S` trains each under S seeds.
 
-json: `{"runs": [{"name", "variant", "seed", "train_loss", "val_loss", "train_acc", "val_acc",
+json: `{"seed", "runs": [{"name", "variant", "seed_index", "train_loss", "val_loss", "train_acc", "val_acc",
 "train_data_loss", "val_data_loss", "best_epoch", "stopped_epoch", "diverged_epoch"}],
 "variants": [{"name", "variant", "seeds", "<history key>": {"median", "low", "high"}}]}`: one run
-per variant and seed (variants in the order given, seeds 0 .. S-1 within each), then each
+per variant and seed (variants in the order given, seed indices 0 .. S-1 within each: the run draws its
+initial weights, batches and dropout from streams of the root `seed` keyed by its seed index), then each
 variant's median over its seeds and their range per epoch (`spread` in training.py; the seeds
 that stopped earlier are left out). Epochs are 0-based as Keras counts them; each run's list ends
 with the epoch at which it stopped or diverged (a run that stopped at epoch k has k + 1 entries).
-NaN (accuracy of a regression, a diverged loss) is null. csv: one row per run, seed and epoch,
-`run,seed,epoch,train_loss,val_loss,train_acc,val_acc`.
+NaN (accuracy of a regression, a diverged loss) is null. csv: one row per run, seed index and epoch,
+`run,seed_index,epoch,train_loss,val_loss,train_acc,val_acc`.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from tui_dl.export.common import (
 from tui_dl.params import ParamError, ParamSpec, parse_assignments
 
 FILE_DATASET = "file"
-CSV_HEADER = ("run", "seed", "epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+CSV_HEADER = ("run", "seed_index", "epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +135,8 @@ def _epoch_or_none(value: int) -> int | None:
 
 def build(args: argparse.Namespace) -> Export:
     """Train every variant to the end and write its history."""
-    rng = np.random.default_rng(seed_of(args))
+    root_seed = seed_of(args)
+    rng = np.random.default_rng(root_seed)
     config = build_config(args, rng)
     check_cost(args, training_cost(config, knobs=("hidden", "seeds", "val_samples", "variants")),
                values=config.runs * config.epochs * 2 * len(training.HISTORY_KEYS))
@@ -147,23 +149,23 @@ def build(args: argparse.Namespace) -> Export:
         runs.append({
             "name": label,
             "variant": specs[r // snap.seeds],
-            "seed": r % snap.seeds,
+            "seed_index": r % snap.seeds,  # the stream id under the root seed (training.py, Randomness)
             **{key: getattr(snap, key)[r, :length] for key in training.HISTORY_KEYS},
             "best_epoch": _epoch_or_none(snap.best_epoch[r]),
             "stopped_epoch": _epoch_or_none(snap.stopped_epoch[r]),
             "diverged_epoch": _epoch_or_none(snap.diverged_epoch[r]),
         })
-    seed = (lambda run: f" (seed {run['seed']})") if snap.seeds > 1 else (lambda run: "")
+    seed = (lambda run: f" (seed index {run['seed_index']})") if snap.seeds > 1 else (lambda run: "")
     notes = [f"{run['name']}{seed(run)} diverged at epoch {run['diverged_epoch']} (non-finite loss): it stops there"
              for run in runs if run["diverged_epoch"] is not None]
     unlogged = unlogged_monitor(config.monitor, config.mode, training.logged_monitors(snap.task))
     notes = [*data_notes(config), *([unlogged] if unlogged else []), *notes]
     rows = (
-        (run["name"], run["seed"], epoch, *(run[key][epoch] for key in CSV_HEADER[3:]))
+        (run["name"], run["seed_index"], epoch, *(run[key][epoch] for key in CSV_HEADER[3:]))
         for run in runs
         for epoch in range(len(run["train_loss"]))
     )
-    return Export(CSV_HEADER, rows, {"runs": runs, "variants": _variants(snap, specs)}, notes)
+    return Export(CSV_HEADER, rows, {"seed": root_seed, "runs": runs, "variants": _variants(snap, specs)}, notes)
 
 
 def _variants(snap: training.TrainSnapshot, specs: Any) -> list[dict[str, Any]]:
