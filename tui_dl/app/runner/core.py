@@ -150,8 +150,9 @@ class Runner:
         self.error = None
         self._credit = 0.0
         self._pending = _Pending()
-        self._state = None
-        return_freed_memory()
+        replaced, self._state = self._state is not None, None
+        if replaced:  # a first start has nothing to give back (a full collection costs 30-70 ms at startup)
+            return_freed_memory()
         self._job = self.model.checked_job()
         if self.model.default_speed != self._pace:  # a model whose pace follows its view (step, epoch, iteration)
             self._pace = self.model.default_speed
