@@ -229,9 +229,15 @@ class TuiDlApp(App[None]):
             self.lesson = LessonMode(self, self._lesson_bar, self.config.language, self.config.lesson)
             # after the focus given above has arrived: it would otherwise take the pane back to the first
             self.call_after_refresh(self.lesson.start)
-        # what startup made lives as long as the app: frozen, it is left out of the full collections,
-        # which otherwise land in a frame now and then (the 95th percentile of frame times)
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._settle_memory)
+
+    @staticmethod
+    def _settle_memory() -> None:
+        """After the first screen update: what startup made lives as long as the app; frozen, it is left
+        out of the full collections, which otherwise land in a frame now and then (the 95th percentile of
+        frame times). Then automatic collection resumes: `tui-dl` starts the app without it (cli.main)."""
+        gc.freeze()
+        gc.enable()
 
     async def on_event(self, event: events.Event) -> None:
         """Input first goes to a running demo: a key hands control to the user (and is consumed, see demo.py)."""
