@@ -118,7 +118,7 @@ class TuiDlApp(App[None]):
         self.setup_state: SetupState = start_setup(config, models)
         """The setup file and preset loaded at start (error included), and where `w` writes."""
         self.seed = self.setup_state.seed
-        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, self.seed)
+        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, self.seed, self.call_after_refresh)
                         for kind, model in models.items()}
         self.set_reactive(TuiDlApp.paused, not config.autoplay)
         if self.setup_state.pane is not None:  # a --preset: its pane gets the focus
