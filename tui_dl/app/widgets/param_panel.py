@@ -86,6 +86,7 @@ class ParamPanel(Vertical, can_focus=True):
         """While locked (a pane's own mode uses the arrows), the panel lets its keys through."""
         self.error = ""
         self.editing = False
+        self._help: Text | None = None  # the help line shown
 
     def compose(self) -> ComposeResult:
         yield _Rows(id="rows")
@@ -143,10 +144,12 @@ class ParamPanel(Vertical, can_focus=True):
             if i:
                 text.append("\n")
             text.append_text(line)
-        rows.update(text)
+        rows.update(text, layout=False)  # its height is the panel's rest (1fr), whatever the text
         row = self.selected
-        help_text = f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters"
-        self.query_one("#help", Static).update(Text(help_text))
+        help_text = Text(f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters")
+        if help_text != self._help:  # a new text may take another number of lines: a layout
+            self._help = help_text
+            self.query_one("#help", Static).update(help_text)
 
     def _lines(self) -> list[tuple[int, Text]]:
         """(row index or -1 for a header, the line) for every header and row."""
