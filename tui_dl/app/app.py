@@ -34,11 +34,13 @@ from tui_dl.app.export import write_export
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
+from tui_dl.app.main_screen import MainScreen
 from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
 from tui_dl.app.widgets.param_panel import ParamPanel
+from tui_dl.app.widgets.plot import CanvasWidget
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
 from tui_dl.params import SEED, ParamError
 from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
@@ -129,6 +131,8 @@ class TuiDlApp(App[None]):
         self.lesson: LessonMode | None = None
         """Lesson mode (`tui-dl lesson`), from mount until the app ends (inactive once left with esc)."""
         self._ascii = AsciiFilter() if config.ascii else None
+        self._answering: dict[str, bool] = {}
+        """Panes restarted by the user whose first frame has not arrived yet (see `MainScreen.answer`)."""
         self.remembered: list[str] = [] if self.setup_state.resumed is None else [
             f"setup {home_relative(self.setup_state.resumed)}"]
         """What this start resumed from the preferences (named in the top line with how to forget it)."""
@@ -155,6 +159,9 @@ class TuiDlApp(App[None]):
         except RuntimeError:  # before or after the event loop: nothing on screen to restore
             raise SystemExit(128 + signum) from None
         loop.call_soon_threadsafe(self.exit, None, 128 + signum)
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters (NO_COLOR's monochrome among them), then ASCII for `--ascii`."""
@@ -279,6 +286,7 @@ class TuiDlApp(App[None]):
     def on_frame_ready(self, message: FrameReady) -> None:
         runner = self.runners[message.pane]
         pane = self.pane(message.pane)
+        first = runner.frame is None  # the first frame of a restart
         if not runner.accept(message) or not pane.is_attached:  # stale, or the app is closing
             return
         try:
@@ -292,6 +300,10 @@ class TuiDlApp(App[None]):
         except NoMatches:  # a worker's last frame arrived while the app was closing: its plots are gone
             if getattr(self, "_running", False):  # Textual clears it first thing in its shutdown
                 raise
+            return
+        screen = self._main_screen()
+        if first and self._answering.pop(pane.KIND, False) and isinstance(screen, MainScreen):
+            screen.answer(pane.query(CanvasWidget))  # the user's restart: its first frame goes out at once
 
     def _update_progress(self, pane: Pane) -> None:
         pane.progress = pane.border_subtitle = self.progress(pane.KIND)
@@ -401,6 +413,7 @@ class TuiDlApp(App[None]):
         pane = self.pane(kind)
         pane.set_rows(runner.model.rows())
         runner.restart(seed)
+        self._answering[kind] = True  # its first frame answers the user: on screen at once
         self._update_progress(pane)
 
     def apply_preset(self, kind: str, preset: Preset, announce: bool = True) -> None:
