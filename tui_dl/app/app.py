@@ -306,7 +306,8 @@ class TuiDlApp(App[None]):
             screen.answer(pane.query(CanvasWidget))  # the user's restart: its first frame goes out at once
 
     def _update_progress(self, pane: Pane) -> None:
-        pane.progress = pane.border_subtitle = self.progress(pane.KIND)
+        pane.progress = self.progress(pane.KIND)
+        pane.set_border_subtitle(pane.progress)  # its bottom row, not the whole pane
         if pane is self.current_pane:
             self._update_status()
 
