@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui_dl.app.model_types import ParamRow
+from tui_dl.app.widgets.texts import same_text
 
 LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
 MAX_LABEL_WIDTH = 26
@@ -147,7 +148,7 @@ class ParamPanel(Vertical, can_focus=True):
         rows.update(text, layout=False)  # its height is the panel's rest (1fr), whatever the text
         row = self.selected
         help_text = Text(f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters")
-        if help_text != self._help:  # a new text may take another number of lines: a layout
+        if not same_text(help_text, self._help):  # a new text may take another number of lines: a layout
             self._help = help_text
             self.query_one("#help", Static).update(help_text)
 

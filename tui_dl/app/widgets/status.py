@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui_dl.app.widgets.texts import same_text
+
 
 class OneLine(Static):
     """A line whose size never follows its text (CSS gives it height 1 and the full width).
@@ -19,7 +21,7 @@ class OneLine(Static):
 
     def show_text(self, text: Text) -> None:
         """Show text, repainting this line only (nothing when it is already shown)."""
-        if text != self._shown:
+        if not same_text(text, self._shown):
             self._shown = text
             self.update(text, layout=False)
 
