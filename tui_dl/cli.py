@@ -53,10 +53,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tui-dl: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser of `tui-dl`."""
+def build_parser(export_targets: bool = True) -> argparse.ArgumentParser:
+    """The full parser of `tui-dl`; without export_targets, `export` takes no target (a command line
+    without the word `export` never parses one, and each target imports its part of the engine)."""
     from tui_dl import app_commands
-    from tui_dl.export.common import add_plot_options
+
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
     parser.add_argument("--seed", type=app_commands.spec_option(SEED), default=0, help="random seed (default 0)")
@@ -75,14 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list every schedule, optimizer, initializer, activation and surface")
     export.add_argument("--format", dest="list_format", choices=("text", "json"), default="text",
                         help="format of --list (default text)")
+    if export_targets:
+        _add_export_targets(export)
+    app_commands.add_commands(commands, _Parser)
+    app_commands.add_lesson_command(commands)
+    return parser
+
+
+def _add_export_targets(export: argparse.ArgumentParser) -> None:
+    from tui_dl.export.common import add_plot_options
+
     targets = export.add_subparsers(dest="target", parser_class=_Parser, metavar="TARGET")
     for name, (module, text) in EXPORT_TARGETS.items():
         sub = targets.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         importlib.import_module(module).add_arguments(sub)
         add_plot_options(sub)
-    app_commands.add_commands(commands, _Parser)
-    app_commands.add_lesson_command(commands)
-    return parser
 
 
 _NEGATIVE_VALUE = re.compile(r"^-\.?\d")
@@ -147,8 +155,9 @@ def has_terminal() -> bool:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(export_targets="export" in argv)  # the app's start skips the exports' imports
+    args = parser.parse_args(attach_negative_values(argv))
     if args.command in ("export", "snapshot", "serve"):  # no app start in this process to pause collection for
         gc.enable()
     from tui_dl import app_commands
