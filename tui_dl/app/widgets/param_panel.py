@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from tui_dl.app.model_types import ParamRow
+from tui_dl.app.widgets.note import Note
 from tui_dl.app.widgets.texts import same_text
 
 LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
@@ -28,8 +29,12 @@ MAX_LABEL_WIDTH = 26
 MIN_VALUE_WIDTH = 10  # what the value column keeps when long labels widen theirs
 
 
-class _Rows(Static):
-    """The rows' window; it re-centres the selection whenever the error line or the input changes its height."""
+class _Rows(Note):
+    """The rows' window; it re-centres the selection whenever the error line or the input changes its height.
+
+    A Note: its lines are drawn with shared styles, not through Textual's Content (the panel is redrawn
+    with every key, in the screen update that shares the CPU with the worker computing the key's answer).
+    """
 
     def on_resize(self, event: events.Resize) -> None:
         refresh = getattr(self.parent, "_refresh_rows", None)
