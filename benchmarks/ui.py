@@ -65,7 +65,12 @@ from statistics import median
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # see ROOT
 from ui_pty import PtyApp  # a helper module next to this script
+
+# the checkout this script belongs to: its tui_dl is measured, in process and in the children, rather than
+# whichever tui_dl is installed (an editable install points at one checkout, a worktree is another)
+ROOT = Path(__file__).resolve().parents[1]
 
 SIZE = (120, 40)
 TITLES = ("1 Learning rate", "2 Initialization", "3 Overfitting", "4 Optimizer paths")
@@ -107,7 +112,8 @@ def app_env(size: tuple[int, int] = SIZE, **extra: str) -> dict[str, str]:
     drop = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "NO_COLOR", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(TERM="xterm-256color", COLUMNS=str(size[0]), LINES=str(size[1]), XDG_CONFIG_HOME=CONFIG_HOME,
-               PYTHONPYCACHEPREFIX=os.path.join(CONFIG_HOME, "pycache"), **extra)
+               PYTHONPYCACHEPREFIX=os.path.join(CONFIG_HOME, "pycache"),
+               PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))), **extra)
     return env
 
 
@@ -409,7 +415,9 @@ async def live_frame(app, pilot, probe, panes) -> float:
     for pane in panes:
         pane.throttle.draw()
     redraw = (time.perf_counter() - start) * 1e3
-    await wait_until(lambda: len(probe.updates) > updates, 10)
+    # a screen update follows within a refresh (1/60 s) if anything changed; a pane at its horizon, whose
+    # texts are unchanged too, repaints nothing and no update comes (waiting 10 s for one made this part slow)
+    await wait_until(lambda: len(probe.updates) > updates, 0.25)
     await pilot.pause()
     return redraw + sum(probe.update_ms[updates:])
 
@@ -426,7 +434,8 @@ def bench_render(repeats: int) -> None:
 # ---------------------------------------------------------------------------------------------- 4. bytes
 def ssh_default_known() -> bool:
     """Whether the app has a lower fps default over SSH (its --help says so)."""
-    help_text = subprocess.run([sys.executable, "-m", "tui_dl", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run([sys.executable, "-m", "tui_dl", "--help"], capture_output=True, text=True,
+                               env=app_env()).stdout
     return "SSH" in help_text
 
 
@@ -487,7 +496,10 @@ def main() -> None:
     parts = set(args.only.split(","))
     import textual
 
-    print(f"tui-dl UI benchmark: Python {platform.python_version()}, textual {textual.__version__}, "
+    import tui_dl
+
+    print(f"tui-dl UI benchmark of {Path(tui_dl.__file__).parent}: Python {platform.python_version()}, "
+          f"textual {textual.__version__}, "
           f"{platform.machine()}, {os.cpu_count()} cores, {load()}")
     if "start" in parts:
         bench_start(2 if args.quick else 5)

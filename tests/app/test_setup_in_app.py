@@ -332,7 +332,7 @@ def _status_text(line, width, remembered):
     from textual.geometry import Size
 
     shown = []
-    line.update = lambda content: shown.append(str(content))
+    line.update = lambda content, **_: shown.append(str(content))
     type(line).size = property(lambda self: Size(width, 1))
     try:
         line.show(0, False, "Overfitting", "epoch 12/200", "1 epoch/frame", "loss, linear scale", remembered)

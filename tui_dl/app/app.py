@@ -37,11 +37,13 @@ from tui_dl.app.focus import focus_now
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
+from tui_dl.app.main_screen import MainScreen
 from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
 from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
 from tui_dl.app.widgets.param_panel import ParamPanel, ValueInput
+from tui_dl.app.widgets.plot import CanvasWidget
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
 from tui_dl.params import SEED, ParamError
 from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
@@ -121,7 +123,7 @@ class TuiDlApp(App[None]):
         self.setup_state: SetupState = start_setup(config, models)
         """The setup file and preset loaded at start (error included), and where `w` writes."""
         self.seed = self.setup_state.seed
-        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, self.seed)
+        self.runners = {kind: Runner(kind, model, self._launch, self.post_message, self.seed, self.call_after_refresh)
                         for kind, model in models.items()}
         self.set_reactive(TuiDlApp.paused, not config.autoplay)
         if self.setup_state.pane is not None:  # a --preset: its pane gets the focus
@@ -134,6 +136,8 @@ class TuiDlApp(App[None]):
         self._ascii = AsciiFilter() if config.ascii else None
         self._ending: threading.Timer | None = None
         """Started by a quit signal: ends the process if the shutdown takes longer than QUIT_GRACE_S."""
+        self._answering: dict[str, bool] = {}
+        """Panes restarted by the user whose first frame has not arrived yet (see `MainScreen.answer`)."""
         self.remembered: list[str] = [] if self.setup_state.resumed is None else [
             f"setup {home_relative(self.setup_state.resumed)}"]
         """What this start resumed from the preferences (named in the top line with how to forget it)."""
@@ -194,6 +198,9 @@ class TuiDlApp(App[None]):
         if isinstance(typing, ValueInput) and not typing.closed and not typing.passed_through(event):
             event.prevent_default()  # App._on_key's bindings
             typing._forward_event(events.Key(event.key, event.character))  # as the app hands a key on
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters (NO_COLOR's monochrome among them), then ASCII for `--ascii`."""
@@ -268,9 +275,15 @@ class TuiDlApp(App[None]):
             self.lesson = LessonMode(self, self._lesson_bar, self.config.language, self.config.lesson)
             # after the focus given above has arrived: it would otherwise take the pane back to the first
             self.call_after_refresh(self.lesson.start)
-        # what startup made lives as long as the app: frozen, it is left out of the full collections,
-        # which otherwise land in a frame now and then (the 95th percentile of frame times)
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._settle_memory)
+
+    @staticmethod
+    def _settle_memory() -> None:
+        """After the first screen update: what startup made lives as long as the app; frozen, it is left
+        out of the full collections, which otherwise land in a frame now and then (the 95th percentile of
+        frame times). Then automatic collection resumes: `tui-dl` starts the app without it (cli.main)."""
+        gc.freeze()
+        gc.enable()
 
     async def on_event(self, event: events.Event) -> None:
         """Input first goes to a running demo: a key hands control to the user (and is consumed, see demo.py)."""
@@ -312,6 +325,7 @@ class TuiDlApp(App[None]):
     def on_frame_ready(self, message: FrameReady) -> None:
         runner = self.runners[message.pane]
         pane = self.pane(message.pane)
+        first = runner.frame is None  # the first frame of a restart
         if not runner.accept(message) or not pane.is_attached:  # stale, or the app is closing
             return
         try:
@@ -325,9 +339,14 @@ class TuiDlApp(App[None]):
         except NoMatches:  # a worker's last frame arrived while the app was closing: its plots are gone
             if getattr(self, "_running", False):  # Textual clears it first thing in its shutdown
                 raise
+            return
+        screen = self._main_screen()
+        if first and self._answering.pop(pane.KIND, False) and isinstance(screen, MainScreen):
+            screen.answer(pane.query(CanvasWidget))  # the user's restart: its first frame goes out at once
 
     def _update_progress(self, pane: Pane) -> None:
-        pane.progress = pane.border_subtitle = self.progress(pane.KIND)
+        pane.progress = self.progress(pane.KIND)
+        pane.set_border_subtitle(pane.progress)  # its bottom row, not the whole pane
         if pane is self.current_pane:
             self._update_status()
 
@@ -434,6 +453,7 @@ class TuiDlApp(App[None]):
         pane = self.pane(kind)
         pane.set_rows(runner.model.rows())
         runner.restart(seed)
+        self._answering[kind] = True  # its first frame answers the user: on screen at once
         self._update_progress(pane)
 
     def apply_preset(self, kind: str, preset: Preset, announce: bool = True) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tui_dl.app.canvas.contours import contour_levels, contour_lines, contour_segments
+from tui_dl.app.canvas.contours import contour_levels, contour_lines, contour_segments, percentile
 
 # x^2 + y^2 on a 41 x 41 grid over [-2, 2]^2: index k is world -2 + 0.1 k.
 CIRCLE_STEP = 0.1
@@ -267,3 +267,12 @@ class TestContourLines:
             assert len(segments) > 0
             radius = np.linalg.norm(-2.0 + step * segments, axis=-1)
             assert np.abs(radius - np.sqrt(level)).max() < 0.005
+
+
+@pytest.mark.parametrize("q", [0.0, 2.0, 37.5, 50.0, 99.99, 100.0])
+def test_percentile_is_numpys_bit_for_bit(q):
+    """The levels' lowest gap must not move by an ulp: the contours would change."""
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 7, 50, 1681):
+        for values in (rng.standard_normal(n), np.exp(rng.uniform(-30, 30, n)), rng.integers(0, 4, n) * 1.0):
+            assert percentile(values, q) == np.percentile(values, q)

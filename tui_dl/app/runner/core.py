@@ -94,10 +94,12 @@ class Runner:
         launch: starts a thread worker (the App's `run_worker`), taking a callable and a group name.
         post: delivers a FrameReady to the UI thread (the App's `post_message`, thread-safe).
         seed: the seed of every run's Generator.
+        later: runs a callable once the frame just accepted is on screen (the App's `call_after_refresh`);
+            by default at once. A replaced run's memory is given back through it (see `accept`).
     """
 
     def __init__(self, key: str, model: PaneModel, launch: Callable[..., Any], post: Callable[[Message], Any],
-                 seed: int) -> None:
+                 seed: int, later: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.key = key
         self.model = model
         self.seed = seed
@@ -111,6 +113,8 @@ class Runner:
         self.error: str | None = None
         self._launch = launch
         self._post = post
+        self._later = later or (lambda call: call())
+        self._replaced = False  # a run was dropped here by a restart: its memory is given back after the next frame
         self._job: Job | None = None
         self._state: Any = None
         self._credit = 0.0
@@ -150,8 +154,8 @@ class Runner:
         self.error = None
         self._credit = 0.0
         self._pending = _Pending()
+        self._replaced = self._replaced or self._state is not None  # a first start has nothing to give back
         self._state = None
-        return_freed_memory()
         self._job = self.model.checked_job()
         if self.model.default_speed != self._pace:  # a model whose pace follows its view (step, epoch, iteration)
             self._pace = self.model.default_speed
@@ -185,11 +189,14 @@ class Runner:
 
     def accept(self, message: FrameReady) -> bool:
         """Take a worker's result on the UI thread; False if it belongs to an older generation."""
-        if message.generation != self.generation:  # finished just before a restart: its state goes now
+        if message.generation != self.generation:  # finished just before a restart: its state goes, after a frame
             message.state = message.frame = None
-            return_freed_memory()
+            self._later(return_freed_memory)
             return False
         self.busy = False
+        if self._replaced:  # after the restarted run's first frame: the 5-15 ms collection is not the key's latency
+            self._replaced = False
+            self._later(return_freed_memory)
         if message.error is not None:
             self.error = message.error
             return True

@@ -23,6 +23,7 @@ from textual.visual import VisualType
 from textual.widgets import Static
 
 from tui_dl.app.widgets.plot import unstyled
+from tui_dl.app.widgets.texts import same_text
 
 
 class Note(Static):
@@ -35,7 +36,10 @@ class Note(Static):
         self._wrapped: tuple[Text, str, int, list[Text]] | None = None  # the last `wrap`: text, its plain, width, lines
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        self._text = content if isinstance(content, Text) else Text(content) if content == "" else None
+        text = content if isinstance(content, Text) else Text(content) if content == "" else None
+        if not layout and text is not None and same_text(text, self._text):
+            return  # drawn already (a hint, or a legend whose numbers did not move): its strips stay
+        self._text = text
         self._strips = None
         super().update(content, layout=layout)
 

@@ -22,14 +22,20 @@ from textual.widgets import Input, Static
 
 from tui_dl.app.focus import focus_now
 from tui_dl.app.model_types import ParamRow
+from tui_dl.app.widgets.note import Note
+from tui_dl.app.widgets.texts import same_text
 
 LABEL_WIDTH = 16  # the label column at least; longer labels widen it up to MAX_LABEL_WIDTH
 MAX_LABEL_WIDTH = 26
 MIN_VALUE_WIDTH = 10  # what the value column keeps when long labels widen theirs
 
 
-class _Rows(Static):
-    """The rows' window; it re-centres the selection whenever the error line or the input changes its height."""
+class _Rows(Note):
+    """The rows' window; it re-centres the selection whenever the error line or the input changes its height.
+
+    A Note: its lines are drawn with shared styles, not through Textual's Content (the panel is redrawn
+    with every key, in the screen update that shares the CPU with the worker computing the key's answer).
+    """
 
     def on_resize(self, event: events.Resize) -> None:
         refresh = getattr(self.parent, "_refresh_rows", None)
@@ -87,6 +93,7 @@ class ParamPanel(Vertical, can_focus=True):
         """While locked (a pane's own mode uses the arrows), the panel lets its keys through."""
         self.error = ""
         self.editing = False
+        self._help: Text | None = None  # the help line shown
 
     def compose(self) -> ComposeResult:
         yield _Rows(id="rows")
@@ -144,10 +151,12 @@ class ParamPanel(Vertical, can_focus=True):
             if i:
                 text.append("\n")
             text.append_text(line)
-        rows.update(text)
+        rows.update(text, layout=False)  # its height is the panel's rest (1fr), whatever the text
         row = self.selected
-        help_text = f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters"
-        self.query_one("#help", Static).update(Text(help_text))
+        help_text = Text(f"{row.spec.help} ({row.spec.allowed()})" if row else "no parameters")
+        if not same_text(help_text, self._help):  # a new text may take another number of lines: a layout
+            self._help = help_text
+            self.query_one("#help", Static).update(help_text)
 
     def _lines(self) -> list[tuple[int, Text]]:
         """(row index or -1 for a header, the line) for every header and row."""

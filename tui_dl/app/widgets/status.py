@@ -6,8 +6,27 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui_dl.app.widgets.texts import same_text
 
-class StatusLine(Static):
+
+class OneLine(Static):
+    """A line whose size never follows its text (CSS gives it height 1 and the full width).
+
+    `Static.update` asks for a layout of the whole screen (8 ms at 120 x 40) in case the size changed;
+    these lines change with every frame (the progress), so they repaint themselves alone, and not at
+    all when the text is the same.
+    """
+
+    _shown: Text | None = None
+
+    def show_text(self, text: Text) -> None:
+        """Show text, repainting this line only (nothing when it is already shown)."""
+        if not same_text(text, self._shown):
+            self._shown = text
+            self.update(text, layout=False)
+
+
+class StatusLine(OneLine):
     """One line at the top, always visible."""
 
     DEFAULT_CSS = """
@@ -49,7 +68,7 @@ class StatusLine(Static):
         if details.cell_len > room:  # a narrow terminal: the details give way, the progress and the hint stay
             details = Text() if room < 1 else details  # Rich's truncate(0) keeps everything
             details.truncate(max(room, 0), overflow="ellipsis")
-        self.update(head + resumed + core + details + help_hint)
+        self.show_text(head + resumed + core + details + help_hint)
 
 
 def middle_ellipsis(text: str, width: int) -> str:
@@ -61,7 +80,7 @@ def middle_ellipsis(text: str, width: int) -> str:
     return f"{first}…{text[-tail:]}"
 
 
-class TabStrip(Static):
+class TabStrip(OneLine):
     """The panes as tabs, shown when only one pane fits (or one is maximized)."""
 
     DEFAULT_CSS = """
@@ -76,10 +95,10 @@ class TabStrip(Static):
                 text.append(" │ ", style="dim")
             text.append(f"{i + 1} {title}", style="bold reverse" if i == current else "")
         text.append("   tab/1-4 switch" + ("   z restore" if maximized else ""), style="dim")
-        self.update(text)
+        self.show_text(text)
 
 
-class KeyBar(Static):
+class KeyBar(OneLine):
     """The keys of the focused widget, its pane and the app, in one line (a light stand-in for Footer).
 
     Textual's Footer rebuilds a widget per key whenever the bindings change (every focus change);
@@ -111,4 +130,4 @@ class KeyBar(Static):
             text.append(self.app.get_key_display(binding), style="bold" if enabled else "dim")
             text.append(f" {binding.description}", style="" if enabled else "dim")
         text.append("  ^p palette", style="dim")
-        self.update(text)
+        self.show_text(text)
