@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tui_dl.params import Catalog, ParamError, ParamSpec, parse_assignments
@@ -143,3 +145,17 @@ def test_the_smallest_float_has_a_legend_label():
 
     assert compact_number(5e-324) == "4.94e-324" and compact_number(9.999e-4) == "1e-3"
     assert parse_variant("l2=5e-324").label == "L2 4.94e-324"
+
+
+def test_a_long_value_is_shortened_in_its_one_line():
+    """5000 nines made a 5000-character line; in the pane the rule it broke went off the screen."""
+    with pytest.raises(ParamError) as error:
+        ParamSpec("hidden", "ints", (8,), low=1).parse("9" * 5000)
+    assert str(error.value) == (f"bad value '{'9' * 40}…' (5000 characters) for hidden: expected a "
+                                "comma-separated list of integers, each in [1, inf)")
+    assert str(ParamError(f"bad value '{'x' * 80}' for y")) == f"bad value '{'x' * 80}' for y"  # 80 is kept
+
+
+def test_minus_zero_is_zero():
+    value = ParamSpec("noise", "float", 0.1, low=0.0).parse("-0")
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0

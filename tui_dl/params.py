@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,7 +24,26 @@ _NONE = ("none", "null")
 
 
 class ParamError(ValueError):
-    """A value, name or combination that is not allowed; the message is one line for the user."""
+    """A value, name or combination that is not allowed; the message is one line for the user.
+
+    A quoted value longer than LONG_QUOTE characters is shortened (`'99999999…' (5000 characters)`): a
+    value pasted by mistake made a 5000-character "line" that pushed the rule it broke off the screen.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_LONG_QUOTED.sub(_shortened, message))
+
+
+LONG_QUOTE = 80
+# a quoted value: the quote opens after a space, `(` or `=` (or the start) and closes before a space or
+# punctuation (or the end), so an apostrophe (`test's`) neither opens nor closes one
+_LONG_QUOTED = re.compile(r"""(?<![^\s(=])'([^'\n]{N,}?)'(?=$|[\s),:;.])|(?<![^\s(=])"([^"\n]{N,}?)"(?=$|[\s),:;.])"""
+                          .replace("N", str(LONG_QUOTE + 1)))
+
+
+def _shortened(match: re.Match[str]) -> str:
+    text = match[1] if match[1] is not None else match[2]
+    return f"'{text[:LONG_QUOTE // 2]}…' ({len(text)} characters)"
 
 
 def count(number: Any, noun: str, plural: str | None = None) -> str:
@@ -230,7 +250,7 @@ class ParamSpec:
                 raise self._error(shown)
             value = int(value)
         else:
-            value = float(value)
+            value = float(value) + 0.0  # -0 is 0 (the panel showed `noise -0`)
         if self.finite and not math.isfinite(value):
             raise self._error(shown)
         if not math.isnan(value) and not self._in_range(value):
