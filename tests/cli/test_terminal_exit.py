@@ -18,7 +18,9 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,17 +50,42 @@ def read_until(master: int, output: bytearray, condition, deadline: float) -> No
                 return
 
 
-def start_in_pty(tmp_path: Path) -> tuple[subprocess.Popen, int, bytearray]:
-    """tui-dl in a 120 x 36 pty, once it has switched to the alternate screen and drawn."""
+APP = (sys.executable, "-m", "tui_dl", "--no-mouse")
+
+
+def drawn(out: bytearray) -> bool:
+    """The app has switched to the alternate screen and drawn its first pane."""
+    return ALTERNATE_SCREEN_ON in out and b"Learning rate" in out
+
+
+@contextlib.contextmanager
+def in_pty(tmp_path: Path, command: Sequence[str] = APP, ready=drawn, env: dict[str, str] | None = None,
+           **popen: Any) -> Iterator[tuple[subprocess.Popen, int, bytearray]]:
+    """command in a 120 x 36 pty, once ready(output) holds: (process, pty master, output so far). On the way
+    out the master is closed (if the test has not) and a process still running is killed."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    process = subprocess.Popen([sys.executable, "-m", "tui_dl", "--no-mouse"], stdin=slave, stdout=slave,
-                               stderr=slave, env=environment(tmp_path), start_new_session=True)
+    popen.setdefault("start_new_session", True)
+    process = subprocess.Popen(list(command), stdin=slave, stdout=slave, stderr=slave,
+                               env=env or environment(tmp_path), **popen)
     os.close(slave)
     output = bytearray()
-    read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
-    assert ALTERNATE_SCREEN_ON in output, bytes(output[-500:])
-    return process, master, output
+    try:
+        read_until(master, output, ready, DEADLINE)
+        assert ready(output), bytes(output[-500:])
+        yield process, master, output
+    finally:
+        with contextlib.suppress(OSError):  # closed by the test: a terminal window that went away
+            os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def process_state(pid: int) -> str:
+    """R running, S sleeping, T stopped (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
 
 
 def wait_gone(process: subprocess.Popen, deadline: float = DEADLINE) -> float:
@@ -75,19 +102,13 @@ def wait_gone(process: subprocess.Popen, deadline: float = DEADLINE) -> float:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT])
 def test_a_signal_restores_the_terminal_and_ends_the_app(tmp_path, signum):
-    process, master, output = start_in_pty(tmp_path)
-    try:
+    with in_pty(tmp_path) as (process, master, output):
         mark = len(output)
         process.send_signal(signum)
         read_until(master, output, lambda out: process.poll() is not None and ALTERNATE_SCREEN_OFF in out[mark:],
                    DEADLINE)
         wait_gone(process)
         read_until(master, output, lambda out: False, 0.2)  # what was still in flight
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 128 + signum
     reset = bytes(output[mark:])
     assert ALTERNATE_SCREEN_OFF in reset and CURSOR_SHOWN in reset, reset[-300:]
@@ -95,32 +116,21 @@ def test_a_signal_restores_the_terminal_and_ends_the_app(tmp_path, signum):
 
 def test_the_mouse_tracking_is_turned_off_on_sighup(tmp_path):
     """With the mouse on (the default), SIGHUP turns mouse tracking off again."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    process = subprocess.Popen([sys.executable, "-m", "tui_dl"], stdin=slave, stdout=slave, stderr=slave,
-                               env=environment(tmp_path), start_new_session=True)
-    os.close(slave)
-    output = bytearray()
-    try:
-        read_until(master, output, lambda out: b"\x1b[?1000h" in out and b"Learning rate" in out, DEADLINE)
+    with in_pty(tmp_path, APP[:-1], ready=lambda out: b"\x1b[?1000h" in out and b"Learning rate" in out) as (
+            process, master, output):
         mark = len(output)
         process.send_signal(signal.SIGHUP)
         read_until(master, output, lambda out: MOUSE_OFF in out[mark:] and process.poll() is not None, DEADLINE)
         wait_gone(process)
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert MOUSE_OFF in output[mark:] and ALTERNATE_SCREEN_OFF in output[mark:]
 
 
 def test_a_hangup_after_the_terminal_closed_ends_the_app(tmp_path):
     """The window is gone first (nothing can be restored), then SIGHUP: the process still ends at once."""
-    process, master, _ = start_in_pty(tmp_path)
-    os.close(master)
-    process.send_signal(signal.SIGHUP)
-    wait_gone(process)
+    with in_pty(tmp_path) as (process, master, _):
+        os.close(master)
+        process.send_signal(signal.SIGHUP)
+        wait_gone(process)
     assert process.returncode == 128 + signal.SIGHUP
 
 
@@ -190,24 +200,12 @@ raise SystemExit(main(["--no-mouse"]))
 def test_a_signal_ends_the_app_even_when_its_shutdown_hangs(tmp_path):
     """Whatever keeps the shutdown from ending, the process ends QUIT_GRACE_S after the signal, restoring
     the terminal modes on its way out."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    process = subprocess.Popen([sys.executable, "-c", STUCK_SHUTDOWN], stdin=slave, stdout=slave, stderr=slave,
-                               env=environment(tmp_path), start_new_session=True)
-    os.close(slave)
-    output = bytearray()
-    try:
-        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
+    with in_pty(tmp_path, [sys.executable, "-c", STUCK_SHUTDOWN]) as (process, master, output):
         mark = len(output)
         process.send_signal(signal.SIGTERM)
         read_until(master, output, lambda out: process.poll() is not None, DEADLINE)
         wait_gone(process)
         read_until(master, output, lambda out: False, 0.2)
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 128 + signal.SIGTERM
     reset = bytes(output[mark:])
     assert ALTERNATE_SCREEN_OFF in reset and CURSOR_SHOWN in reset and MOUSE_OFF in reset, reset[-300:]
@@ -216,44 +214,28 @@ def test_a_signal_ends_the_app_even_when_its_shutdown_hangs(tmp_path):
 def test_sigcont_without_a_suspend_leaves_the_app_as_it_is(tmp_path):
     """A closed terminal sends SIGCONT with SIGHUP: Textual's driver restarted application mode on it (a
     second output thread, every mode set again), which is how a closing terminal hung the app."""
-    process, master, output = start_in_pty(tmp_path)
-    try:
+    with in_pty(tmp_path) as (process, master, output):
         process.send_signal(signal.SIGCONT)
         os.write(master, b"?")  # the help screen: drawn after the signal's handler has run
         read_until(master, output, lambda out: b"esc close" in out, DEADLINE)
         assert b"esc close" in output, bytes(output[-500:])
         process.send_signal(signal.SIGTERM)
         wait_gone(process)
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert output.count(ALTERNATE_SCREEN_ON) == 1
 
 
 def test_a_suspended_app_resumes_on_sigcont(tmp_path):
     """SIGTSTP (a `kill -TSTP`) leaves the alternate screen and stops; SIGCONT then brings the app back."""
-    process, master, output = start_in_pty(tmp_path)
-
-    def state() -> str:  # R running, S sleeping, T stopped (Linux)
-        with open(f"/proc/{process.pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0]
-
-    try:
+    with in_pty(tmp_path) as (process, master, output):
         process.send_signal(signal.SIGTSTP)
-        read_until(master, output, lambda out: ALTERNATE_SCREEN_OFF in out and state() == "T", DEADLINE)
-        assert state() == "T"
+        read_until(master, output, lambda out: ALTERNATE_SCREEN_OFF in out and process_state(process.pid) == "T",
+                   DEADLINE)
+        assert process_state(process.pid) == "T"
         process.send_signal(signal.SIGCONT)
         read_until(master, output, lambda out: out.count(ALTERNATE_SCREEN_ON) == 2, DEADLINE)
         assert output.count(ALTERNATE_SCREEN_ON) == 2
         process.send_signal(signal.SIGTERM)
         wait_gone(process)
-    finally:
-        os.close(master)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 128 + signal.SIGTERM
 
 
@@ -261,46 +243,31 @@ def test_a_job_stopped_then_continued_in_the_background_comes_back_with_fg(tmp_p
     """In a shell with job control: `kill -TSTP`, then `kill -CONT` while the job is in the background
     (it cannot take the terminal: SIGTTOU stops it again), then `fg`: the app draws and takes keys again
     (it ran blind, in cooked mode, 2 of 2 before)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
 
     def controlling_terminal() -> None:  # the pty becomes the shell's terminal, as a terminal window's is
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    env = {**environment(tmp_path), "PS1": "READY$ "}
-    shell = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], stdin=slave, stdout=slave, stderr=slave,
-                             env=env, preexec_fn=controlling_terminal)
-    os.close(slave)
-    output = bytearray()
-    app = None
-    try:
-        read_until(master, output, lambda out: b"READY$ " in out, DEADLINE)
+    shell = ["bash", "--norc", "--noprofile", "-i"]
+    with in_pty(tmp_path, shell, ready=lambda out: b"READY$ " in out, env={**environment(tmp_path), "PS1": "READY$ "},
+                start_new_session=False, preexec_fn=controlling_terminal) as (bash, master, output):
         os.write(master, f"exec 2>&1; {sys.executable} -m tui_dl --no-mouse\n".encode())
-        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out and b"Learning rate" in out, DEADLINE)
-        app = int(subprocess.run(["pgrep", "-P", str(shell.pid)], capture_output=True, text=True).stdout.split()[0])
-
-        def state() -> str:
-            with open(f"/proc/{app}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()[0]
-
-        os.kill(app, signal.SIGTSTP)
-        read_until(master, output, lambda out: state() == "T" and out.count(b"READY$ ") >= 2, DEADLINE)
-        assert state() == "T", bytes(output[-300:])
-        os.kill(app, signal.SIGCONT)  # in the background: it stops again on the terminal
-        read_until(master, output, lambda out: state() == "T", DEADLINE)
-        mark = len(output)
-        os.write(master, b"fg\n")
-        read_until(master, output, lambda out: ALTERNATE_SCREEN_ON in out[mark:] and b"Learning rate" in out[mark:],
-                   DEADLINE)
-        assert ALTERNATE_SCREEN_ON in output[mark:], bytes(output[-300:])
-        os.write(master, b"q")  # keys are read again
-        read_until(master, output, lambda out: out.count(b"READY$ ") >= 3, DEADLINE)
-        assert output.count(b"READY$ ") >= 3, bytes(output[-300:])
-    finally:
-        if app is not None:
+        read_until(master, output, drawn, DEADLINE)
+        app = int(subprocess.run(["pgrep", "-P", str(bash.pid)], capture_output=True, text=True).stdout.split()[0])
+        try:
+            os.kill(app, signal.SIGTSTP)
+            read_until(master, output, lambda out: process_state(app) == "T" and out.count(b"READY$ ") >= 2,
+                       DEADLINE)
+            assert process_state(app) == "T", bytes(output[-300:])
+            os.kill(app, signal.SIGCONT)  # in the background: it stops again on the terminal
+            read_until(master, output, lambda out: process_state(app) == "T", DEADLINE)
+            mark = len(output)
+            os.write(master, b"fg\n")
+            read_until(master, output, lambda out: drawn(out[mark:]), DEADLINE)
+            assert ALTERNATE_SCREEN_ON in output[mark:], bytes(output[-300:])
+            os.write(master, b"q")  # keys are read again
+            read_until(master, output, lambda out: out.count(b"READY$ ") >= 3, DEADLINE)
+            assert output.count(b"READY$ ") >= 3, bytes(output[-300:])
+        finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(app, signal.SIGKILL)
-        shell.kill()
-        shell.wait()
-        os.close(master)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from make_golden import SURFACES  # the surfaces' gradients, as the optimizer goldens use them
 from torch.optim import lr_scheduler
 
 HERE = Path(__file__).resolve().parent
@@ -28,18 +29,6 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": to
               "adamax": torch.optim.Adamax}
 SCHEDULERS = {"cyclic_lr": lr_scheduler.CyclicLR, "one_cycle_lr": lr_scheduler.OneCycleLR}
 
-
-def rosenbrock_gradient(theta):
-    x, y = theta
-    return [-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)]
-
-
-def quadratic_gradient(theta):
-    x, y = theta
-    return [x / 10.0, 2.0 * y]
-
-
-SURFACES = {"rosenbrock": rosenbrock_gradient, "quadratic": quadratic_gradient}
 
 # (id, optimizer, its params, schedule, its params, surface, start, steps)
 CASES = [
