@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -51,6 +50,7 @@ from tui_dl.setup.session import SetupState, remember, start_setup, write_setup
 if TYPE_CHECKING:
     from tui_dl.app.demo import Demo
     from tui_dl.app.lesson import LessonMode
+    from tui_dl.app.terminal_driver import QuitWatchdog
 
 MIN_SIZE = (60, 20)
 
@@ -134,8 +134,8 @@ class TuiDlApp(App[None]):
         self.lesson: LessonMode | None = None
         """Lesson mode (`tui-dl lesson`), from mount until the app ends (inactive once left with esc)."""
         self._ascii = AsciiFilter() if config.ascii else None
-        self._ending: threading.Timer | None = None
-        """Started by a quit signal: ends the process if the shutdown takes longer than QUIT_GRACE_S."""
+        self._watchdog: QuitWatchdog | None = None
+        """From `run`: ends the process if the shutdown after a quit signal takes longer than QUIT_GRACE_S."""
         self._answering: dict[str, bool] = {}
         """Panes restarted by the user whose first frame has not arrived yet (see `MainScreen.answer`)."""
         self.remembered: list[str] = [] if self.setup_state.resumed is None else [
@@ -150,13 +150,15 @@ class TuiDlApp(App[None]):
         process at once, leaving the terminal in the alternate screen with mouse tracking on and the
         cursor hidden; quitting as `q` does lets Textual restore what it still can first.
         """
+        from tui_dl.app.terminal_driver import QuitWatchdog
+
         kwargs.setdefault("mouse", self.config.mouse)
+        self._watchdog = QuitWatchdog().start()
         previous = {signum: signal.signal(signum, self._end_on_signal) for signum in QUIT_SIGNALS}
         try:
             return super().run(**kwargs)
         finally:
-            if self._ending is not None:
-                self._ending.cancel()
+            self._watchdog.cancel()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
@@ -171,12 +173,9 @@ class TuiDlApp(App[None]):
         """The handler `run` installs: quit as `q` does, and end the process within QUIT_GRACE_S even if the
         shutdown hangs (never armed by an app under test, which shares its process with the tests)."""
         self._quit_on_signal(signum, frame)
-        if self._ending is None:
-            from tui_dl.app.terminal_driver import QUIT_GRACE_S, end_process_after
-
+        if self._watchdog is not None:
             driver = self._driver
-            self._ending = end_process_after(QUIT_GRACE_S, 128 + signum, getattr(driver, "fileno", None),
-                                             getattr(driver, "attrs_before", None))
+            self._watchdog.arm(128 + signum, getattr(driver, "fileno", None), getattr(driver, "attrs_before", None))
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, or on Linux and macOS one that survives its terminal going away

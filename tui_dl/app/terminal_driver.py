@@ -110,29 +110,52 @@ TERMINAL_RESET = ("\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l\x1b[?2004l"  # keyboar
                   "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l")  # mouse tracking and its encodings
 
 
-def end_process_after(grace: float, status: int, fileno: int | None, attrs: list[Any] | None) -> threading.Timer:
-    """Start a daemon timer that ends the process with status after grace seconds, whatever it is doing.
+class QuitWatchdog:
+    """Ends the process QUIT_GRACE_S after a quit signal, whatever it is doing, unless the app ended first.
 
     A quit signal asks the app to end as `q` does, restoring the terminal; should that take longer than
-    grace (a shutdown waiting on something that will never come), the timer restores what it can (the tty
-    attributes `attrs` and the escape sequences of TERMINAL_RESET, written by a thread given half a second:
-    a full terminal must not block the exit) and calls `os._exit(status)`. Cancel it once the app ended.
+    the grace (a shutdown waiting on something that will never come), the watchdog restores what it can
+    (the tty attributes and the escape sequences of TERMINAL_RESET, written by a thread given half a
+    second: a full terminal must not block the exit) and calls `os._exit(status)`.
+
+    Its thread is started before any signal: a signal handler only sets an Event (starting a thread there
+    takes threading's own lock, which the interrupted code may hold, as when it was starting a worker).
     """
 
-    def end() -> None:
-        if fileno is not None:
-            if attrs is not None:
+    def __init__(self, grace: float = QUIT_GRACE_S) -> None:
+        self.grace = grace
+        self._armed, self._done = threading.Event(), threading.Event()
+        self._status, self._fileno, self._attrs = 0, None, None
+        self._thread = threading.Thread(target=self._watch, name="tui-dl-quit-watchdog", daemon=True)
+
+    def start(self) -> QuitWatchdog:
+        self._thread.start()
+        return self
+
+    def arm(self, status: int, fileno: int | None, attrs: list[Any] | None) -> None:
+        """A quit signal came (safe in a signal handler; the first call counts)."""
+        if not self._armed.is_set():
+            self._status, self._fileno, self._attrs = status, fileno, attrs
+            self._armed.set()
+
+    def cancel(self) -> None:
+        """The app ended: the watchdog ends without touching anything."""
+        self._done.set()
+        self._armed.set()
+
+    def _watch(self) -> None:
+        self._armed.wait()
+        if self._done.wait(self.grace):
+            return
+        if self._fileno is not None:
+            if self._attrs is not None:
                 with contextlib.suppress(termios.error, OSError):
-                    termios.tcsetattr(fileno, termios.TCSANOW, attrs)
-            writer = threading.Thread(target=_write_quietly, args=(fileno, TERMINAL_RESET.encode()), daemon=True)
+                    termios.tcsetattr(self._fileno, termios.TCSANOW, self._attrs)
+            writer = threading.Thread(target=_write_quietly, args=(self._fileno, TERMINAL_RESET.encode()),
+                                      daemon=True)
             writer.start()
             writer.join(0.5)
-        os._exit(status)
-
-    timer = threading.Timer(grace, end)
-    timer.daemon = True
-    timer.start()
-    return timer
+        os._exit(self._status)
 
 
 def _write_quietly(fileno: int, data: bytes) -> None:
