@@ -219,6 +219,23 @@ def test_keys_typed_in_one_burst_act_where_the_key_before_them_moved_the_focus(d
     drive.run(scenario)
 
 
+def test_editing_keys_typed_in_one_burst_with_the_enter_that_opens_the_input_act_in_order(drive):
+    """`enter ctrl+u 200,200 enter` typed at once gave "bad value ''": the input's own bindings (ctrl+u,
+    end, home) ran when the key had bubbled up to the app, after the characters typed behind them."""
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "z")
+        await select(drive, pilot, app, "hidden")
+        await drive.burst(pilot, ["enter", "ctrl+u", *"200,200", "enter"])
+        assert row(app, "train", "hidden").value == (200, 200) and panel(app).error == ""
+        await drive.burst(pilot, ["enter", "end", "backspace", "backspace", *"10", "home", "delete", "3", "enter"])
+        assert row(app, "train", "hidden").value == (300, 210)
+        await drive.burst(pilot, ["enter", "home", "right", "ctrl+k", "enter"])  # ctrl+k deletes to the end
+        assert row(app, "train", "hidden").value == (3,)
+        assert not panel(app).editing and app.focused is panel(app)
+
+    drive.run(scenario)
+
+
 def test_a_value_typed_in_one_burst_with_enter_and_the_keys_after_it(drive):
     """`enter moons enter` typed at once left spiral (the letters went to the panel; n and s of moons
     stepped and changed the seed); `enter down` applied the value to the row below."""

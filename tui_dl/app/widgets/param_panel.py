@@ -254,8 +254,9 @@ class ValueInput(Input):
     bubbled back up to the app, with the focus of that moment: keys typed right after enter reached the
     input after it was done (letters were typed into the hidden input, `down` ran before the value was
     applied and it went to the row below). Once closed, the input lets every key go on to the bindings,
-    and enter applies the value before the next key's binding runs. (Letters typed right after the enter
-    that opens it reach the app without passing through it: TuiDlApp._on_key types them in.)
+    and enter applies the value before the next key's binding runs. The input runs its own bindings itself,
+    in the order the keys came. (Keys typed right after the enter that opens it reach the app without passing
+    through it: TuiDlApp._on_key hands them to it.)
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -281,12 +282,26 @@ class ValueInput(Input):
         if self.closed:
             event.prevent_default()  # not typed into the input: it bubbles on to the bindings
             return
-        if not event.is_printable:  # on its way up to the bindings (the input types and stops the others)
-            self._passing.add(event)
         if event.key == "escape":
+            self._passing.add(event)
             self.closed = True  # and on to the panel, which closes it
             return
+        if not event.is_printable:
+            if await self._run_own_binding(event.key):
+                event.stop()
+                event.prevent_default()
+                return
+            self._passing.add(event)  # on its way up to the app's bindings (tab, ctrl+q, ...)
         await super()._on_key(event)
+
+    async def _run_own_binding(self, key: str) -> bool:
+        """Run the input's own binding of key (ctrl+u, end, enter, ...) now, in the order the keys were
+        typed, as App._check_bindings would once the key had bubbled up to the app: the characters typed
+        after it reached the input first (`enter ctrl+u 200,200 enter` gave "bad value ''")."""
+        for binding in self._bindings.key_to_bindings.get(key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                return True
+        return False
 
     async def action_submit(self) -> None:
         self.closed = True
