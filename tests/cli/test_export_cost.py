@@ -3,8 +3,10 @@ their progress on stderr when it is a terminal (the numbers unchanged by the chu
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
+import importlib
 import io
 import os
 import pty
@@ -13,12 +15,15 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
+import time
 import tracemalloc
 
 import pytest
 
 from tui_dl.cli import main
 from tui_dl.engine import cost
+from tui_dl.export import common
 
 from .test_terminal_exit import DEADLINE, ROOT, read_until
 
@@ -38,8 +43,16 @@ TARGETS = {
 }
 
 
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
+class TerminalText(io.StringIO):
+    """stderr as a terminal that keeps what is written to it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run(argv: list[str], terminal: bool = False) -> tuple[int, str, str]:
+    """main(["export", *argv]): its status, stdout and stderr (a terminal's with terminal)."""
+    out, err = io.StringIO(), TerminalText() if terminal else io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["export", *argv])
     return status, out.getvalue(), err.getvalue()
@@ -48,6 +61,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 @pytest.mark.parametrize("target", list(TARGETS))
 def test_every_export_is_refused_before_it_allocates_when_memory_is_short(target, monkeypatch):
     monkeypatch.setattr(cost, "available_memory", lambda: 1000)
+    run(TARGETS[target])  # the modules it imports, once (they count when the test runs alone)
     tracemalloc.start()
     status, out, err = run(TARGETS[target])
     allocated = tracemalloc.get_traced_memory()[1]
@@ -94,10 +108,17 @@ def test_a_terminal_without_a_size_still_gets_the_bar(tmp_path):
 @pytest.mark.parametrize("target", ["path", "train", "basins", "init"])
 def test_progress_chunks_give_the_same_numbers(target, monkeypatch):
     _, plain, _ = run(TARGETS[target])
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     monkeypatch.setattr("tui_dl.export.common.PROGRESS_UPDATES", 7)  # many small chunks
-    _, chunked, _ = run(TARGETS[target])
-    assert chunked == plain
+    steps = []
+    real_advance = common.advance
+
+    def counted(step, *args, **kwargs):
+        return real_advance(lambda state, n: steps.append(n) or step(state, n), *args, **kwargs)
+
+    module = importlib.import_module(f"tui_dl.export.{target}")
+    monkeypatch.setattr(module, "advance", counted)
+    _, chunked, _ = run(TARGETS[target], terminal=True)
+    assert chunked == plain and len(steps) > 1  # in chunks, not one step(state, steps)
 
 
 def test_a_long_export_shows_its_progress_on_a_terminal_and_ends_on_ctrl_c(tmp_path):
@@ -126,3 +147,67 @@ def test_a_long_export_shows_its_progress_on_a_terminal_and_ends_on_ctrl_c(tmp_p
     assert output.decode().splitlines()[-1] == (
         "tui-dl: interrupted (Ctrl+C); anything written to stdout so far is incomplete")
     assert out_path.read_bytes() == b""  # the csv is written at the end: nothing half-made, no bar in it
+
+
+def test_a_long_step_moves_the_bar_while_it_runs(monkeypatch):
+    """One epoch of a wide network takes a minute: the bar moves within it (done_so_far read from another
+    thread) instead of waiting for its end without a word."""
+    stderr = TerminalText()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    state = {"batches": 0}
+
+    def one_long_epoch(state, steps):
+        assert steps == 1
+        for batch in range(1, 11):
+            state["batches"] = batch
+            if batch == 3:  # the batches wait until the bar has drawn this one
+                read_until_written(stderr, " 0.30/1 [")
+        return state
+
+    common.advance(one_long_epoch, state, 1, "epoch", argparse.Namespace(target="train"),
+            done_so_far=lambda state: state["batches"] / 10)
+    drawn = stderr.getvalue()
+    assert "\rtui-dl export train:  30%|" in drawn and drawn.endswith(" " * 80 + "\r")  # then gone
+
+
+def read_until_written(stream: io.StringIO, text: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while text not in stream.getvalue():
+        assert time.monotonic() < deadline, stream.getvalue()[-300:]
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("target", ["train", "search", "lr-sweep", "schedule-race"])
+def test_the_epoch_exports_tell_the_bar_the_epochs_done(target, monkeypatch):
+    module = importlib.import_module(f"tui_dl.export.{target.replace('-', '_')}")
+    read = []
+
+    def spied(step, state, steps, unit, args, *, done_so_far):
+        def counted(state, n):
+            state = step(state, n)
+            read.append(done_so_far(state))
+            return state
+        return common.advance(counted, state, steps, unit, args, done_so_far=done_so_far)
+
+    monkeypatch.setattr(module, "advance", spied)
+    status, out, _ = run(TARGETS[target], terminal=True)
+    assert status == 0 and out and read == [1.0, 2.0, 3.0]
+
+
+def test_ctrl_c_in_a_long_step_leaves_the_bar_as_it_was_and_stops_its_thread(monkeypatch):
+    stderr = TerminalText()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    state = {"batches": 0}
+
+    def interrupted_epoch(state, steps):
+        state["batches"] = 4
+        read_until_written(stderr, " 0.40/1 [")
+        raise KeyboardInterrupt
+
+    threads = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        common.advance(interrupted_epoch, state, 1, "epoch", argparse.Namespace(target="train"),
+                       done_so_far=lambda state: state["batches"] / 10)
+    drawn = stderr.getvalue()
+    assert drawn.endswith("\n") and drawn.rstrip("\n").endswith("epoch]")  # Ctrl+C's line goes below the bar
+    assert threading.active_count() == threads  # the ticker has ended: nothing draws after Ctrl+C

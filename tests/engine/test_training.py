@@ -127,6 +127,18 @@ def test_decoupled_weight_decay_scales_every_parameter_before_the_update():
     np.testing.assert_allclose(state.params, expected, rtol=1e-9, atol=1e-12)
 
 
+def test_epochs_done_counts_the_mini_batches_of_the_epoch_under_way():
+    """60 samples in batches of 16: 4 mini-batches an epoch, the last one of 12 (what a progress bar reads
+    while `step` trains an epoch)."""
+    state = T.init(replace(SMALL, epochs=3), np.random.default_rng(0))
+    T.step(state, 1)
+    assert T.epochs_done(state) == 1
+    order = T.epoch_order(state)
+    for batch, start in enumerate((0, 16, 32), 1):
+        T.train_batch(state, order[:, start:start + 16])
+        assert T.epochs_done(state) == 1 + batch / 4
+
+
 # -------------------------------------------------------------------------------- overfitting
 def test_default_spiral_overfits_without_regularization_and_less_with_l2_or_dropout():
     config = replace(T.TrainConfig(), variants=variants("none", "l2=1e-3", "dropout=0.3"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -122,29 +123,81 @@ def check_cost(args: argparse.Namespace, cost: Cost, values: float = 0) -> None:
 
 
 def advance(step: Callable[[State, int], State], state: State, steps: int, unit: str,
-            args: argparse.Namespace) -> State:
+            args: argparse.Namespace, *, done_so_far: Callable[[State], float] | None = None) -> State:
     """step(state, steps), with a progress bar on stderr when it is a terminal (tqdm, shown after half a
-    second, gone when done); the steps then go in chunks, which every experiment's step adds up exactly."""
+    second, gone when done); the steps then go in chunks, which every experiment's step adds up exactly.
+
+    done_so_far(state): the steps done, with the fraction of the one under way (training's `epochs_done`),
+    for an experiment whose single step can take long (one epoch of a wide network: a minute): the bar then
+    moves twice a second while a step runs, read from another thread; state must be changed in place.
+    """
     if steps <= 0 or not sys.stderr.isatty():
         return step(state, steps)
     from tqdm import tqdm  # only for a terminal: a piped export imports nothing more
 
     chunk = max(1, steps // PROGRESS_UPDATES)
     sized = _columns(sys.stderr) > 0  # a pty nobody gave a size (0 x 0): tqdm would draw nothing
+    fractional = {} if done_so_far is None else {"bar_format": FRACTIONAL_BAR}
     with tqdm(total=steps, unit=f" {unit}", desc=f"tui-dl export {args.target}", file=sys.stderr, delay=0.5,
-              leave=False, dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 24) as bar:
+              leave=False, dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 24,
+              **fractional) as bar, _Ticker(bar, state, done_so_far) as ticker:
         done = 0
         try:
             while done < steps:  # a loop over chunks of steps, for the bar
                 taken = min(chunk, steps - done)
                 state = step(state, taken)
                 done += taken
-                bar.update(taken)
+                ticker.move_to(done)
         except KeyboardInterrupt:  # the bar stays as it was drawn (how far it got) and Ctrl+C's line goes below it
+            ticker.stop()
             bar.disable = True  # tqdm draws nothing more, not even in the middle of Ctrl+C's line
             sys.stderr.write("\n")
             raise
     return state
+
+
+# tqdm's bar with the steps done to two decimals (`0.40/2 epoch`), for a bar that moves within a step
+FRACTIONAL_BAR = "{l_bar}{bar}| {n:.2f}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+TICK_S = 0.5  # how often the bar reads done_so_far while a step runs
+
+
+class _Ticker:
+    """Moves a tqdm bar: to the end of each chunk (`move_to`, from the thread that steps), and with
+    done_so_far, twice a second from its own thread while a chunk runs (also redrawing the elapsed time)."""
+
+    def __init__(self, bar: Any, state: Any, done_so_far: Callable[[Any], float] | None) -> None:
+        self._bar, self._state, self._done_so_far = bar, state, done_so_far
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = None if done_so_far is None else threading.Thread(
+            target=self._tick, name="tui-dl progress", daemon=True)
+
+    def __enter__(self) -> _Ticker:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def move_to(self, done: float, redraw: bool = False) -> None:
+        """Move the bar to done steps (never back); redraw: draw it even if it did not move (the elapsed
+        time goes on while a step's fraction waits: its evaluation)."""
+        with self._lock:
+            if done > self._bar.n:
+                self._bar.update(done - self._bar.n)
+            elif redraw and not self._stopped.is_set() and not self._bar.disable:
+                self._bar.refresh()
+
+    def _tick(self) -> None:
+        assert self._done_so_far is not None
+        while not self._stopped.wait(TICK_S):
+            self.move_to(min(self._done_so_far(self._state), self._bar.total), redraw=True)
 
 
 def _columns(stream: Any) -> int:

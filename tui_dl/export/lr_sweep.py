@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from tui_dl.engine.experiments import lr_range, rate_sweep
+from tui_dl.engine.experiments import lr_range, rate_sweep, training
 from tui_dl.engine.experiments.costs import rate_sweep_cost
 from tui_dl.export import Export
 from tui_dl.export.common import add_format_option, add_set_option, advance, check_cost
@@ -61,7 +61,8 @@ def build(args: argparse.Namespace) -> Export:
     cost = rate_sweep_cost(config)
     check_cost(args, cost, values=config.sweep.count * (train.epochs + 1) * 4)
     state = rate_sweep.init(config, rng)
-    snap = rate_sweep.snapshot(advance(rate_sweep.step, state, train.epochs, "epoch", args))
+    snap = rate_sweep.snapshot(advance(rate_sweep.step, state, train.epochs, "epoch", args,
+                                             done_so_far=lambda state: training.epochs_done(state.sweep.train)))
     diverged = snap.sweep.diverged
     runs = [{"lr": float(lr), "loss": snap.losses[r], "diverged": bool(diverged[r]),
              "diverged_epoch": int(snap.diverged_at[r]) if diverged[r] else None}

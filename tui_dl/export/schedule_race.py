@@ -58,7 +58,8 @@ def build(args: argparse.Namespace) -> Export:
     config = race.ScheduleRaceConfig(train, racers)
     check_cost(args, schedule_race_cost(config), values=len(racers) * train.epochs * 20)
     state = race.init(config, rng)
-    snap = race.snapshot(advance(race.step, state, train.epochs, "epoch", args))
+    snap = race.snapshot(advance(race.step, state, train.epochs, "epoch", args,
+                                      done_so_far=race.epochs_done))
     runs = []
     for r, config in enumerate(state.racers):
         length = snap.epoch if snap.diverged_epoch[r] < 0 else int(snap.diverged_epoch[r]) + 1

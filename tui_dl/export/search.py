@@ -51,7 +51,8 @@ def build(args: argparse.Namespace) -> Export:
     config = search.SearchConfig(build_config(args, rng), search.ranges_of(args.ranges or ()), samples)
     check_cost(args, search_cost(config), values=samples * config.train.epochs * 2 * len(training.HISTORY_KEYS))
     state = search.init(config, rng)
-    snap = search.snapshot(advance(search.step, state, config.train.epochs, "epoch", args))
+    snap = search.snapshot(advance(search.step, state, config.train.epochs, "epoch", args,
+                                     done_so_far=lambda state: training.epochs_done(state.train)))
     train = snap.train
     entries = []
     for rank, index in enumerate(snap.order):

@@ -141,7 +141,8 @@ def build(args: argparse.Namespace) -> Export:
     check_cost(args, training_cost(config, knobs=("hidden", "seeds", "val_samples", "variants")),
                values=config.runs * config.epochs * 2 * len(training.HISTORY_KEYS))
     state = training.init(config, rng)
-    snap = training.snapshot(advance(training.step, state, config.epochs, "epoch", args))
+    snap = training.snapshot(advance(training.step, state, config.epochs, "epoch", args,
+                                         done_so_far=training.epochs_done))
     specs = args.variants or DEFAULT_VARIANT_SPECS
     runs = []
     for r, label in enumerate(snap.labels):

@@ -261,6 +261,13 @@ def finished(state: ScheduleRaceState) -> bool:
     return state.epoch >= state.config.train.epochs or all(training.finished(s) for s in state.groups.states)
 
 
+def epochs_done(state: ScheduleRaceState) -> float:
+    """The epochs trained so far, with the fraction of the current one (training.epochs_done of each
+    optimizer group, which an epoch trains one after the other): for a progress bar on another thread."""
+    groups = state.groups.states
+    return sum(map(training.epochs_done, groups)) / max(1, len(groups))
+
+
 def step(state: ScheduleRaceState, n: int = 1) -> ScheduleRaceState:
     """Train n more epochs of every racer (fewer if the race ends first)."""
     for _ in range(n):  # a loop over epochs (and optimizer groups); the runs stay vectorized

@@ -678,6 +678,12 @@ def finished(state: TrainState) -> bool:
     return state.epoch >= state.config.epochs or not state.active.any()
 
 
+def epochs_done(state: TrainState) -> float:
+    """The epochs trained so far, with the fraction of the current epoch's mini-batches: the progress of a
+    long epoch, which a progress bar reads from another thread while `step` runs."""
+    return state.iteration / max(1, math.ceil(len(state.x_train) / state.config.batch_size))
+
+
 def step(state: TrainState, n: int = 1) -> TrainState:
     """Train n more epochs (fewer if training ends first); frozen runs stay as they are."""
     for _ in range(n):  # a loop over epochs; the runs stay vectorized
