@@ -164,8 +164,8 @@ def app_config(args: argparse.Namespace, **overrides: Any) -> Any:
 
 
 def fail(message: str) -> int:
-    """One line on stderr; the exit status of bad input."""
-    print(f"tui-dl: error: {message}", file=sys.stderr)
+    """One line on stderr (a long quoted value shortened, as ParamError does); the exit status of bad input."""
+    print(f"tui-dl: error: {ParamError(message)}", file=sys.stderr)
     return 2
 
 
@@ -270,10 +270,13 @@ def _quick_server() -> type:
 
 def port_in_use(host: str, port: int) -> str | None:
     """Why host:port cannot be listened on (busy, bad address), or None if it can."""
+    if not host.strip():  # getaddrinfo reads '' as "every interface" or as no name at all, depending on flags
+        return f"bad value {host!r} for --host: {HOST_ALLOWED}"
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as error:
-        return f"cannot listen on {host}: {error.strerror}"
+    except (socket.gaierror, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or "not a host name"
+        return f"bad value {host!r} for --host ({reason}): {HOST_ALLOWED}"
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no conflict
@@ -282,8 +285,13 @@ def port_in_use(host: str, port: int) -> str | None:
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 return f"port {port} on {host} is already in use: pick another with --port"
+            if error.errno == errno.EADDRNOTAVAIL:
+                return f"bad value {host!r} for --host (not an address of this machine): {HOST_ALLOWED}"
             return f"cannot listen on {host}:{port}: {error.strerror or error}"
     return None
+
+
+HOST_ALLOWED = "expected a name or address of this machine (127.0.0.1 for this machine only, 0.0.0.0 for every network)"
 
 
 def served_command(args: argparse.Namespace) -> str:

@@ -173,6 +173,21 @@ def test_serve_refuses_a_busy_port(server, capsys):
     assert server == []
 
 
+@pytest.mark.parametrize(("host", "why"), [
+    ("", ""),  # said "cannot listen on : Name or service not known"
+    (" ", ""),
+    ("192.0.2.1", " (not an address of this machine)"),  # TEST-NET-1: never an address of a test machine
+    ("a" * 300, " (not a host name)"),
+])
+def test_serve_refuses_a_bad_host_naming_it_and_what_is_allowed(server, capsys, host, why):
+    assert cli.main(["serve", "--host", host, "--port", str(free_port())]) == 2
+    shown = repr(host) if len(host) <= 80 else f"'{'a' * 40}…' (300 characters)"
+    assert capsys.readouterr().err == (
+        f"tui-dl: error: bad value {shown} for --host{why}: expected a name or address of this machine "
+        "(127.0.0.1 for this machine only, 0.0.0.0 for every network)\n")
+    assert server == []
+
+
 def test_serve_without_the_extra_names_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "textual_serve", None)  # import textual_serve -> ImportError
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)
