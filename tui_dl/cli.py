@@ -145,13 +145,34 @@ def quiet_numerics() -> Iterator[None]:
         yield
 
 
-def has_terminal() -> bool:
-    """stdin and stdout are a terminal, or a Textual driver of its own is set (textual-serve's sessions use pipes).
+def not_a_terminal() -> str | None:
+    """Which of stdout, stdin and stderr is not a terminal (the first), or None: all are, or a Textual driver
+    of its own is set (textual-serve's sessions use pipes).
 
-    Without one the app would draw into a pipe (`tui-dl | head -1`) and spin there, or read no key from a
-    file (`tui-dl < /dev/null`: q never arrives, and the input thread spins at 90% of a core).
+    Without them the app would draw into a pipe (`tui-dl | head -1`) and spin there, read no key from a file
+    (`tui-dl < /dev/null`: q never arrives, and the input thread spins at 90% of a core), or draw into
+    stderr's file (Textual draws on stderr: `tui-dl 2>log` left the screen blank and the log growing).
     """
-    return (sys.stdout.isatty() and sys.stdin.isatty()) or bool(os.environ.get("TEXTUAL_DRIVER"))
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    streams = {"stdout": sys.stdout, "stdin": sys.stdin, "stderr": sys.stderr}
+    return next((name for name, stream in streams.items() if not stream.isatty()), None)
+
+
+def has_terminal() -> bool:
+    """The app can take the terminal (not_a_terminal)."""
+    return not_a_terminal() is None
+
+
+def refuse_without_terminal() -> int:
+    """One line, on stderr and also on stdout when only that one is a terminal (`tui-dl 2>/dev/null`), and
+    the exit status of bad input."""
+    line = (f"tui-dl: error: the app needs a terminal and {not_a_terminal()} is not one: for the data use "
+            "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+    sys.stderr.write(line)
+    if sys.stdout.isatty() and not sys.stderr.isatty():
+        sys.stdout.write(line)
+    return 2
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -180,9 +201,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return 0
         del start  # checked before the terminal is taken; app_config computes it again
     if not has_terminal():
-        which = "stdout" if not sys.stdout.isatty() else "stdin"
-        parser.exit(2, f"tui-dl: error: the app needs a terminal and {which} is not one: for the data use "
-                       "`tui-dl export ...`, for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+        return refuse_without_terminal()
     if not sys.stdout.isatty():  # a session of `tui-dl serve` (has_terminal: a driver of its own): end with it
         from tui_dl.parent_death import hang_up_with_parent
 

@@ -160,6 +160,26 @@ def test_without_a_terminal_on_stdin_the_app_does_not_start(tmp_path):
         "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
 
 
+def test_without_a_terminal_on_stderr_the_app_does_not_start_and_says_so_on_the_terminal(tmp_path):
+    """`tui-dl 2>log`: Textual draws on stderr, so the screen stayed blank and the log grew by 27 kB/s."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    log = tmp_path / "err.log"
+    try:
+        with open(log, "wb") as stderr:
+            status = subprocess.run([sys.executable, "-m", "tui_dl"], stdin=slave, stdout=slave, stderr=stderr,
+                                    env=environment(tmp_path), timeout=DEADLINE, check=False).returncode
+        output = bytearray()
+        read_until(master, output, lambda out: out.endswith(b"\n"), DEADLINE)
+    finally:
+        os.close(slave)
+        os.close(master)
+    line = ("tui-dl: error: the app needs a terminal and stderr is not one: for the data use `tui-dl export ...`, "
+            "for a picture `tui-dl snapshot PANE -o FILE.svg`\n")
+    assert status == 2 and log.read_text() == line
+    assert output.decode().replace("\r\n", "\n") == line  # and on the terminal, where the user looks
+
+
 def test_ctrl_c_ends_a_long_export_with_one_line_and_status_130():
     command = [sys.executable, "-m", "tui_dl", "export", "path", "--surface", "quadratic", "--optimizer", "sgd",
                "--steps", "10000000"]
