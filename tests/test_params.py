@@ -159,3 +159,13 @@ def test_a_long_value_is_shortened_in_its_one_line():
 def test_minus_zero_is_zero():
     value = ParamSpec("noise", "float", 0.1, low=0.0).parse("-0")
     assert value == 0.0 and math.copysign(1.0, value) == 1.0
+
+
+def test_a_boolean_is_not_a_number():
+    """float(True) is 1.0: `batch_size = true` in a setup file trained with batches of 1, without a word."""
+    import numpy as np
+
+    for value in (True, False, np.True_, [5, True]):
+        with pytest.raises(ParamError, match=r"^bad value .* for steps: expected an integer in \[1, 100\]$"):
+            COUNT.validate(value)
+    assert COUNT.validate(np.int64(7)) == 7 and RATE.validate(np.float32(0.5)) == 0.5

@@ -46,6 +46,12 @@ def _shortened(match: re.Match[str]) -> str:
     return f"'{text[:LONG_QUOTE // 2]}…' ({len(text)} characters)"
 
 
+def _is_boolean(value: Any) -> bool:
+    """True, False, or numpy's booleans (which are not Python's bool, and not numbers to a user either)."""
+    kind = type(value)
+    return isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"))
+
+
 def count(number: Any, noun: str, plural: str | None = None) -> str:
     """`1 row`, `2 rows`, `0 rows`: a number and its noun in the right number (plural: for irregular nouns)."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
@@ -240,7 +246,9 @@ class ParamSpec:
                 value = _number(value, kind)
             except ValueError:
                 raise self._error(shown) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if _is_boolean(value):  # float(True) is 1.0: `batch_size = true` in a file trained with batches of 1
+            raise self._error(shown)
+        if not isinstance(value, (int, float)):
             try:
                 value = float(value)
             except (TypeError, ValueError):

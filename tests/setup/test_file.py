@@ -156,6 +156,10 @@ def test_bad_value_names_the_allowed_range(tmp_path):
     ("epochs = 2.5", "overfitting.epochs = 2.5: expected an integer in [1, 1000000]"),
     ("epochs = [1, 2]", "overfitting.epochs = [1, 2]: expected an integer in [1, 1000000]"),
     ("restore_best_weights = 1", "overfitting.restore_best_weights = 1: expected true or false"),
+    ("batch_size = true", "overfitting.batch_size = true: expected an integer in [1, 1000000]"),  # was 1
+    ("lr = false", "overfitting.lr = false: expected a float in (0, inf)"),
+    ("hidden = [8, true]", "overfitting.hidden = [8, true]: expected a comma-separated list of integers, each in "
+                           "[1, 4096]"),
     ('dataset = "mnist"', 'overfitting.dataset = "mnist": expected one of: spiral, circle, xor, gauss, moons, '
                           'plane, sine, digits'),
     ('"variant.1" = 3', 'overfitting.variant.1 = 3: expected off, none, or KEY=VALUE joined with +'
