@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import importlib
 import json
 import math
 from pathlib import Path
@@ -221,3 +222,43 @@ def test_regularizer_code_names_each_technique():
     assert "keras.regularizers.L2(0.001)" in description.keras and "keras.layers.Dropout(0.2)" in description.keras
     assert "torch.nn.Dropout(p=0.2)" in description.torch
     assert "Σ w²" in description.formula[0]
+
+
+def test_no_patience_shows_no_callback_and_a_loop_that_runs():
+    """patience none showed EarlyStopping(patience=0) (which stops at the first epoch without an improvement)
+    and a torch loop with `wait >= None`."""
+    params = {"monitor": "val_loss", "patience": None, "min_delta": 0.0, "mode": "auto", "baseline": None,
+              "restore_best_weights": False, "start_from_epoch": 0}
+    description = describe(Selection("early_stopping", "EarlyStopping", params))
+    assert description.formula[0] == "no early stopping: patience is none, so every epoch is trained"
+    assert run(description.keras) == [] and "EarlyStopping(" not in description.keras
+    trained = []
+    exec(description.torch, {"epochs": 3, "train_one_epoch_and_validate": lambda: trained.append(1)})
+    assert len(trained) == 3 and "None" not in description.torch
+
+
+def test_every_overfitting_row_shows_its_own_card():
+    """`f` on hidden, paired, batch_size ... showed the data set's card; activation has its formula."""
+    from tui_dl.app.runner.training import TrainModel
+
+    model = TrainModel()
+    kinds = {row.key: model.selection(row.key).kind for row in model.rows()}
+    assert kinds["activation"] == "activation" and kinds["init"] == "initializer"
+    assert all(kinds[key] == "dataset" for key in kinds if key.split(".")[0] == "dataset")
+    for key in ("hidden", "seeds", "paired", "batch_size", "shuffle", "epochs", "dtype", "batch_norm_momentum"):
+        card = describe(model.selection(key))
+        assert card.title == key and model.row(key).spec.help in card.formula[0], key
+    assert describe(model.selection("hidden")).formula[1] == "hidden=100,100"
+
+
+@pytest.mark.parametrize(("model_class", "keys", "main"), [
+    ("tui_dl.app.runner.race.RaceModel", ("steps", "racers", "basins_of", "basin_grid"), ("start_x", "surface")),
+    ("tui_dl.app.runner.initialization.InitModel", ("layers", "samples", "bins", "bias"), ("width", "initializer")),
+])
+def test_an_experiment_setting_shows_its_own_card_and_a_component_s_row_the_component(model_class, keys, main):
+    module, name = model_class.rsplit(".", 1)
+    model = getattr(importlib.import_module(module), name)()
+    for key in keys:
+        card = describe(model.selection(key))
+        assert card.title == model.row(key).label and model.row(key).spec.help in card.formula[0], key
+    assert model.selection(main[0]).kind == main[1]

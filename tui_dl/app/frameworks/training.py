@@ -11,6 +11,8 @@ from tui_dl.params import count
 
 def early_stopping(p: Mapping[str, Any]) -> Description:
     patience = p.get("patience")
+    if patience is None:
+        return _no_early_stopping(p)
     keras = call("keras.callbacks.EarlyStopping", **{k: v for k, v in p.items() if k != "patience"},
                  patience=patience if patience is not None else 0)
     delta = num(p.get("min_delta", 0.0))
@@ -27,8 +29,20 @@ def early_stopping(p: Mapping[str, Any]) -> Description:
     formula = (f"stop at the first epoch with {count(patience, 'epoch')} in a row without an improvement"
                f" larger than {delta} of {p.get('monitor', 'val_loss')}",
                "with best epoch b and no baseline it stops at b + patience")
-    notes = () if patience is not None else ("patience none: this pane never stops that run (Keras's default is 0).",)
-    return Description("EarlyStopping", formula, "Keras (keras.callbacks.EarlyStopping)", keras, torch, notes)
+    return Description("EarlyStopping", formula, "Keras (keras.callbacks.EarlyStopping)", keras, torch)
+
+
+def _no_early_stopping(p: Mapping[str, Any]) -> Description:
+    """patience none: no callback at all (Keras's EarlyStopping(patience=0) would stop at the first epoch
+    without an improvement, and the loop's `wait >= None` would not run)."""
+    keras = "callbacks = []  # no keras.callbacks.EarlyStopping: every epoch is trained"
+    torch = ("for epoch in range(epochs):  # no early stopping: every epoch is trained\n"
+             "    val_loss = train_one_epoch_and_validate()")
+    formula = ("no early stopping: patience is none, so every epoch is trained",
+               f"patience N: stop N epochs after the best epoch of {p.get('monitor', 'val_loss')}"
+               " (a variant's patience=N: that variant alone)")
+    return Description("EarlyStopping", formula, "Keras (keras.callbacks.EarlyStopping)", keras, torch,
+                       ("Keras's own default patience is 0: stop at the first epoch without an improvement.",))
 
 
 def regularizer(spec: str, p: Mapping[str, Any]) -> Description:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_dl.app.model_types import ParamRow, Preset, Selection
+from tui_dl.app.runner.cards import activation_selection, setting_selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered
 from tui_dl.engine.activations import ACTIVATIONS
 from tui_dl.engine.experiments import costs, initialization
@@ -114,11 +115,9 @@ class InitModel(PaneModel):
     def selection(self, key: str | None, frame: Any = None) -> Selection:
         s = self.settings
         if key == "activation" or (key or "").startswith("activation."):
-            name = s["activation"]
-            return Selection("activation", name, s["activation_params"], name,
-                             {"summary": ACTIVATIONS[name].summary, "convention": "the same in Keras and PyTorch",
-                              "keras": f"keras.layers.Dense(units, activation=\"{name}\")",
-                              "torch": f"torch.nn.{TORCH_ACTIVATIONS.get(name, name)}()"})
+            return activation_selection(s["activation"], s["activation_params"])
+        if key in ("layers", "samples", "bins", "bias"):  # the experiment's settings, not an initializer's
+            return setting_selection(self.row(key))
         runs = self.runs()
         slot = index_of(key) if key and key.startswith("run.") else (runs[0][0] if runs else 0)
         scheme = s["runs"][slot]
@@ -145,7 +144,3 @@ class InitModel(PaneModel):
                    load(activation="relu", runs=("Xavier", "He", "default"), convention="pytorch", layers=20)),
         ]
 
-
-TORCH_ACTIVATIONS = {"linear": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
-                     "leaky_relu": "LeakyReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU",
-                     "softplus": "Softplus", "swish": "SiLU"}

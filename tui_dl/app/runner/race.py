@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tui_dl.app.model_types import ParamRow, Preset, Selection
+from tui_dl.app.runner.cards import setting_selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered, switch_params
 from tui_dl.engine.experiments import basins, costs, optimizer_race, phase_diagram
 from tui_dl.engine.experiments.quadratic_theory import QuadraticTheory, surface_theory
@@ -309,6 +310,8 @@ class RaceModel(PaneModel):
             index = index_of(key)
             racer = self.settings["pool"][index]
             return Selection("optimizer", racer["optimizer"], racer["params"], self.racer_label(index))
+        if key in ("steps", "racers", "basins_of", "basin_grid"):  # the race's settings, not the surface's
+            return setting_selection(self.row(key))
         surface = SURFACES[self.settings["surface"]]
         minima = ", ".join(f"({x:.4g}, {y:.4g})" for x, y in self.surface.minima) or "none (unbounded below)"
         name = self.settings["surface"]

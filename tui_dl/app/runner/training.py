@@ -16,6 +16,7 @@ import numpy as np
 
 from tui_dl.app.model_types import ParamRow, Preset, Selection
 from tui_dl.app.runner import search_view
+from tui_dl.app.runner.cards import activation_selection, setting_selection
 from tui_dl.app.runner.model import Job, PaneModel, component_rows, index_of, numbered
 from tui_dl.engine.datasets import DATASETS
 from tui_dl.engine.experiments import costs, training
@@ -225,6 +226,10 @@ class TrainModel(PaneModel):
             return Selection("schedule", s["schedule"], SCHEDULES[s["schedule"]].resolve(params), s["schedule"])
         if key == "init":
             return self._initializer(s["init"], {})
+        if key == "activation":
+            return activation_selection(s["activation"], s.get("activation_params", {}))
+        if key != "dataset" and not key.startswith("dataset."):  # hidden, seeds, batch_size ...: its own card
+            return setting_selection(self.row(key))
         component = DATASETS[s["dataset"]]
         return Selection("dataset", s["dataset"], component.resolve(s["dataset_params"]), s["dataset"],
                          {"summary": component.summary, "convention": "synthetic, seeded (engine/datasets.py)"})
