@@ -10,6 +10,7 @@ import importlib
 import io
 import os
 import pty
+import re
 import signal
 import struct
 import subprocess
@@ -211,3 +212,13 @@ def test_ctrl_c_in_a_long_step_leaves_the_bar_as_it_was_and_stops_its_thread(mon
     drawn = stderr.getvalue()
     assert drawn.endswith("\n") and drawn.rstrip("\n").endswith("epoch]")  # Ctrl+C's line goes below the bar
     assert threading.active_count() == threads  # the ticker has ended: nothing draws after Ctrl+C
+
+
+def test_a_heavy_export_that_fits_says_what_it_takes_on_a_terminal(monkeypatch):
+    monkeypatch.setattr(common, "HEAVY_BYTES", 1)  # every export is heavy
+    monkeypatch.setattr(cost, "available_memory", lambda: 4e9)
+    status, out, err = run(TARGETS["train"], terminal=True)
+    assert status == 0 and out
+    assert re.fullmatch(r"tui-dl: export train takes about [0-9.]+ [kM]B and [0-9.e+]+ multiply-adds per "
+                        r"epoch; Ctrl\+C stops it", err.splitlines()[0])
+    assert run(TARGETS["train"])[2] == ""  # stderr not a terminal: nothing (a script's log stays clean)
