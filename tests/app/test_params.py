@@ -236,6 +236,52 @@ def test_editing_keys_typed_in_one_burst_with_the_enter_that_opens_the_input_act
     drive.run(scenario)
 
 
+def test_pane_keys_typed_in_one_burst_each_move_one_pane(drive):
+    """`tab tab` at once ended on pane 2: the focus event of the first move reached the app after the second."""
+    async def scenario(pilot, app):
+        await drive.burst(pilot, ["tab", "tab"])
+        assert app.current == 2 and app.focused is app.panes[2].panel
+        await drive.burst(pilot, ["tab", "tab", "tab"])
+        assert app.current == 1
+        await drive.burst(pilot, ["shift+tab", "3", "tab", "1", "tab", "tab"])
+        assert app.current == 2 and app.focused is app.panes[2].panel
+
+    drive.run(scenario)
+
+
+def test_tab_typed_while_a_value_is_typed_leaves_the_input_and_takes_no_value_to_the_next_pane(drive):
+    """`enter ctrl+u 300 tab` then enter: tab (a priority binding) moved the focus to pane 4 with the input still
+    open, and the next enter applied 300 to pane 4's row (`bad value '300' for surface`)."""
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "z")
+        await select(drive, pilot, app, "dataset.train_samples")
+        await drive.burst(pilot, ["enter", "ctrl+u", *"300", "tab"])
+        assert app.current == 3 and row(app, "train", "dataset.train_samples").value == 150
+        assert not app.panes[2].panel.editing and app.focused is app.panes[3].panel
+        settings = dict(app.runners["paths"].model.settings)
+        await drive.burst(pilot, ["enter", "escape"])  # pane 4's own input, closed again
+        assert app.runners["paths"].model.settings == settings and panel(app).error == ""
+
+    drive.run(scenario)
+
+
+def test_the_command_palette_key_waits_for_the_keys_typed_before_it(drive):
+    """`enter ctrl+p` at once: ctrl+p (a priority binding) opened the palette before enter was handled, and
+    enter then ran the palette's first command (an export)."""
+    from textual.command import CommandPalette
+
+    from tui_dl.app.widgets.param_panel import ValueInput
+
+    async def scenario(pilot, app):
+        await drive.press(pilot, "3", "z")
+        await drive.burst(pilot, ["enter", "ctrl+p"])
+        assert isinstance(app.screen, CommandPalette) and list(drive.export_dir.glob("*")) == []  # no export
+        await drive.burst(pilot, ["escape"])  # back to the value input, still open
+        assert panel(app).editing and isinstance(app.focused, ValueInput)
+
+    drive.run(scenario)
+
+
 def test_a_value_typed_in_one_burst_with_enter_and_the_keys_after_it(drive):
     """`enter moons enter` typed at once left spiral (the letters went to the panel; n and s of moons
     stepped and changed the seed); `enter down` applied the value to the row below."""

@@ -36,7 +36,7 @@ from tui_dl.app.focus import focus_now
 from tui_dl.app.frameworks import describe
 from tui_dl.app.glyphs import AsciiFilter
 from tui_dl.app.help import HelpScreen
-from tui_dl.app.main_screen import MainScreen
+from tui_dl.app.main_screen import PALETTE_BINDING, MainScreen
 from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
@@ -98,9 +98,7 @@ class TuiDlApp(App[None]):
         Binding("full_stop", "lesson(1)", "Next step", key_display=".", tooltip="the lesson's next step"),
         Binding("comma", "lesson(-1)", "Previous step", key_display=",", show=False,
                 tooltip="the lesson's previous step"),
-        Binding("tab", "focus_offset(1)", "Next pane", show=False, priority=True, tooltip="focus the next pane"),
-        Binding("shift+tab", "focus_offset(-1)", "Previous pane", show=False, priority=True,
-                tooltip="focus the previous pane"),
+        PALETTE_BINDING,  # not Textual's, a priority binding
         Binding("1", "focus_pane(0)", "Learning rate", show=False, tooltip="focus pane 1, Learning rate"),
         Binding("2", "focus_pane(1)", "Initialization", show=False, tooltip="focus pane 2, Initialization"),
         Binding("3", "focus_pane(2)", "Overfitting", show=False, tooltip="focus pane 3, Overfitting"),
@@ -428,6 +426,11 @@ class TuiDlApp(App[None]):
         focus_now(self.current_pane.panel)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A click or Textual's focus move: the pane that holds the focus is the current one. The event bubbles
+        up after the focus moved; by then a later key may have moved it on (`tab tab` typed at once ended on
+        the second pane when the first move's event came last)."""
+        if event.widget is not self.focused:
+            return
         for i, pane in enumerate(self.panes):
             if event.widget in pane.walk_children() and i != self.current:
                 self.current = i
@@ -570,13 +573,13 @@ class TuiDlApp(App[None]):
         current = self.current
         panes = [(f"{i} {pane.TITLE} (this pane)" if i - 1 == current else f"{i} {pane.TITLE}", pane.BINDINGS)
                  for i, pane in enumerate(PANES, 1)]
-        sections = [panes[current], ("Everywhere", self.BINDINGS), ("Parameter panel", ParamPanel.BINDINGS)]
+        everywhere = [*(b for b in self.BINDINGS if b is not PALETTE_BINDING), *MainScreen.BINDINGS]
+        sections = [panes[current], ("Everywhere", everywhere), ("Parameter panel", ParamPanel.BINDINGS)]
         sections += [section for i, section in enumerate(panes) if i != current]
         from tui_dl.app.widgets.formula import FormulaScreen
 
         sections += [("Formula panel (f)", FormulaScreen.BINDINGS),
-                     ("Anywhere", [Binding("ctrl+q", "quit", "Quit"),
-                                   Binding("ctrl+p", "command_palette", "Command palette: actions and presets")])]
+                     ("Anywhere", [Binding("ctrl+q", "quit", "Quit"), PALETTE_BINDING])]
         self.push_screen(HelpScreen(sections))
 
     # ------------------------------------------------------------------ command palette

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_dl.app.focus import focus_now
+from tui_dl.app.main_screen import PALETTE_BINDING
 
 KEY_NAMES = {
     "up": "↑", "down": "↓", "left": "←", "right": "→", "minus": "-", "plus": "+", "equals_sign": "=",
@@ -61,6 +62,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar = [
         Binding("escape,question_mark", "dismiss", "Close"),
         Binding("q", "app.quit", "Quit"),
+        PALETTE_BINDING,  # app bindings do not reach past a modal screen
     ]
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:

@@ -9,15 +9,28 @@ it once the plots it names have asked to be repainted, in the same turn of the e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
+
+# Keys of the app that are not priority bindings: a priority binding acts when the app reads the key, before
+# the keys typed just ahead of it reach the focused widget (`enter ctrl+p` opened the palette first, and the
+# enter then ran the palette's first command; `tab` left a value input open for another pane).
+PALETTE_BINDING = Binding("ctrl+p", "app.command_palette", "Palette", show=False,
+                          tooltip="the command palette: every action and the presets")
 
 
 class MainScreen(Screen):
     """The dashboard's screen (the app's default screen)."""
+
+    # in order with the other keys (Screen's own tab moves the focus widget by widget)
+    BINDINGS: ClassVar = [
+        Binding("tab", "app.focus_offset(1)", "Next pane", show=False, tooltip="focus the next pane"),
+        Binding("shift+tab", "app.focus_offset(-1)", "Previous pane", show=False, tooltip="focus the previous pane"),
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from textual.widgets import Label, Static, TextArea
 
 from tui_dl.app.focus import focus_now
 from tui_dl.app.frameworks import Description
+from tui_dl.app.main_screen import PALETTE_BINDING
 
 
 def formula_text(description: Description) -> Text:
@@ -55,6 +56,7 @@ class FormulaScreen(ModalScreen[None]):
         Binding("p", "copy('torch')", "Copy PyTorch"),
         Binding("q", "app.quit", "Quit"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
+        PALETTE_BINDING,  # app bindings do not reach past a modal screen
     ]
 
     def __init__(self, description: Description) -> None:
