@@ -169,3 +169,11 @@ def test_a_boolean_is_not_a_number():
         with pytest.raises(ParamError, match=r"^bad value .* for steps: expected an integer in \[1, 100\]$"):
             COUNT.validate(value)
     assert COUNT.validate(np.int64(7)) == 7 and RATE.validate(np.float32(0.5)) == 0.5
+
+
+@pytest.mark.parametrize(("value", "shown"), [([[8], 8], "[8],8"), ([8, "x"], "8,x"), ([{"a": 1}], "{'a': 1}")])
+def test_a_value_of_another_kind_is_one_line_not_a_formatting_error(value, shown):
+    spec = ParamSpec("hidden", "ints", (100,), low=1, high=4096)
+    with pytest.raises(ParamError) as error:
+        spec.validate(value)
+    assert str(error.value) == f"bad value {shown!r} for hidden: expected {spec.allowed()}"

@@ -52,6 +52,13 @@ def _is_boolean(value: Any) -> bool:
     return isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"))
 
 
+def _plain(value: Any) -> str:
+    """Any value as a comma-separated text, lists within brackets: for a message about a value of another kind."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"[{_plain(item)}]" if isinstance(item, (list, tuple)) else _plain(item) for item in value)
+    return str(value)
+
+
 def count(number: Any, noun: str, plural: str | None = None) -> str:
     """`1 row`, `2 rows`, `0 rows`: a number and its noun in the right number (plural: for irregular nouns)."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
@@ -271,7 +278,10 @@ class ParamSpec:
         return not (self.high is not None and (value > self.high or (self.high_open and value == self.high)))
 
     def _error(self, value: Any) -> ParamError:
-        shown = value if isinstance(value, str) else self.format(value)
+        try:
+            shown = value if isinstance(value, str) else self.format(value)
+        except (TypeError, ValueError):  # not a value of this kind at all (`[[8], 8]`, `[8, "x"]` from a file)
+            shown = _plain(value)
         return ParamError(f"bad value {shown!r} for {self.name}: expected {self.allowed()}")
 
     # --------------------------------------------------------------- UI stepping

@@ -166,6 +166,15 @@ def test_bad_value_names_the_allowed_range(tmp_path):
                         ' (keys: l1, l2, dropout, weight_decay, patience, lr, init=NAME[:K=V,...], '
                         'activation=NAME[:...], optimizer=NAME[:...], batch_norm)'),
     ("hidden = 3.5", "overfitting.hidden = 3.5: expected a comma-separated list of integers, each in [1, 4096]"),
+    # items of another kind were a TypeError with a traceback (formatting [8] as a number)
+    ("hidden = [[8], 8]", "overfitting.hidden = [[8], 8]: expected a comma-separated list of integers, each in "
+                          "[1, 4096]"),
+    ("hidden = [{a = 1}]", "overfitting.hidden = [{a = 1}]: expected a comma-separated list of integers, each in "
+                           "[1, 4096]"),
+    ('hidden = [8, "x"]', 'overfitting.hidden = [8, "x"]: expected a comma-separated list of integers, each in '
+                          '[1, 4096]'),
+    ("hidden = [1979-05-27]", "overfitting.hidden = [1979-05-27]: expected a comma-separated list of integers, "
+                              "each in [1, 4096]"),  # was [datetime.date(1979, 5, 27)]
 ])
 def test_wrong_types(tmp_path, line, expected):
     message, _ = bad(tmp_path, f"[overfitting]\n{line}\n")
@@ -313,3 +322,9 @@ def test_a_bad_value_of_another_view_s_row_is_one_line_not_a_traceback(tmp_path,
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(SetupError, match=rf"setup\.toml:{number + 1}: learning_rate\.{key} = "):
         load_setup(path, make_models())
+
+
+def test_a_key_set_by_an_inline_table_is_found_on_its_line(tmp_path):
+    """`epochs = {a = 1}` sets epochs.a: the error named the table's header line."""
+    message, _ = bad(tmp_path, '[overfitting]\ndataset = "spiral"\nepochs = {a = 1}\n')
+    assert message.startswith("setup.toml:3: overfitting.epochs.a: unknown parameter; allowed: ")

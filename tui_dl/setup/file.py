@@ -385,7 +385,12 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
+    """A value as the file wrote it (a TOML date, a nested list: as TOML would, not as Python's repr)."""
     try:
         return toml_value(value)
     except TypeError:
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(map(_shown, value)) + "]"
+        if isinstance(value, Mapping):
+            return "{" + ", ".join(f"{key} = {_shown(item)}" for key, item in value.items()) + "}"
         return str(value)

@@ -122,9 +122,10 @@ def locate(text: str, table: str, key: str | None = None) -> int:
     """The line (1-based) where key is set in table (the table's header if key is None, or if not found).
 
     tomllib keeps no positions, so the line is found again in the text: the `[table]` header (or a
-    `[table.sub]` one), then the first line of that table whose key, unquoted, is key or ends it.
+    `[table.sub]` one), then the first line of that table whose key, unquoted, is key or ends it; else the
+    line of an inline table that holds it (`epochs = {a = 1}` sets `epochs.a`).
     """
-    header_line, current = 0, ""
+    header_line, holder_line, current = 0, 0, ""
     for number, line in enumerate(text.splitlines(), 1):
         header = _HEADER.match(line)
         if header and not line.lstrip().startswith("[["):
@@ -135,9 +136,12 @@ def locate(text: str, table: str, key: str | None = None) -> int:
         if key is None or "=" not in line or line.lstrip().startswith("#"):
             continue
         full = ".".join(part for part in (current, _unquote_dotted(line.split("=", 1)[0])) if part)
-        if full == (f"{table}.{key}" if table else key):
+        target = f"{table}.{key}" if table else key
+        if full == target:
             return number
-    return header_line or 1
+        if not holder_line and target.startswith(f"{full}.") and "{" in line.split("=", 1)[1]:
+            holder_line = number
+    return holder_line or header_line or 1
 
 
 def _unquote_dotted(text: str) -> str:
