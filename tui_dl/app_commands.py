@@ -158,7 +158,9 @@ def app_config(args: argparse.Namespace, **overrides: Any) -> Any:
     from tui_dl.app import AppConfig
     from tui_dl.app.glyphs import ascii_wanted
 
-    values = dict(seed=args.seed, fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse,
+    seed = getattr(args, "seed", None)
+    values = dict(seed=SEED.default if seed is None else seed, seed_given=seed is not None,
+                  fps=default_fps(args.fps), ascii=ascii_wanted(args.ascii), mouse=args.mouse,
                   demo=args.demo, language=language_of(args), lesson=lesson_start(args))
     return AppConfig(**{**values, **overrides})
 
@@ -300,7 +302,9 @@ def served_command(args: argparse.Namespace) -> str:
     textual-serve runs it through a shell; `exec` makes the app the server's own child, so a signal to
     the session and the end of the server (parent_death.py) reach the app, not a shell in between.
     """
-    command = [sys.executable, "-m", "tui_dl", "--seed", str(args.seed)]
+    command = [sys.executable, "-m", "tui_dl"]
+    if args.seed is not None:
+        command += ["--seed", str(args.seed)]
     if args.fps is not None:
         command += ["--fps", repr(args.fps)]  # the exact rate (`:g` keeps six digits)
     if args.ascii:

@@ -60,7 +60,8 @@ def build_parser(export_targets: bool = True) -> argparse.ArgumentParser:
 
     parser = _Parser(prog="tui-dl", description="See how neural networks learn, live in the terminal.")
     parser.add_argument("--version", action="version", version=f"tui-dl {__version__}")
-    parser.add_argument("--seed", type=app_commands.spec_option(SEED), default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=app_commands.spec_option(SEED),
+                        help="random seed (default 0, or the setup file's; given, it wins over the file's)")
     app_commands.add_app_arguments(parser)
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="load a setup file: every parameter and the seed (w in the app writes one; "

@@ -339,3 +339,14 @@ def _status_text(line, width, remembered):
     finally:
         del type(line).size
     return shown[-1]
+
+
+def test_a_seed_given_on_the_command_line_wins_over_the_setup_file_s(xdg, started, tmp_path):
+    """`--seed 7 --config FILE` started with the file's seed 0 and said nothing."""
+    path, _ = a_setup(tmp_path, seed=5)
+    assert main(["--seed", "7", "--config", str(path)]) == 0
+    assert started[-1].seed == 7 and all(runner.seed == 7 for runner in started[-1].runners.values())
+    assert main(["--config", str(path)]) == 0
+    assert started[-1].seed == 5  # not given: the file's
+    assert main(["--seed", "0", "--config", str(path)]) == 0
+    assert started[-1].seed == 0  # given, even as the default value

@@ -209,3 +209,12 @@ def test_no_binding_uses_keys_that_browsers_swallow():
             for key in (binding.key if hasattr(binding, "key") else binding[0]).split(",")}
     assert "q" in keys and "n" in keys  # the bindings were read
     assert keys.isdisjoint({"ctrl+w", "ctrl+t", "ctrl+n", "ctrl+tab", "ctrl+shift+t", "ctrl+shift+w"})
+
+
+def test_snapshot_s_seed_wins_over_the_setup_file_s(tmp_path):
+    setup = tmp_path / "setup.toml"
+    setup.write_text("seed = 5\n[optimizer_paths]\nsteps = 20\n")
+    for argv, seed in ((["--seed", "7"], 7), ([], 5), (["--seed", "0"], 0)):
+        out = tmp_path / "paths.svg"
+        assert cli.main(["snapshot", "paths", "--config", str(setup), *argv, "-o", str(out)]) == 0
+        assert re.search(rf"tui-dl seed {seed}\D", svg_text(out))

@@ -25,6 +25,8 @@ class AppConfig:
 
     Attributes:
         seed: seed of every experiment's Generator (shown in the status line; `s` moves to the next).
+        seed_given: seed was asked for (`--seed`): it wins over the setup file's seed (the file's wins over
+            the default).
         fps: frames per second of the clock (each frame every running pane takes its steps).
         autoplay: start the clock; tests pass False and drive time with the step key `n`.
         export_dir: where `e` writes the focused pane's data (the working directory by default).
@@ -43,6 +45,7 @@ class AppConfig:
     """
 
     seed: int = 0
+    seed_given: bool = False
     fps: float = 30.0
     autoplay: bool = True
     export_dir: Path | None = None

@@ -87,7 +87,7 @@ def add_seed_option(parser: argparse.ArgumentParser) -> None:
 
 def seed_of(args: argparse.Namespace) -> int:
     """The export's seed (see add_seed_option), checked."""
-    text = args.export_seed if args.export_seed is not None else getattr(args, "seed", SEED.default)
+    text = next((seed for seed in (args.export_seed, getattr(args, "seed", None)) if seed is not None), SEED.default)
     return option_value(SEED, text, "--seed")
 
 

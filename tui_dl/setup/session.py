@@ -64,7 +64,7 @@ def start_setup(config: AppConfig, models: dict[str, PaneModel]) -> SetupState:
             else:
                 state.error = f"{error} (starting with the defaults)"
         else:
-            state.seed = config.seed if loaded.seed is None else loaded.seed
+            state.seed = config.seed if config.seed_given or loaded.seed is None else loaded.seed
             state.notes = loaded.notes
             state.resumed = config.resumed
             state.own.add(config.setup.resolve())
