@@ -177,3 +177,18 @@ def test_a_value_of_another_kind_is_one_line_not_a_formatting_error(value, shown
     with pytest.raises(ParamError) as error:
         spec.validate(value)
     assert str(error.value) == f"bad value {shown!r} for hidden: expected {spec.allowed()}"
+
+
+@pytest.mark.parametrize("value", ["9" * 400, int("9" * 400), "-" + "9" * 400, [8, int("9" * 400)], 10**5000],
+                         ids=["text", "int", "negative", "list", "int of 5000 digits"])
+def test_an_integer_past_the_float_range_is_one_line_not_an_overflow(value):
+    """int('9' * 400) is exact, float() of it an OverflowError: typing 400 nines in the app crashed it."""
+    ints = ParamSpec("hidden", "ints", (100,), low=1, high=4096)
+    for spec in (COUNT, RATE, ints):
+        with pytest.raises(ParamError) as error:
+            spec.validate(value if spec is ints or not isinstance(value, list) else value[1])
+        message = str(error.value)
+        assert message.endswith(f"for {spec.name}: expected {spec.allowed()}") and len(message) < 200
+    assert ParamSpec("seed", "int", 0, low=0).validate(str(10**400)) == 10**400  # no upper bound: exact
+    with pytest.raises(ParamError, match=r"^bad value 'an integer of about 5000 digits' for steps: "):
+        COUNT.validate(10**5000)  # more digits than str() writes

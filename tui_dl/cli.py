@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tui_dl import __version__, blas_threads  # noqa: F401 (blas_threads: before anything imports numpy)
-from tui_dl.params import SEED
+from tui_dl.params import SEED, ParamError
 
 # export target -> module with add_arguments(parser) and build(args) -> Export
 EXPORT_TARGETS = {
@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         if match:
             option = match[1].split("/")[-1]  # `-o/--output` -> `--output`
             message = f"bad value {match[2]} for {option}: {match[3]}"
-        self.exit(2, f"tui-dl: error: {message}\n")
+        self.exit(2, f"tui-dl: error: {ParamError(message)}\n")  # a long quoted value shortened
 
 
 def build_parser(export_targets: bool = True) -> argparse.ArgumentParser:
@@ -189,8 +189,6 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command in ("snapshot", "serve"):
         return getattr(app_commands, args.command)(args)
     if args.command == "lesson":
-        from tui_dl.params import ParamError
-
         try:
             start, language = app_commands.lesson_start(args), app_commands.language_of(args)
         except ParamError as error:
@@ -233,7 +231,6 @@ def _app_options_given(args: argparse.Namespace, parser: argparse.ArgumentParser
 def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tui_dl.export import write
     from tui_dl.export.common import parse_plot_size
-    from tui_dl.params import ParamError
 
     if given := _app_options_given(args, parser):  # `tui-dl --config f.toml export ...` ignored the file
         parser.exit(2, f"tui-dl: error: {', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to the app "

@@ -46,6 +46,12 @@ def _shortened(match: re.Match[str]) -> str:
     return f"'{text[:LONG_QUOTE // 2]}…' ({len(text)} characters)"
 
 
+def shortened(text: str) -> str:
+    """text, or its start and its length when it is longer than LONG_QUOTE (`9999…` (400 characters)): a
+    value shown unquoted in a one-line error (a setup file's `key = value`)."""
+    return text if len(text) <= LONG_QUOTE else f"{text[:LONG_QUOTE // 2]}… ({len(text)} characters)"
+
+
 def _is_boolean(value: Any) -> bool:
     """True, False, or numpy's booleans (which are not Python's bool, and not numbers to a user either)."""
     kind = type(value)
@@ -56,7 +62,10 @@ def _plain(value: Any) -> str:
     """Any value as a comma-separated text, lists within brackets: for a message about a value of another kind."""
     if isinstance(value, (list, tuple)):
         return ",".join(f"[{_plain(item)}]" if isinstance(item, (list, tuple)) else _plain(item) for item in value)
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # an int of more digits than Python writes (sys.get_int_max_str_digits)
+        return f"an integer of about {int(value.bit_length() * math.log10(2))} digits"
 
 
 def count(number: Any, noun: str, plural: str | None = None) -> str:
@@ -261,14 +270,17 @@ class ParamSpec:
             except (TypeError, ValueError):
                 raise self._error(shown) from None
         if kind == "int":
-            if not float(value).is_integer():
+            if isinstance(value, float) and not value.is_integer():  # also inf and nan
                 raise self._error(shown)
-            value = int(value)
+            value = int(value)  # exact: an int past 1.8e308 is never made a float (OverflowError)
         else:
-            value = float(value) + 0.0  # -0 is 0 (the panel showed `noise -0`)
-        if self.finite and not math.isfinite(value):
-            raise self._error(shown)
-        if not math.isnan(value) and not self._in_range(value):
+            try:
+                value = float(value) + 0.0  # -0 is 0 (the panel showed `noise -0`)
+            except OverflowError:  # an integer of more than 309 digits
+                raise self._error(shown) from None
+            if self.finite and not math.isfinite(value):
+                raise self._error(shown)
+        if not (isinstance(value, float) and math.isnan(value)) and not self._in_range(value):
             raise self._error(shown)
         return value
 

@@ -101,6 +101,25 @@ def test_bad_typed_value_shows_one_line_error_and_keeps_the_old_value(drive):
     drive.run(scenario)
 
 
+def test_an_integer_past_the_float_range_is_refused_not_a_crash(drive):
+    """400 nines typed into a value ended the app with an OverflowError (seventh tester)."""
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "z")
+        for key, allowed in (("steps", "an integer in ["), ("racer.1.lr", "a float in [0, inf)")):
+            await select(drive, pilot, app, key)
+            before = row(app, "paths", key).value
+            await drive.press(pilot, "enter")
+            panel(app).query_one("Input").value = "9" * 400
+            await drive.press(pilot, "enter")
+            name = key.split(".")[-1]
+            assert panel(app).error.startswith(f"bad value '{'9' * 40}…' (400 characters) for {name}: "
+                                               f"expected {allowed}")
+            assert row(app, "paths", key).value == before
+        assert app.is_running
+
+    drive.run(scenario)
+
+
 def test_escape_cancels_typing(drive):
     async def scenario(pilot, app):
         await drive.press(pilot, "z", "enter")

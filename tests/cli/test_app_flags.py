@@ -20,6 +20,10 @@ TWINS = [
     (["snapshot", "lr", "-o", "x.svg", "--steps", "0"], ["export", "schedule", "step_lr", "--steps", "0"]),
     (["snapshot", "lr", "-o", "x.svg", "--steps", "abc"], ["export", "path", "--surface", "booth",
                                                             "--optimizer", "adam", "--steps", "abc"]),
+    # an integer past the float range: an OverflowError's traceback (seventh tester), now shortened
+    (["--seed", "9" * 400], ["export", "train", "--dataset", "xor", "--seed", "9" * 400]),
+    (["snapshot", "lr", "-o", "x.svg", "--steps", "9" * 400], ["export", "path", "--surface", "booth",
+                                                               "--optimizer", "adam", "--steps", "9" * 400]),
 ]
 # flags without a twin: their own line, in the same words
 OWN = [
@@ -30,6 +34,11 @@ OWN = [
     (["snapshot", "lr", "-o", "x.svg", "--size", "30x10"], "bad value '30x10' for --size: expected WxH"),
     (["serve", "--port", "0"], "bad value '0' for --port: expected a port, an integer in [1, 65535]"),
     (["--preset", "nope"], "unknown preset 'nope': expected one of: "),
+    (["--fps", "9" * 400], f"bad value '{'9' * 40}…' (400 characters) for --fps: expected a float in [1, 240]"),
+    (["export", "train", "--dataset", "xor", "--set", "lr=" + "9" * 5000],
+     f"bad value '{'9' * 40}…' (5000 characters) for lr: expected a float in (0, inf)"),
+    (["export", "train", "--dataset", "xor", "--set", "hidden=8," + "9" * 400],
+     f"bad value '8,{'9' * 38}…' (402 characters) for hidden: expected a comma-separated list of integers"),
 ]
 
 

@@ -467,8 +467,14 @@ def test_npz_errors(tmp_path):
     np.savez(tmp_path / "cube.npz", X=np.zeros((12, 2, 2)), y=y)
     assert _error(tmp_path / "cube.npz") == (
         "data file 'cube.npz': X must be (N, D) and y (N,) or (N, K), got (12, 2, 2) and (12,)")
+    np.savez(tmp_path / "no_target.npz", X=x, y=np.zeros((12, 0)))  # was "bad layer sizes [2, 100, 100, 0]"
+    assert _error(tmp_path / "no_target.npz") == (
+        "data file 'no_target.npz': X must be (N, D) and y (N,) or (N, K), got (12, 2) and (12, 0)")
     np.savez(tmp_path / "text.npz", X=np.array([["a", "b"]] * 12), y=y)
-    assert _error(tmp_path / "text.npz") == "data file 'text.npz': X has dtype <U1, expected numbers"
+    assert _error(tmp_path / "text.npz") == "data file 'text.npz': X has dtype <U1, expected real numbers"
+    np.savez(tmp_path / "complex.npz", X=np.ones((12, 2)) * 1j, y=y)  # float64 of it drops the imaginary part
+    assert _error(tmp_path / "complex.npz") == ("data file 'complex.npz': X has dtype complex128, expected real "
+                                                "numbers")
     np.savez(tmp_path / "good.npz", X=x, y=y)
     assert _error(tmp_path / "good.npz", target="y") == (
         "data file 'good.npz': target names a .csv column; a .npz holds the arrays X and y")

@@ -328,3 +328,20 @@ def test_a_key_set_by_an_inline_table_is_found_on_its_line(tmp_path):
     """`epochs = {a = 1}` sets epochs.a: the error named the table's header line."""
     message, _ = bad(tmp_path, '[overfitting]\ndataset = "spiral"\nepochs = {a = 1}\n')
     assert message.startswith("setup.toml:3: overfitting.epochs.a: unknown parameter; allowed: ")
+
+
+def test_an_integer_of_hundreds_or_thousands_of_digits_is_one_line(tmp_path):
+    """400 digits overflowed float() with a traceback; 5000 are more than Python reads into an int."""
+    message, _ = bad(tmp_path, f"[overfitting]\nepochs = 3\nlr = {'9' * 400}\n")
+    assert message == f"setup.toml:3: overfitting.lr = {'9' * 40}… (400 characters): expected a float in (0, inf)"
+    message, _ = bad(tmp_path, f"[overfitting]\nepochs = 3\n\nbatch_size = {'9' * 5000}\n")
+    assert message == ("setup.toml:4: an integer of 5000 digits: expected a value of at most 4300 digits "
+                       "(and within the parameter's range)")
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path):
+    path = tmp_path / "setup.toml"
+    path.write_text("\ufeffseed = 4\n[overfitting]\nepochs = 7\n", encoding="utf-8")  # as Notepad writes it
+    models = make_models()
+    assert load_setup(path, models).seed == 4
+    assert models["train"].settings["epochs"] == 7

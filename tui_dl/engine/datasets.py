@@ -505,7 +505,7 @@ def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, t
     x, y = _numeric(arrays["X"], "X", name), _numeric(arrays["y"], "y", name)
     if x.ndim == 1:
         x = x[:, None]
-    if x.ndim != 2 or x.shape[1] == 0 or y.ndim not in (1, 2):
+    if x.ndim != 2 or x.shape[1] == 0 or y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
         raise ParamError(f"data file {name!r}: X must be (N, D) and y (N,) or (N, K), got {x.shape} and {y.shape}")
     if len(x) != len(y):
         raise ParamError(f"data file {name!r}: X has {count(len(x), 'row')} but y has {len(y)}")
@@ -567,8 +567,9 @@ def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def _numeric(array: np.ndarray, key: str, name: str) -> np.ndarray:
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise ParamError(f"data file {name!r}: {key} has dtype {array.dtype}, expected numbers")
+    real = np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating)
+    if not (real or array.dtype == np.bool_):  # complex: astype(float64) would drop the imaginary part
+        raise ParamError(f"data file {name!r}: {key} has dtype {array.dtype}, expected real numbers")
     return array.astype(np.float64)
 
 

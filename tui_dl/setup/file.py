@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tui_dl.params import SEED, ParamError
+from tui_dl.params import SEED, ParamError, shortened
 from tui_dl.setup.toml_io import SetupError, dumps, flatten, locate, read_toml, toml_value, write_atomically
 
 # pane kind -> the table it is saved under (the pane's module name)
@@ -385,12 +385,17 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    """A value as the file wrote it (a TOML date, a nested list: as TOML would, not as Python's repr)."""
+    """A value as the file wrote it (a TOML date, a nested list: as TOML would, not as Python's repr), a long
+    one shortened."""
+    return shortened(_toml_text(value))
+
+
+def _toml_text(value: Any) -> str:
     try:
         return toml_value(value)
     except TypeError:
         if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(map(_shown, value)) + "]"
+            return "[" + ", ".join(map(_toml_text, value)) + "]"
         if isinstance(value, Mapping):
-            return "{" + ", ".join(f"{key} = {_shown(item)}" for key, item in value.items()) + "}"
+            return "{" + ", ".join(f"{key} = {_toml_text(item)}" for key, item in value.items()) + "}"
         return str(value)

@@ -106,7 +106,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         if size > MAX_SETUP_BYTES:
             raise SetupError(f"{path}: {size} bytes is too large for a setup file (at most {MAX_SETUP_BYTES}; "
                              "w writes a few kilobytes)")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte-order mark is not a TOML statement
     except (OSError, UnicodeDecodeError) as error:
         raise SetupError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
     try:
@@ -116,6 +116,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         line = re.search(r"line (\d+)", message)
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise SetupError(f"{path}:{line.group(1) if line else 1}: TOML syntax error: {reason}") from None
+    except ValueError:  # Python reads at most 4300 digits into an int (sys.get_int_max_str_digits)
+        digits = max(re.findall(r"\d+", text), key=len)
+        line = text[: text.index(digits)].count("\n") + 1
+        raise SetupError(f"{path}:{line}: an integer of {len(digits)} digits: expected a value of at most "
+                         f"{sys.get_int_max_str_digits()} digits (and within the parameter's range)") from None
 
 
 def locate(text: str, table: str, key: str | None = None) -> int:
