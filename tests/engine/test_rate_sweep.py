@@ -31,6 +31,19 @@ def test_the_largest_rates_diverge_and_the_smallest_barely_move(trained):
     assert lrs[2] < best < lrs[-3] and end[lrs == best][0] < 0.3 * start[0]  # the right rate learns
 
 
+def test_a_rate_above_the_best_that_stalls_is_not_called_slow(trained):
+    """A too-high rate can end near its start, bouncing across the valley (3.2 did, with one numpy's sums and
+    not another's): 'the loss barely fell' names only the rates below the best one, the too-low ones."""
+    _, snap = trained
+    losses = np.array(snap.losses)
+    losses[9, -1] = 1.01 * losses[9, 0]  # lr 3.2 ends within 5% of its start
+    stalled = replace(snap, losses=losses)
+    assert rate_sweep.best_rate(stalled) < stalled.lrs[9] and not stalled.sweep.diverged[9]
+    assert rate_sweep.barely_moved_rates(stalled) == pytest.approx(tuple(snap.lrs[:2]))
+    losses[1, -1] = 0.5 * losses[1, 0]  # a learning rate below the best is not named either
+    assert rate_sweep.barely_moved_rates(replace(snap, losses=losses)) == pytest.approx((snap.lrs[0],))
+
+
 def test_diverged_runs_are_marked_at_the_first_epoch_above_the_line(trained):
     config, snap = trained
     line = config.sweep.diverge_th * snap.losses[:, 0]

@@ -17,6 +17,7 @@ epoch per step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -135,11 +136,16 @@ def diverged_rates(snap: RateSweepSnapshot) -> tuple[float, ...]:
 
 
 def barely_moved_rates(snap: RateSweepSnapshot, fraction: float = BARELY) -> tuple[float, ...]:
-    """The rates whose loss now is within fraction of where it started (too low to learn in these epochs)."""
+    """The rates below the best one whose loss now is within fraction of where it started: too low to learn in
+    these epochs. A rate above the best one can stall near its start too, bouncing across the valley: it is
+    too high, not slow, and not named here (which of such rates stall depends on the last bits of a chaotic
+    run)."""
     start, now = snap.losses[:, 0], snap.losses[:, -1]
     with np.errstate(invalid="ignore"):
         barely = np.isfinite(now) & (np.abs(start - now) < fraction * start) & ~snap.sweep.diverged
-    return tuple(float(lr) for lr in snap.lrs[barely])
+    best = best_rate(snap)
+    below_best = snap.lrs < best if math.isfinite(best) else np.ones_like(barely)
+    return tuple(float(lr) for lr in snap.lrs[barely & below_best])
 
 
 def best_rate(snap: RateSweepSnapshot) -> float:
