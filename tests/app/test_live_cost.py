@@ -77,3 +77,54 @@ def test_the_overfitting_pane_says_the_refusal_and_keeps_running(drive):
         assert runner.position == position + 2 and runner.generation == generation  # the previous run goes on
 
     drive.run(scenario)
+
+
+def test_a_view_over_the_limit_is_refused_in_the_model_like_a_value():
+    model = TrainModel()
+    model.set("hidden", "400,400")  # the curves' 4 runs fit; the search's 16 samples do not
+    with pytest.raises(ParamError, match=r"^too heavy to run live: lower samples, hidden or val_samples"):
+        model.set("view", "search")
+    assert model.settings["view"] == "curves" and model.checked_job() is not None
+
+
+def test_v_skips_a_view_over_the_limit_says_why_and_the_run_goes_on(drive):
+    """hidden=400,400 then v v (into the search) ended the app with a ParamError traceback (eighth tester)."""
+    async def scenario(pilot, app):
+        runner, pane = app.runners["train"], app.pane("train")
+        await drive.press(pilot, "3", "z")
+        await select(drive, pilot, app, "hidden")
+        await drive.press(pilot, "enter")
+        panel(app).query_one("Input").value = "400,400"
+        await drive.press(pilot, "enter")
+        await drive.steps(pilot, 1)
+        generation = runner.generation
+        await drive.press(pilot, "v", "v")
+        assert pane.view == "loss" and runner.model.settings["view"] == "curves"
+        assert panel(app).error.startswith("search view: too heavy to run live: lower samples, hidden")
+        assert runner.generation == generation and runner.error is None and app.is_running
+        position = runner.position
+        await drive.steps(pilot, 1)
+        assert runner.position == position + 1  # the curves run on
+
+    drive.run(scenario)
+
+
+def test_v_in_the_learning_rate_pane_goes_on_past_a_refused_view(drive, monkeypatch):
+    checked = ScheduleModel.checked_job
+
+    def refuse_the_race(model):
+        if model.settings["view"] == "race":
+            raise ParamError("too heavy to run live: (the race, in this test)")
+        return checked(model)
+
+    monkeypatch.setattr(ScheduleModel, "checked_job", refuse_the_race)
+
+    async def scenario(pilot, app):
+        runner, pane = app.runners["lr"], app.pane("lr")
+        await drive.press(pilot, "1", "z", "v")
+        await drive.wait_for(pilot, lambda: runner.frame is not None and runner.model.settings["view"] == "step")
+        assert pane.view == "step"
+        assert panel(app).error == "race view: too heavy to run live: (the race, in this test)"
+        assert runner.error is None and app.is_running
+
+    drive.run(scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def row(app, kind: str, key: str):
@@ -251,6 +252,26 @@ def test_editing_keys_typed_in_one_burst_with_the_enter_that_opens_the_input_act
         await drive.burst(pilot, ["enter", "home", "right", "ctrl+k", "enter"])  # ctrl+k deletes to the end
         assert row(app, "train", "hidden").value == (3,)
         assert not panel(app).editing and app.focused is panel(app)
+
+    drive.run(scenario)
+
+
+def test_nudges_typed_in_one_burst_each_take_a_step(drive):
+    """Six `right` typed at once moved steps 100 -> 200 (eighth tester): each nudge started from the row's
+    value, which the app had not yet updated; in start mode 20 moves moved the start 4 times."""
+    async def scenario(pilot, app):
+        await drive.press(pilot, "4", "z")
+        await select(drive, pilot, app, "steps")
+        assert row(app, "paths", "steps").value == 100
+        await drive.burst(pilot, ["right"] * 4 + ["plus", "l"])  # 1-2-5 steps: 200, 500, ..., 10000
+        assert row(app, "paths", "steps").value == 10000
+        await drive.burst(pilot, ["left", "minus"])
+        assert row(app, "paths", "steps").value == 2000
+        await drive.press(pilot, "m")
+        x = row(app, "paths", "start_x")
+        start, step = x.value, x.spec.nudge(x.value, 1) - x.value
+        await drive.burst(pilot, ["right"] * 5)
+        assert row(app, "paths", "start_x").value == pytest.approx(start + 5 * step)
 
     drive.run(scenario)
 

@@ -185,6 +185,23 @@ def test_a_bad_combination_found_in_a_worker_is_its_one_line_without_a_class_nam
     assert runner.error == "bad value 'x' for y: expected z"
 
 
+def test_a_job_refused_at_restart_is_the_runners_one_line_not_a_raise(monkeypatch):
+    """A restart with settings no edit checked (the view v switched to, before it was checked) raised the
+    live limit's ParamError into the app, which ended with a traceback."""
+    runner, inline = make_runner()
+    runner.restart()
+    deliver(runner, inline)
+    monkeypatch.setattr(Counter, "checked_job", lambda model: (_ for _ in ()).throw(ParamError("too heavy")))
+    runner.restart()
+    assert runner.error == "too heavy" and runner.frame is None and not inline.posted
+    runner.request(1)
+    runner.tick()
+    assert not inline.posted  # nothing launched
+    monkeypatch.undo()
+    runner.restart()  # settings that fit again run again
+    assert runner.error is None and deliver(runner, inline) == [True]
+
+
 def test_a_newer_frame_replaces_a_waiting_one_of_the_same_pane():
     old, new, other = FrameReady("lr", 1, None, 1), FrameReady("lr", 2, None, 2), FrameReady("init", 2, None, 3)
     assert old.can_replace(new) and not new.can_replace(old) and not old.can_replace(other)

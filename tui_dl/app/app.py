@@ -441,20 +441,28 @@ class TuiDlApp(App[None]):
     # ------------------------------------------------------------------ parameter edits
     def on_param_panel_edit(self, message: ParamPanel.Edit) -> None:
         message.stop()
+        message.panel.handled(message)
         kind = message.panel.id.removeprefix("params-")
         runner = self.runners[kind]
         try:
             runner.model.set(message.key, message.value)
         except ParamError as error:
+            if message.key == "view":  # v asked for an experiment over the live limit: the pane goes on
+                self.pane(kind).view_refused(f"{message.value} view: {error}")
+                return
             message.panel.show_error(str(error))
             return
         self._restart(kind)
+        if message.key == "view" and (refusal := self.pane(kind).take_refusal()):
+            message.panel.show_error(refusal)  # why v skipped a view, once the view after it runs
 
     def _restart(self, kind: str, seed: int | None = None) -> None:
         runner = self.runners[kind]
         pane = self.pane(kind)
         pane.set_rows(runner.model.rows())
         runner.restart(seed)
+        if runner.error:  # refused before it started (over the live limit)
+            pane.show_error(runner.error)
         self._answering[kind] = True  # its first frame answers the user: on screen at once
         self._update_progress(pane)
 

@@ -70,6 +70,8 @@ class Pane(Horizontal):
         self.number = number
         self.frame: Any = None
         self.view = self.VIEWS[0]
+        self.refusal = ""
+        """Why the view `v` asked for was refused, until the view after it runs."""
         self.border_title = f"{number} {self.TITLE}"
         self.progress = ""
         """`step 12/100`, shown in the border when the pane is drawn (at most every PROGRESS_INTERVAL)."""
@@ -201,6 +203,17 @@ class Pane(Horizontal):
         self.on_view_changed()
         self.redraw()
         self.post_message(self.Changed())
+
+    def view_refused(self, message: str) -> None:
+        """The model refused the view `v` asked for (its experiment is over the live limit): go on to the next
+        view; message is shown once that one runs (take_refusal)."""
+        self.refusal = self.refusal or message  # a second refusal on the way: the first one is what was asked
+        self.action_cycle_view()
+
+    def take_refusal(self) -> str:
+        """Why the last `v` skipped a view ("" if it did not), once."""
+        message, self.refusal = self.refusal, ""
+        return message
 
     def on_view_changed(self) -> None:
         """Show the widgets of the new view; subclasses with several views override."""

@@ -523,6 +523,7 @@ class OptimizerPathsPane(Pane):
         for key, direction in (("start_x", dx), ("start_y", dy)):
             if direction:
                 row = next(r for r in self.panel.rows if r.key == key)
-                value = row.spec.nudge(row.value, direction)
-                if value != row.value:
-                    self.post_message(ParamPanel.Edit(self.panel, key, value))
+                current = self.panel.value_of(row)  # a move typed before the last one was applied goes on from it
+                value = row.spec.nudge(current, direction)
+                if value != current:
+                    self.panel.ask(key, value)

@@ -286,6 +286,16 @@ class OverfittingPane(Pane):
         self.redraw()
         self.post_message(self.Changed())
 
+    def view_refused(self, message: str) -> None:
+        """The search (or the curves) is over the live limit: back to the first view of the experiment that
+        runs on, which nothing restarts, and why in the panel."""
+        self.view = "loss" if self.experiment == "search" else "search"
+        self.asked = None
+        self.refresh_bindings()
+        self.redraw()
+        self.post_message(self.Changed())
+        self.panel.show_error(message)
+
     def show_frame(self, frame: Any, progress: str = "") -> None:
         """A new frame; the view follows the model's experiment (a setup file or preset may have chosen it)."""
         if frame.view == self.asked:

@@ -156,7 +156,11 @@ class Runner:
         self._pending = _Pending()
         self._replaced = self._replaced or self._state is not None  # a first start has nothing to give back
         self._state = None
-        self._job = self.model.checked_job()
+        try:
+            self._job = self.model.checked_job()
+        except ParamError as error:  # settings the edits did not check (a view is checked when set): one line
+            self.error = str(error)
+            return
         if self.model.default_speed != self._pace:  # a model whose pace follows its view (step, epoch, iteration)
             self._pace = self.model.default_speed
             self.speed_index = SPEEDS.index(self._pace)

@@ -104,18 +104,20 @@ class PaneModel(ABC):
     def set(self, key: str, value: Any) -> None:
         """Set key to value if it is allowed and the whole setting still builds; else ParamError, no change.
 
-        `view` (the pane's v key) of a model with `views` is always allowed: it picks the experiment that runs.
+        `view` (the pane's v key) of a model with `views` picks the experiment that runs: refused like a value
+        when that experiment is over the live limit (a network that the curves run may be too heavy for the
+        search's 16 samples).
         """
+        trial = copy.deepcopy(self.settings)
         if key == "view" and self.views:
             if value not in self.views:
                 raise ParamError(f"bad view {value!r}: expected one of {', '.join(self.views)}")
-            self.settings["view"] = value
-            return
-        spec = self.row(key).spec
-        if isinstance(value, str) and not (spec.kind == "choice" and value in getattr(spec, "choices", ())):
-            value = spec.parse(value)
-        trial = copy.deepcopy(self.settings)
-        self._apply(trial, key, value)
+            trial["view"] = value
+        else:
+            spec = self.row(key).spec
+            if isinstance(value, str) and not (spec.kind == "choice" and value in getattr(spec, "choices", ())):
+                value = spec.parse(value)
+            self._apply(trial, key, value)
         previous, self.settings = self.settings, trial
         try:
             self.checked_job()

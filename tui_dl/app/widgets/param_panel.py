@@ -94,6 +94,8 @@ class ParamPanel(Vertical, can_focus=True):
         self.error = ""
         self.editing = False
         self._help: Text | None = None  # the help line shown
+        self._asked: dict[str, list[ParamPanel.Edit]] = {}
+        """Per key, the nudges posted that the app has not handled yet, oldest first."""
 
     def compose(self) -> ComposeResult:
         yield _Rows(id="rows")
@@ -197,21 +199,43 @@ class ParamPanel(Vertical, can_focus=True):
         self.clear_error()
 
     def action_nudge(self, direction: int) -> None:
-        """One step up or down of the selected value."""
+        """One step up or down of the selected value (from the last one asked for: see value_of)."""
         row = self.selected
         if row is None:
             return
-        value = row.spec.nudge(row.value, direction)
+        current = self.value_of(row)
+        value = row.spec.nudge(current, direction)
         if row.spec.kind in ("floats", "ints"):
             self.show_error(f"{row.label} is a list: press enter to type it")
         elif row.spec.kind == "text":
             self.show_error(f"{row.label} is text: press enter to type it")
-        elif row.value is None and value is None:
+        elif current is None and value is None:
             self.show_error(f"{row.label} is none: press enter to type a value")
-        elif value == row.value:
+        elif value == current:
             self.show_error(f"{row.label} is at its limit: {row.spec.allowed()}")
         else:
-            self.post_message(self.Edit(self, row.key, value))
+            self.ask(row.key, value)
+
+    def value_of(self, row: ParamRow) -> Any:
+        """The row's value as last asked for: keys typed in a burst all reach the panel before the app has
+        handled the first one's Edit, so six `right` from 100 went 100 -> 200 six times; each nudge goes on
+        from the one before it."""
+        asked = self._asked.get(row.key)
+        return asked[-1].value if asked else row.value
+
+    def ask(self, key: str, value: Any) -> None:
+        """Post Edit(key = value) for the app, counted as asked until the app calls handled()."""
+        message = self.Edit(self, key, value)
+        self._asked.setdefault(key, []).append(message)
+        self.post_message(message)
+
+    def handled(self, message: ParamPanel.Edit) -> None:
+        """The app has applied or refused message."""
+        asked = self._asked.get(message.key, [])
+        if message in asked:
+            asked.remove(message)
+        if not asked:
+            self._asked.pop(message.key, None)
 
     def action_edit(self) -> None:
         """Open the input for an exact value."""
