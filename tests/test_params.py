@@ -156,6 +156,13 @@ def test_a_long_value_is_shortened_in_its_one_line():
     assert str(ParamError(f"bad value '{'x' * 80}' for y")) == f"bad value '{'x' * 80}' for y"  # 80 is kept
 
 
+def test_a_subnormal_float_is_shown_as_typed():
+    """6 digits wrote 1e-320 as 9.99989e-321 (in the panel and in errors)."""
+    spec = ParamSpec("l2", "float", 0.0, low=0.0)
+    assert spec.format(spec.parse("1e-320")) == "1e-320" and spec.format(5e-324) == "5e-324"
+    assert spec.format(1e-5) == "1e-05" and spec.format(0.123456789) == "0.123457"
+
+
 def test_minus_zero_is_zero():
     value = ParamSpec("noise", "float", 0.1, low=0.0).parse("-0")
     assert value == 0.0 and math.copysign(1.0, value) == 1.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -90,7 +91,9 @@ def _number(text: str, kind: str) -> float | int:
     return float(text)
 
 
-def _format_number(value: float) -> str:
+def format_number(value: float) -> str:
+    """A number as a user reads and types it: 6 significant digits (`0.001`, `1e+06`), a subnormal float
+    exactly (`1e-320`, which 6 digits write as 9.99989e-321), true/false, inf."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -99,6 +102,8 @@ def _format_number(value: float) -> str:
         return "inf"
     if value == -math.inf:
         return "-inf"
+    if value and abs(value) < sys.float_info.min:  # below the smallest normal float: 6 digits do not read back
+        return repr(value)
     return f"{value:.6g}"
 
 
@@ -156,8 +161,8 @@ class ParamSpec:
         else:
             element = "a float" if self.kind in ("float", "floats") else "an integer"
             if self.low is not None or self.high is not None:
-                low = "-inf" if self.low is None else _format_number(self.low)
-                high = "inf" if self.high is None else _format_number(self.high)
+                low = "-inf" if self.low is None else format_number(self.low)
+                high = "inf" if self.high is None else format_number(self.high)
                 left = "(" if self.low_open or self.low is None else "["
                 right = ")" if self.high_open or self.high is None else "]"
                 element += f" in {left}{low}, {high}{right}"
@@ -184,9 +189,9 @@ class ParamSpec:
         if value is None:
             return "none"
         if isinstance(value, (list, tuple)):
-            return ",".join("none" if v is None else _format_number(v) for v in value)
+            return ",".join("none" if v is None else format_number(v) for v in value)
         if isinstance(value, (bool, int, float)):
-            return _format_number(value)
+            return format_number(value)
         return str(value)
 
     # ------------------------------------------------------------------- parsing

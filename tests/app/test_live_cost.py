@@ -79,11 +79,11 @@ def test_the_overfitting_pane_says_the_refusal_and_keeps_running(drive):
     drive.run(scenario)
 
 
-def test_a_view_over_the_limit_is_refused_in_the_model_like_a_value():
+def test_a_view_over_the_limit_is_refused_by_switch_view_like_a_value():
     model = TrainModel()
     model.set("hidden", "400,400")  # the curves' 4 runs fit; the search's 16 samples do not
     with pytest.raises(ParamError, match=r"^too heavy to run live: lower samples, hidden or val_samples"):
-        model.set("view", "search")
+        model.switch_view("search")
     assert model.settings["view"] == "curves" and model.checked_job() is not None
 
 

@@ -67,6 +67,15 @@ def test_one_cycle_past_its_end_is_nan_with_a_note(capsys):
     assert json.loads(out)["lr"][-1] is None
 
 
+def test_a_rate_past_the_largest_float_is_inf_with_a_note(capsys):
+    """decay_rate=1e308 overflowed to inf (null in json) without a word; an undefined rate had its note."""
+    code, out, err = run(capsys, "export", "schedule", "exponential_decay", "--set", "decay_rate=1e308",
+                         "--set", "decay_steps=1", "--steps", "4")
+    assert code == 0 and [r[1] for r in rows(out)[1:]] == ["0.1", "1.0000000000000001e+307", "inf", "inf"]
+    assert err == ("tui-dl: note: exponential_decay's rate is past the largest float from step 2 on: written as "
+                   "inf (null in json)\n")
+
+
 # ------------------------------------------------------------------------------------ path
 def test_path_rows_start_at_the_start_point(capsys):
     code, out, _ = run(capsys, "export", "path", "--surface", "quadratic", "--optimizer", "sgd",
@@ -102,7 +111,28 @@ def test_path_divergence_is_reported_not_raised(capsys):
     assert rows(out)[-1][1] == "nan"
 
 
+def test_a_start_whose_loss_overflows_is_row_0_as_given(capsys):
+    """--start 1e308,1e308 wrote row 0, documented as the start, as nan."""
+    code, out, err = run(capsys, "export", "path", "--surface", "himmelblau", "--optimizer", "sgd",
+                         "--start", "1e308,1e308", "--steps", "2")
+    assert code == 0 and rows(out)[1:] == [["0", "1e+308", "1e+308", "inf"], ["1", "nan", "nan", "nan"],
+                                           ["2", "nan", "nan", "nan"]]
+    assert err == "tui-dl: note: the loss at the start is inf: sgd cannot step from there; later rows are nan\n"
+
+
 # ------------------------------------------------------------------------------------ init
+def test_init_statistics_past_the_float_range_have_a_note(capsys):
+    code, out, err = run(capsys, "export", "init", "--init", "normal", "--set", "std=1e200", "--activation", "relu",
+                         "--layers", "2", "--width", "20", "--samples", "50")
+    document = json.loads(out)
+    assert code == 0 and [layer["std"] for layer in document["layers"]] == [None, None]
+    assert err == ("tui-dl: note: layers 1, 2: the outputs or their squares pass the largest float (1.8e308), so "
+                   "their mean or std is inf or nan (null in json)\n")
+    code, out, err = run(capsys, "export", "init", "--init", "normal", "--set", "std=1", "--activation", "relu",
+                         "--layers", "2", "--width", "20", "--samples", "50")
+    assert code == 0 and err == ""
+
+
 def test_init_json_layers(capsys):
     code, out, _ = run(capsys, "export", "init", "--init", "normal", "--set", "std=1", "--activation", "sigmoid")
     document = json.loads(out)

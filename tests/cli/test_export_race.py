@@ -104,6 +104,15 @@ def test_basins_json_with_a_box_and_divergence(capsys):
     assert document["counts"] == [0, 0, 0, 0] and len(document["minima"]) == 4
 
 
+def test_a_box_wider_than_the_largest_float_is_refused(capsys):
+    """-1e308,1e308 passed as finite, and every start of the grid was at x = inf."""
+    code, out, err = run(capsys, "export", "basins", "--surface", "himmelblau", "--optimizer", "sgd", "--grid", "3",
+                         "--box=-1e308,1e308,0,1")
+    assert code == 2 and out == ""
+    assert err == ("tui-dl: error: bad box '-1e+308,1e+308,0,1': expected finite xmin < xmax and ymin < ymax, "
+                   "each width below the largest float (1.8e308)\n")
+
+
 def test_basins_surface_parameters_and_tolerance(capsys):
     code, out, _ = run(capsys, "export", "basins", "--surface", "rosenbrock", "--optimizer", "sgd", "--set", "a=0.5",
                        "--set", "lr=0.002", "--grid", "2", "--box", "0.4,0.6,0.15,0.35", "--steps", "3000",

@@ -35,6 +35,23 @@ def test_sweep_rates_are_exactly_geometric_from_start_to_end():
     np.testing.assert_array_equal(snap.lrs[0], rates[:30])
 
 
+@pytest.mark.parametrize(("low", "high", "message"), [
+    (1e-320, 1.0, "bad range 1e-320 .. 1: {end} / {start} is past the largest float (1.8e308); raise {start} "
+                  "or lower {end}"),  # every rate was inf: 'bad value 'inf' for lr'
+    (1e-3, 1e308, "bad range 0.001 .. 1e+308: {end} / {start} is past the largest float"),
+    (2.0, 1.0, "bad range 2 .. 1: {start} must be below {end}"),
+])
+def test_a_range_whose_ratio_is_no_float_is_refused_by_name(low, high, message):
+    for start, end, check in (("start_lr", "end_lr", lambda: L.init(L.LRRangeConfig(
+            train=SMALL, start_lr=low, end_lr=high), np.random.default_rng(0))),
+                              ("low", "high", lambda: L.parallel_train_config(L.ParallelSweepConfig(
+                                  train=SMALL, low=low, high=high)))):
+        with pytest.raises(ParamError) as refused:
+            check()
+        assert str(refused.value).startswith(message.format(start=start, end=end))
+    assert np.all(np.isfinite(L.sweep_rates(1e-150, 1e150, 5)))  # within the range: every rate a float
+
+
 def test_each_iteration_trains_at_its_rate():
     """Full-batch plain SGD: theta_{i+1} = theta_i - lr_i * grad(theta_i), with lr_i of the sweep."""
     config = L.LRRangeConfig(train=replace(SMALL, optimizer="sgd", batch_size=60), sweeps=(SGD,),

@@ -143,6 +143,15 @@ def test_unknown_key_lists_the_allowed(tmp_path):
     assert ", lr, batch_size, " in message
 
 
+def test_unknown_key_lists_the_keys_of_every_view(tmp_path):
+    """A file written by `w` holds every view's rows; the list named only the schedules view's (eighth tester)."""
+    message, _ = bad(tmp_path, '[learning_rate]\nsteps = 100\n"adaptive.1.lrr" = 0.1\n')
+    assert message.startswith("setup.toml:3: learning_rate.adaptive.1.lrr: unknown parameter; allowed: view, steps, "
+                              "slot.1.schedule, ")
+    for key in ("adaptive.1.lr", "range.start_lr", "sweep.1.optimizer", "rates.low", "sparse.adam_lr"):
+        assert f", {key}," in message or message.endswith(f", {key}")
+
+
 def test_bad_value_names_the_allowed_range(tmp_path):
     message, models = bad(tmp_path, "seed = 1\n\n[optimizer_paths]\nsteps = 50\n\n[overfitting]\nepochs = 5\nlr = -1\n")
     assert message == "setup.toml:8: overfitting.lr = -1: expected a float in (0, inf)"

@@ -445,7 +445,10 @@ class TuiDlApp(App[None]):
         kind = message.panel.id.removeprefix("params-")
         runner = self.runners[kind]
         try:
-            runner.model.set(message.key, message.value)
+            if message.key == "view":
+                runner.model.switch_view(message.value)
+            else:
+                runner.model.set(message.key, message.value)
         except ParamError as error:
             if message.key == "view":  # v asked for an experiment over the live limit: the pane goes on
                 self.pane(kind).view_refused(f"{message.value} view: {error}")

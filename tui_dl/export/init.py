@@ -85,7 +85,17 @@ def build(args: argparse.Namespace) -> Export:
         for entry in layers
         for low, high, count in zip(snap.edges[0][:-1], snap.edges[0][1:], entry["hist"]["counts"], strict=True)
     )
-    return Export(header, rows, document)
+    return Export(header, rows, document, _overflow_notes(layers))
+
+
+def _overflow_notes(layers: list[dict]) -> list[str]:
+    """A note naming the layers whose statistics are not finite (std=1e200: the outputs' squares overflow)."""
+    past = [entry["index"] for entry in layers if not (np.isfinite(entry["mean"]) and np.isfinite(entry["std"]))]
+    if not past:
+        return []
+    named = f"layer {past[0]}" if len(past) == 1 else f"layers {', '.join(map(str, past))}"
+    return [f"{named}: the outputs or their squares pass the largest float (1.8e308), so their mean or std is "
+            "inf or nan (null in json)"]
 
 
 def _or_none(value: float) -> float | None:

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> Export:
     """Rows `step,x,y,loss`: row 0 is the start, then one row after each step.
 
-    A run that diverges (position or loss not finite) stops: its rows from that step on are nan.
+    A run that diverges (position or loss not finite) stops: its rows from that step on are nan, except row 0,
+    the start as given with its loss (inf where the surface overflows there).
     """
     optimizer, surface = OPTIMIZERS[args.optimizer], SURFACES[args.surface]
     optimizer_params, surface_params = resolve_assignments(args.assignments, [optimizer, surface])
@@ -53,9 +54,13 @@ def build(args: argparse.Namespace) -> Export:
     xy, loss = np.array(snap.path[:, 0, :]), np.array(snap.loss[:, 0])
     diverged = int(snap.diverged_step[0])
     notes = []
-    if diverged >= 0:
+    if diverged > 0:
         xy[diverged:], loss[diverged:] = np.nan, np.nan
         notes.append(f"{args.optimizer} diverged at step {diverged} (non-finite position or loss): later rows are nan")
+    elif diverged == 0:  # the start was written as nan, not as the point given
+        xy[1:], loss[1:] = np.nan, np.nan
+        notes.append(f"the loss at the start is {loss[0]:g}: {args.optimizer} cannot step from there; later rows "
+                     "are nan")
     index = np.arange(steps + 1)
     document = {
         "surface": args.surface, "surface_params": surface_params,

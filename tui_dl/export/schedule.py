@@ -30,11 +30,10 @@ def build(args: argparse.Namespace) -> Export:
     steps = np.arange(count)
     rates = component.fn(steps, **params)
     notes = []
-    undefined = np.flatnonzero(np.isnan(rates))
-    if len(undefined):
-        where = (f"from step {undefined[0]} on" if undefined[-1] == count - 1 and len(undefined) == count - undefined[0]
-                 else f"at {plural(len(undefined), 'step')}, the first {undefined[0]}")
+    if where := _where(np.isnan(rates)):
         notes.append(f"{args.name} is undefined {where} (PyTorch raises there): written as nan")
+    if where := _where(np.isinf(rates)):  # decay_rate=1e308: the rate overflows, as it does in float64 anywhere
+        notes.append(f"{args.name}'s rate is past the largest float {where}: written as inf (null in json)")
     document = {"schedule": args.name, "family": component.family, "params": params,
                 "step": steps, "lr": rates}
     momentum = schedule_momentum(args.name, steps, params)
@@ -43,3 +42,13 @@ def build(args: argparse.Namespace) -> Export:
     document["momentum"] = momentum  # cycle_momentum: the optimizer's momentum (Adam: beta1) at each step
     rows = zip(steps.tolist(), rates.tolist(), momentum.tolist(), strict=True)
     return Export(("step", "lr", "momentum"), rows, document, notes)
+
+
+def _where(steps: np.ndarray) -> str:
+    """Where a (count,) mask holds: `from step 3 on`, `at 2 steps, the first 5`, or ""."""
+    marked = np.flatnonzero(steps)
+    if not len(marked):
+        return ""
+    if marked[-1] == len(steps) - 1 and len(marked) == len(steps) - marked[0]:
+        return f"from step {marked[0]} on"
+    return f"at {plural(len(marked), 'step')}, the first {marked[0]}"

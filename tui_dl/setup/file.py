@@ -175,7 +175,7 @@ def _load_table(path: Path, text: str, table: str, values: dict[str, Any], model
         unknown = [key for key in unused if key not in reachable]
         if unknown:
             key = min(unknown, key=lambda k: locate(text, table, written[k]))
-            allowed = [*(k for k in MODE_KEYS if k in model.settings), *(row.key for row in model.rows())]
+            allowed = [*(k for k in MODE_KEYS if k in model.settings), *_keys_of_every_view(model)]
             raise fail(key, f": unknown parameter; allowed: {', '.join(allowed)}")
     switched = _switchable_families(model) & {_family(key) for key in unused}
     shown = {row.key: row for row in model.rows()}
@@ -207,6 +207,19 @@ def _set_other_views(model: Model, pending: dict[str, Any], failed: dict[str, tu
         pass
     finally:
         model.set("view", home)
+
+
+def _keys_of_every_view(model: Model) -> list[str]:
+    """The row keys of the model's views, the current one's first (a file holds any view's: `w` writes them)."""
+    saved = copy.deepcopy(model.settings)
+    keys = {row.key: None for row in model.rows()}
+    try:
+        for view in getattr(model, "views", ()):
+            model.settings["view"] = view  # the rows it shows, whatever running it would cost
+            keys.update({row.key: None for row in model.rows()})
+    finally:
+        model.settings = saved
+    return list(keys)
 
 
 def _set_rows(model: Model, pending: dict[str, Any], failed: dict[str, tuple[Any, str]], said: set[str]) -> bool:

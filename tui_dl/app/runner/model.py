@@ -104,25 +104,35 @@ class PaneModel(ABC):
     def set(self, key: str, value: Any) -> None:
         """Set key to value if it is allowed and the whole setting still builds; else ParamError, no change.
 
-        `view` (the pane's v key) of a model with `views` picks the experiment that runs: refused like a value
-        when that experiment is over the live limit (a network that the curves run may be too heavy for the
-        search's 16 samples).
+        `view` of a model with `views` is always allowed here: it picks the experiment that runs, and a setup
+        file sets each view's rows in that view before its own (switch_view checks the cost, for the v key).
         """
-        trial = copy.deepcopy(self.settings)
         if key == "view" and self.views:
             if value not in self.views:
                 raise ParamError(f"bad view {value!r}: expected one of {', '.join(self.views)}")
-            trial["view"] = value
-        else:
-            spec = self.row(key).spec
-            if isinstance(value, str) and not (spec.kind == "choice" and value in getattr(spec, "choices", ())):
-                value = spec.parse(value)
-            self._apply(trial, key, value)
+            self.settings["view"] = value
+            return
+        spec = self.row(key).spec
+        if isinstance(value, str) and not (spec.kind == "choice" and value in getattr(spec, "choices", ())):
+            value = spec.parse(value)
+        trial = copy.deepcopy(self.settings)
+        self._apply(trial, key, value)
         previous, self.settings = self.settings, trial
         try:
             self.checked_job()
         except ParamError:
             self.settings = previous
+            raise
+
+    def switch_view(self, view: str) -> None:
+        """set("view", view), refused and undone like a value when that view's experiment is over the live limit
+        (the v key: a network the curves run may be too heavy for the search's 16 samples)."""
+        previous = self.settings.get("view")
+        self.set("view", view)
+        try:
+            self.checked_job()
+        except ParamError:
+            self.settings["view"] = previous
             raise
 
     def load(self, settings: Mapping[str, Any]) -> None:

@@ -142,8 +142,10 @@ def _checked_box(config: BasinConfig, surface: Surface) -> View:
     if config.box is None:
         return surface.view
     xmin, xmax, ymin, ymax = BOX.validate(config.box)
-    if not (np.isfinite(config.box).all() and xmin < xmax and ymin < ymax):
-        raise ParamError(f"bad box {BOX.format(config.box)!r}: expected finite xmin < xmax and ymin < ymax")
+    widths = np.array([xmax, ymax], dtype=np.float64) - np.array([xmin, ymin], dtype=np.float64)
+    if not (np.isfinite(config.box).all() and np.isfinite(widths).all() and xmin < xmax and ymin < ymax):
+        raise ParamError(f"bad box {BOX.format(config.box)!r}: expected finite xmin < xmax and ymin < ymax, "
+                         "each width below the largest float (1.8e308)")
     return xmin, xmax, ymin, ymax
 
 

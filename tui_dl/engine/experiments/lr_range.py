@@ -41,7 +41,7 @@ from tui_dl.engine.experiments import training, variants
 from tui_dl.engine.experiments.history import History
 from tui_dl.engine.experiments.optimizer_groups import Groups, Member, init_groups
 from tui_dl.engine.streams import Streams
-from tui_dl.params import Component, ParamError, ParamSpec
+from tui_dl.params import Component, ParamError, ParamSpec, format_number
 
 NONE = -1
 
@@ -66,6 +66,17 @@ _LR_RANGE = Component("experiment", "lr_range", dict, LR_RANGE_PARAMS)
 def sweep_rates(start: float, end: float, count: int) -> np.ndarray:
     """(count,) rates growing geometrically from start to end, as torch-lr-finder's ExponentialLR."""
     return start * (end / start) ** (np.arange(count) / (count - 1))
+
+
+def check_range(start: float, end: float, start_name: str, end_name: str) -> None:
+    """ParamError unless start < end and end / start is a float (sweep_rates grows by that ratio: 1e-320 to 1
+    made every rate inf)."""
+    shown = f"bad range {format_number(start)} .. {format_number(end)}"
+    if not start < end:
+        raise ParamError(f"{shown}: {start_name} must be below {end_name}")
+    if not math.isfinite(end / start):
+        raise ParamError(f"{shown}: {end_name} / {start_name} is past the largest float "
+                         f"(1.8e308); raise {start_name} or lower {end_name}")
 
 
 def smooth_losses(losses: np.ndarray, smooth_f: float) -> np.ndarray:
@@ -190,8 +201,7 @@ class LRRangeSnapshot:
 
 def _check(config: LRRangeConfig) -> None:
     _LR_RANGE.resolve({spec.name: getattr(config, spec.name) for spec in LR_RANGE_PARAMS})
-    if not config.start_lr < config.end_lr:
-        raise ParamError(f"bad range {config.start_lr:g} .. {config.end_lr:g}: start_lr must be below end_lr")
+    check_range(config.start_lr, config.end_lr, "start_lr", "end_lr")
     if config.train.schedule != "constant":
         raise ParamError(f"the LR range test sets the rate itself: schedule must be constant, "
                          f"not {config.train.schedule}")
@@ -352,8 +362,7 @@ class ParallelSweepSnapshot:
 def parallel_train_config(config: ParallelSweepConfig) -> training.TrainConfig:
     """The training experiment the sweep runs: one variant `lr=x` per rate."""
     _PARALLEL.resolve({spec.name: getattr(config, spec.name) for spec in PARALLEL_PARAMS})
-    if not config.low < config.high:
-        raise ParamError(f"bad range {config.low:g} .. {config.high:g}: low must be below high")
+    check_range(config.low, config.high, "low", "high")
     rates = sweep_rates(config.low, config.high, config.count)
     runs = tuple(variants.make_variant(lr=float(rate)) for rate in rates)
     return replace(config.train, variants=runs, eval_train=True)
