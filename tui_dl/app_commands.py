@@ -180,6 +180,9 @@ def snapshot(args: argparse.Namespace) -> int:
     """
     from tui_dl.app import make_app
 
+    if Path(args.output).suffix.lower() != ".svg":  # x.png held SVG without a word
+        return fail(f"bad value {str(args.output)!r} for --output: expected a file name ending in .svg (the snapshot "
+                    "is SVG; a browser turns it into PNG)")
     problem = setup_and_preset_problem(args)
     if problem:
         return fail(problem)

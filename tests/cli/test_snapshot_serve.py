@@ -63,6 +63,15 @@ def test_bad_arguments_get_one_line_and_status_2(argv, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
+def test_a_snapshot_named_other_than_svg_is_refused(tmp_path, capsys):
+    """-o x.png wrote SVG into x.png without a word."""
+    out = tmp_path / "x.png"
+    assert cli.main(["snapshot", "lr", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"tui-dl: error: bad value '{out}' for --output: expected a file name ending "
+                                       "in .svg (the snapshot is SVG; a browser turns it into PNG)\n")
+    assert not out.exists()
+
+
 def test_snapshot_loads_the_setup_file_first(tmp_path, capsys):
     from tui_dl.app.runner import make_models
     from tui_dl.setup.file import save_setup

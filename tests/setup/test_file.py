@@ -18,7 +18,7 @@ from tui_dl.setup.toml_io import dumps, toml_value, tomllib
 # ------------------------------------------------------------------------------------ the writer
 @pytest.mark.parametrize("value", [0.1, 1e-10, 1 / 3, 2.0**-1074, 1e300, -7.0, 0.0, 3, -2, 2**40, True, False,
                                    "plain", 'with "quotes" and \\ and\nnewline\t', "ünïcode · ∞", [1, 2.5, 3],
-                                   ["a", "b"], []])
+                                   ["a", "b"], [], "del\x7f", "bidi\u202eoverride", "tag\U000E0001"])
 def test_every_scalar_and_list_reads_back_identically(value):
     back = tomllib.loads(f"x = {toml_value(value)}")["x"]
     assert back == (list(value) if isinstance(value, (list, tuple)) else value)
@@ -188,6 +188,13 @@ def test_bad_value_names_the_allowed_range(tmp_path):
 def test_wrong_types(tmp_path, line, expected):
     message, _ = bad(tmp_path, f"[overfitting]\n{line}\n")
     assert message == f"setup.toml:2: {expected}"
+
+
+def test_a_character_that_does_not_print_is_escaped_in_the_error(tmp_path):
+    """A right-to-left override in a value was printed raw and turned the error line around."""
+    message, _ = bad(tmp_path, '[overfitting]\nmonitor = "val_loss\u202e"\n')
+    assert message.startswith('setup.toml:2: overfitting.monitor = "val_loss\\u202E": expected ')
+    assert message.isprintable()
 
 
 def test_bad_seed(tmp_path):

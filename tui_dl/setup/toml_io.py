@@ -81,7 +81,7 @@ def toml_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)  # the shortest text that reads back as the same float
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+        return "".join(map(_escaped, json.dumps(value, ensure_ascii=False)))  # a JSON string is a TOML basic string
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
@@ -89,6 +89,14 @@ def toml_value(value: Any) -> str:
 
 # ---------------------------------------------------------------------- reading TOML
 MAX_SETUP_BYTES = 1_000_000
+
+
+def _escaped(char: str) -> str:
+    """A character as a TOML basic string holds it: as itself, or as \\uXXXX when it does not print (DEL must
+    be escaped in TOML; a right-to-left override would turn an error line around on the terminal)."""
+    if char.isprintable():
+        return char
+    return f"\\u{ord(char):04X}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08X}"
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:

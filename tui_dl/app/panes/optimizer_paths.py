@@ -39,7 +39,7 @@ from tui_dl.ticks import compact
 LEVELS = 8  # contour lines; the heat map has LEVELS + 1 bands between them
 CONTOUR = (105, 105, 125)  # contour lines: dim, under the paths
 NOT_CONVERGED, DIVERGED = -1, -2  # the basin map's codes for a start at no minimum yet, and a diverged one
-# the basin map: one colour per minimum (no grey among them), dark grey for none yet, light grey for diverged
+# the basin map: one colour per minimum (no grey among them), dark grey for no minimum (yet), light grey for diverged
 BASIN_COLORS = tuple(c for c in CATEGORIES if len(set(c)) > 1)
 NONE_YET_COLOR, DIVERGED_COLOR = (45, 45, 45), (175, 175, 175)
 BASIN_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # without colour: minimum k is its own character
@@ -203,10 +203,11 @@ def basin_key(code: int, mode: str) -> str:
 
 
 def basin_legend(frame: Any, mode: str = "") -> Text:
-    """How many starts have reached each minimum, are at none yet, or diverged."""
+    """How many starts have reached each minimum, are at no minimum, or diverged ("none yet" read wrong once the
+    run had ended: a start that oscillates for good is at no minimum)."""
     basins = frame.basins
     text = minima_keys(basins.minima, basins.global_minima, mode, basins.counts)
-    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet {basins.not_converged}  ",
+    text.append(f"{basin_key(NOT_CONVERGED, mode)} no minimum {basins.not_converged}  ",
                 style=f"bold {hex_color(NONE_YET_COLOR)}")
     text.append(f"{basin_key(DIVERGED, mode)} diverged {basins.diverged}", style=f"bold {hex_color(DIVERGED_COLOR)}")
     text.append(f"   (starts of {basins.minimum.size}; basins of: panel)", style="dim")
@@ -272,7 +273,7 @@ def momentum_legend(frame: Any, mode: str = "") -> Text:
     text.append("\n" + momentum_caption(verdicts))
     text.append("\n")
     text.append_text(minima_keys(sweep.minima, sweep.global_minima, mode))
-    text.append(f"{basin_key(NOT_CONVERGED, mode)} none yet  ", style=f"bold {hex_color(NONE_YET_COLOR)}")
+    text.append(f"{basin_key(NOT_CONVERGED, mode)} no minimum  ", style=f"bold {hex_color(NONE_YET_COLOR)}")
     text.append(f"{basin_key(DIVERGED, mode)} diverged", style=f"bold {hex_color(DIVERGED_COLOR)}")
     return text
 
