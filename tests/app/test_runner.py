@@ -298,3 +298,21 @@ def test_a_replaced_heavy_run_stops_after_its_current_step_and_leaves_nothing_be
         assert tracemalloc.get_traced_memory()[0] < 5_000_000  # the 50 MB are gone
     finally:
         tracemalloc.stop()
+
+
+def test_a_heavy_request_posts_a_frame_after_each_chunk():
+    """1000 steps a frame of a run whose steps take a chunk each showed nothing for minutes: each worker now takes
+    one chunk, posts its frame, and the next chunk follows at once."""
+    model = Heavy()
+    inline = Inline(hold=True)
+    runner = Runner("toy", model, inline.launch, inline.posted.append, seed=3)
+    runner.restart()
+    inline.release()
+    deliver(runner, inline)
+    runner.request(4)
+    positions = []
+    while inline.held:
+        inline.release()
+        deliver(runner, inline)
+        positions.append(runner.position)
+    assert positions == [1, 2, 3, 4] and model.steps_taken == 4 and runner.idle

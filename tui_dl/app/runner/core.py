@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -213,12 +214,20 @@ class Runner:
 
     # ------------------------------------------------------------------ workers
     def _flush(self) -> None:
+        """Start a worker on the pending steps, at most one chunk of them: a frame after each chunk, so a heavy
+        experiment at 1000 steps a frame shows its progress every second or so, not once in minutes."""
         if self.busy or self._state is None or self.finished or not self._pending.steps:
             return
-        steps = min(self._pending.steps, self._job.horizon - self.position)
-        self._pending.steps = 0
+        steps = min(self._pending.steps, self._job.horizon - self.position, self._chunk_steps(self._job))
+        self._pending.steps = max(self._pending.steps - steps, 0) if steps > 0 else 0
         if steps > 0:
             self._start(self._job, self._state, steps)
+
+    @staticmethod
+    def _chunk_steps(job: Job) -> int:
+        """Steps of about CHUNK_WORK multiply-adds (at least 1)."""
+        work = job.cost.step_work if job.cost is not None else 0.0
+        return max(1, int(CHUNK_WORK // work)) if work > 0 else sys.maxsize
 
     def _start(self, job: Job, state: Any, steps: int) -> None:
         self.busy = True
@@ -229,18 +238,10 @@ class Runner:
         self._launch(work, group=f"runner-{self.key}")
 
     def _advance(self, job: Job, state: Any, steps: int, generation: int) -> Any:
-        """In a worker thread: the steps in chunks of about CHUNK_WORK multiply-adds; None once a restart
-        made this generation old (a heavy run asked for 1000 epochs a frame stops after the current one)."""
-        work = job.cost.step_work if job.cost is not None else 0.0
-        chunk = steps if work <= 0 else max(1, int(CHUNK_WORK // work))
-        done = 0
-        while done < steps:  # a loop over chunks; each chunk runs vectorized in the engine
-            taken = min(chunk, steps - done)
-            state = job.step(state, taken)
-            done += taken
-            if generation != self.generation:
-                return None
-        return state
+        """In a worker thread: the steps (at most a chunk, _flush), or None once a restart made this generation
+        old (its state goes now, not after a frame)."""
+        state = job.step(state, steps)
+        return None if generation != self.generation else state
 
     def _work(self, job: Job, handover: list[Any], steps: int, generation: int, seed: int) -> None:
         """In a worker thread: init or step the state taken from handover, then post the frame (or the error)

@@ -36,8 +36,15 @@ HISTORY_GROWTH = 3
 UPDATE_TEMPORARIES = 8
 # a Python float in a list: the object and its pointer (a JSON export's document holds every value so)
 PYTHON_FLOAT = 32
-# elementwise operations of one optimizer step at one point of a 2-D surface
-SURFACE_WORK = 50
+# one optimizer step at one point of a 2-D surface, in multiply-adds of a matrix product that take as long: about
+# 50 elementwise operations, each some 3 ns a point against 0.1 ns a multiply-add (measured: 150 ns a point-step
+# for a grid of 500 x 500 starts, 0.06-0.11 ns per multiply-add of a training epoch)
+SURFACE_WORK = 1500
+# what each step of a descent costs whatever its size (Python and NumPy calls: about 0.25 ms), in the same units
+DESCENT_STEP_WORK = 2.5e6
+# float64 values a descent holds per point: position, gradient, optimizer state, codes and the step's temporaries
+# (measured: a basin sweep of 1.25 million starts peaks at 190 bytes a start)
+POINT_VALUES = 24
 # elementwise operations per parameter of an optimizer update (counted as multiply-adds)
 UPDATE_WORK = 10
 
@@ -197,8 +204,8 @@ def initialization_cost(config: initialization.InitConfig) -> Cost:
 def descent_cost(runs: int, steps: int, knobs: tuple[str, ...], *, recorded: int = 4) -> Cost:
     """A descent on a 2-D surface (optimizer_race.py, basins.py): `runs` points, each step recording
     `recorded` float64 values per run (a path: x, y, loss, distance; a basin map: none)."""
-    held = HISTORY_GROWTH * array_bytes(steps + 1, runs, recorded) + array_bytes(runs, 16)
-    return Cost(held, SURFACE_WORK * runs, steps, "step", knobs)
+    held = HISTORY_GROWTH * array_bytes(steps + 1, runs, recorded) + array_bytes(runs, POINT_VALUES)
+    return Cost(held, SURFACE_WORK * runs + DESCENT_STEP_WORK, steps, "step", knobs)
 
 
 def sparse_features_cost(config: sparse_features.SparseConfig, steps: int) -> Cost:
