@@ -316,3 +316,14 @@ def test_a_heavy_request_posts_a_frame_after_each_chunk():
         deliver(runner, inline)
         positions.append(runner.position)
     assert positions == [1, 2, 3, 4] and model.steps_taken == 4 and runner.idle
+
+
+def test_an_error_names_a_row_as_its_key_does():
+    """The 'basin grid' row's error said 'for grid' (the export's --grid)."""
+    model = make_models()["paths"]
+    with pytest.raises(ParamError, match=r"^bad value '99999' for basin_grid: expected an integer in \[2, 500\]$"):
+        model.set("basin_grid", "99999")
+    for view in model.views:  # every row of a single parameter is named by its key's last part
+        model.settings["view"] = view
+        for row in model.rows():
+            assert row.spec.name == row.key.split(".")[-1], row.key

@@ -48,6 +48,7 @@ BASINS_OF = ParamSpec("basins_of", "int", 1, low=1, high=MAX_RACERS,
 OPTIMIZER = ParamSpec("optimizer", "choice", "sgd", choices=tuple(surface_names()),
                       help="torch names, or keras_* for Keras's update rules (no Muon here: it orthogonalizes "
                            "2-D weight matrices, and a point here is a vector of 2)")
+BASIN_GRID = replace(basins.GRID, name="basin_grid")  # named as its row and setup key (export basins: --grid)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def textbook_settings(**changes: Any) -> dict[str, Any]:
     """The textbook race, with changes."""
     settings = {"view": VIEWS[0], "surface": "quadratic", "surface_params": {}, "start": None, "steps": STEPS.default,
                 "racers": RACERS.default, "pool": [_racer(*entry) for entry in POOL],
-                "basins_of": BASINS_OF.default, "basin_grid": basins.GRID.default}
+                "basins_of": BASINS_OF.default, "basin_grid": BASIN_GRID.default}
     settings.update(changes)
     return settings
 
@@ -197,7 +198,7 @@ class RaceModel(PaneModel):
                 ParamRow("steps", "steps", STEPS, s["steps"], "race"),
                 ParamRow("racers", "racers", RACERS, s["racers"], "race"),
                 ParamRow("basins_of", "basins of", BASINS_OF, s["basins_of"], "race"),
-                ParamRow("basin_grid", "basin grid", basins.GRID, s["basin_grid"], "race")]
+                ParamRow("basin_grid", "basin grid", BASIN_GRID, s["basin_grid"], "race")]
         for i, racer in enumerate(self.racers()):
             group = self.racer_label(i)
             key = numbered("racer", i)
