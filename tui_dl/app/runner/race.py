@@ -64,7 +64,8 @@ class PathsFrame:
         start: the start point.
         horizon: the last step.
         surface: the surface's one-line summary.
-        basins: the basin map of one racer's optimizer from a grid of starts over the view.
+        basins: in the basins view, the basin map of one racer's optimizer from a grid of starts over the
+            view, else None (250,000 starts slowed the paths view 40 times).
         basins_of: the label of that racer.
         showing: the pane view the model runs (paths, loss, basins, momentum); `view` is the box.
         sweep: in the momentum view, that racer's basin maps under each momentum of MOMENTA
@@ -272,6 +273,7 @@ class RaceModel(PaneModel):
         view = self.view
         note = self.sweep_note() if view == "momentum" else ""
         sweeping = view == "momentum" and not note
+        mapping = view == "basins"  # the basin map of grid x grid starts, computed only where it is drawn
         theory = surface_theory(surface) if view == "theory" else None
         theory_note = (f"{config.surface} has no strict minimum with a quadratic model: no optimum to compute"
                        if view == "theory" and theory is None else "")
@@ -283,24 +285,27 @@ class RaceModel(PaneModel):
             landscape = optimizer_race.landscape(surface, None, *GRID).values
             sweep = basins.sweep_init(basin_config, "momentum", MOMENTA) if sweeping else None
             phase = phase_diagram.init(phase_config) if theory is not None else None
-            return optimizer_race.init(config, rng), landscape, basins.init(basin_config, rng), sweep, phase
+            basin_map = basins.init(basin_config, rng) if mapping else None
+            return optimizer_race.init(config, rng), landscape, basin_map, sweep, phase
 
         def step(state: tuple[Any, ...], n: int) -> tuple[Any, ...]:
             sweep = basins.step(state[3], n) if state[3] is not None else None
             phase = phase_diagram.step(state[4], n) if state[4] is not None else None
-            return optimizer_race.step(state[0], n), state[1], basins.step(state[2], n), sweep, phase
+            basin_map = basins.step(state[2], n) if state[2] is not None else None
+            return optimizer_race.step(state[0], n), state[1], basin_map, sweep, phase
 
         def frame(state: tuple[Any, ...]) -> PathsFrame:
             sweep = basins.sweep_snapshot(state[3]) if state[3] is not None else None
             phase = phase_diagram.snapshot(state[4]) if state[4] is not None else None
             return PathsFrame(optimizer_race.snapshot(state[0]), state[1], surface.view, surface.minima,
-                              surface.min_value, start, horizon, summary, basins.snapshot(state[2]), basins_of,
+                              surface.min_value, start, horizon, summary,
+                              basins.snapshot(state[2]) if state[2] is not None else None, basins_of,
                               view, sweep, note, surface.local_minima, theory, phase, theory_note)
 
         if sweeping:  # checked here, before any worker: a momentum the optimizer refuses (nesterov at 0)
             basins.sweep_init(replace(basin_config, grid=2), "momentum", MOMENTA)
         racers = len(config.racers)
-        maps = basin_config.grid**2 * (1 + len(MOMENTA) * sweeping) + phase_config.grid**2 * (theory is not None)
+        maps = basin_config.grid**2 * (mapping + len(MOMENTA) * sweeping) + phase_config.grid**2 * (theory is not None)
         cost = costs.descent_cost(racers, horizon, ("steps", "basin_grid")).plus(
             costs.descent_cost(maps, horizon, (), recorded=0))
         return Job(init=init, step=step, frame=frame, position=lambda f: f.race.step, horizon=horizon,
