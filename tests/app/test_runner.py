@@ -343,3 +343,19 @@ def test_the_basin_map_is_computed_only_in_the_basins_view():
         assert (frame.basins is None) == (view != "basins")
     assert frame.basins.minimum.shape == (500, 500)
     assert costs["basins"] > 50 * costs["paths"]
+
+
+def test_the_speed_shown_is_what_a_frame_takes_when_a_chunk_is_fewer_steps():
+    """'1000 steps/frame' over a run that drew 4 steps a second (tenth tester): a chunk of a heavy run is what
+    each drawn frame takes."""
+    model = Heavy()  # each step a chunk
+    runner = Runner("toy", model, Inline().launch, lambda message: None, seed=3)
+    runner.restart()
+    runner.speed_index = SPEEDS.index(5)
+    assert runner.speed_shown() == f"1 {model.unit}/frame, its fastest"
+    runner.speed_index = SPEEDS.index(1)
+    assert runner.speed_shown() == f"1 {model.unit}/frame"
+    light = Runner("toy", Counter(), Inline().launch, lambda message: None, seed=3)
+    light.restart()
+    light.speed_index = SPEEDS.index(5)
+    assert light.speed_shown() == f"5 {model.unit}s/frame"

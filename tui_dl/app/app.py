@@ -40,7 +40,7 @@ from tui_dl.app.main_screen import PALETTE_BINDING, MainScreen
 from tui_dl.app.model_types import Preset
 from tui_dl.app.panes import PANES
 from tui_dl.app.panes.base import Pane
-from tui_dl.app.runner import FrameReady, Runner, make_models, speed_text
+from tui_dl.app.runner import FrameReady, Runner, make_models
 from tui_dl.app.widgets.param_panel import ParamPanel, ValueInput
 from tui_dl.app.widgets.plot import CanvasWidget
 from tui_dl.app.widgets.status import KeyBar, StatusLine, TabStrip
@@ -363,7 +363,7 @@ class TuiDlApp(App[None]):
             return
         pane = self.current_pane
         runner = self.runners[pane.KIND]
-        speed = "" if runner.horizon == 0 else speed_text(runner.speed, runner.model.unit)
+        speed = "" if runner.horizon == 0 else runner.speed_shown()
         self._status.show(self.seed, self.paused, pane.TITLE, self.progress(pane.KIND), speed, pane.status(),
                           self.remembered)
         self._tabs.show([p.TITLE for p in self.panes], self.current, self.maximized)

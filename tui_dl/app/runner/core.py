@@ -127,6 +127,15 @@ class Runner:
         """Steps per frame."""
         return SPEEDS[self.speed_index]
 
+    def speed_shown(self) -> str:
+        """The speed as the top line says it: `20 epochs/frame`, or, where one chunk (about CHUNK_WORK) is fewer
+        steps than the speed asks, what each drawn frame takes: `1 step/frame, its fastest` (a heavy run
+        asked for 1000 steps a frame said so while it drew 4 steps a second)."""
+        chunk = self._chunk_steps(self._job) if self._job is not None else sys.maxsize
+        if chunk < self.speed:
+            return f"{speed_text(chunk, self.model.unit)}, its fastest"
+        return speed_text(self.speed, self.model.unit)
+
     @property
     def horizon(self) -> int:
         """The last step of the current job."""
